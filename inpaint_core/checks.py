@@ -1,0 +1,60 @@
+"""Input validation: bad input raises ValueError naming the argument and what is allowed."""
+
+from numbers import Integral
+
+import torch
+
+
+def _check_tensor(name: str, value, ranks: tuple[int, ...]) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if not value.is_floating_point():
+        raise ValueError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+    if value.ndim not in ranks:
+        raise ValueError(f"{name} must have {' or '.join(map(str, ranks))} dimensions, got shape {tuple(value.shape)}")
+    if value.numel() == 0:
+        raise ValueError(f"{name} is empty: shape {tuple(value.shape)}")
+    if not torch.isfinite(value).all():
+        raise ValueError(f"{name} holds NaN or infinite values")
+    return value
+
+
+def check_pixels(pixels, min_size: int) -> torch.Tensor:
+    """An IMAGE (B, H, W, 3) of finite floats, at least `min_size` pixels each way."""
+    _check_tensor("pixels", pixels, (4,))
+    if pixels.shape[-1] != 3:
+        raise ValueError(
+            f"pixels must be (B, H, W, 3) RGB, got {pixels.shape[-1]} channels in shape {tuple(pixels.shape)}"
+        )
+    if min(pixels.shape[1], pixels.shape[2]) < min_size:
+        raise ValueError(
+            f"pixels must be at least {min_size}x{min_size} (the crop multiple), got {pixels.shape[2]}x{pixels.shape[1]}"
+        )
+    return pixels
+
+
+def check_mask(mask, batch: int) -> torch.Tensor:
+    """A MASK (H, W) or (Bm, H, W) in [0, 1] with Bm 1 or `batch`, returned as (Bm, 1, H, W)."""
+    _check_tensor("mask", mask, (2, 3))
+    if mask.min() < 0 or mask.max() > 1:
+        raise ValueError(f"mask values must lie in [0, 1], got [{mask.min().item():g}, {mask.max().item():g}]")
+    mask = mask.reshape(-1, 1, mask.shape[-2], mask.shape[-1])
+    if mask.shape[0] not in (1, batch):
+        raise ValueError(f"mask batch must be 1 or the image batch {batch}, got {mask.shape[0]}")
+    return mask
+
+
+def check_amount(amount, value) -> int:
+    """An integer within the Amount's [min, max]."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise ValueError(f"{amount.name} must be an integer in [{amount.min}, {amount.max}], got {value!r}")
+    if not amount.min <= value <= amount.max:
+        raise ValueError(f"{amount.name} must be in [{amount.min}, {amount.max}], got {value}")
+    return int(value)
+
+
+def check_ratio(downscale_ratio) -> int:
+    """The VAE's downscale ratio: a positive integer."""
+    if isinstance(downscale_ratio, bool) or not isinstance(downscale_ratio, Integral) or downscale_ratio < 1:
+        raise ValueError(f"downscale_ratio must be a positive integer, got {downscale_ratio!r}")
+    return int(downscale_ratio)

@@ -1,0 +1,73 @@
+"""ComfyUI custom nodes: the two inpaint encoders, same inputs and outputs as the originals.
+
+`vae` is any object with an integer `downscale_ratio` and `encode(pixels)` taking (B, H, W, 3) in
+[0, 1]: ComfyUI's VAE, or one from `inpaint_core.load_vae`.
+"""
+
+from .prepare import GROW_MASK_BY, MASK_OFFSET, Prepared, prepare_comfy, prepare_was
+
+
+def _latent(vae, prepared: Prepared) -> tuple[dict]:
+    return ({"samples": vae.encode(prepared.pixels), "noise_mask": prepared.noise_mask},)
+
+
+def _ratio(vae) -> int:
+    if not hasattr(vae, "encode") or not hasattr(vae, "downscale_ratio"):
+        raise ValueError(f"vae must have encode() and downscale_ratio, got {type(vae).__name__}")
+    return vae.downscale_ratio
+
+
+class VAEEncodeForInpaint:
+    """ComfyUI's VAEEncodeForInpaint, exact, with a grow whose cost ignores grow_mask_by."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "pixels": ("IMAGE",),
+                "vae": ("VAE",),
+                "mask": ("MASK",),
+                "grow_mask_by": ("INT", GROW_MASK_BY.input_options()),
+            }
+        }
+
+    RETURN_TYPES = ("LATENT",)
+    FUNCTION = "encode"
+    CATEGORY = "latent/inpaint"
+
+    def encode(self, vae, pixels, mask, grow_mask_by=GROW_MASK_BY.default):
+        return _latent(vae, prepare_comfy(pixels, mask, grow_mask_by, _ratio(vae)))
+
+
+class WAS_VAEEncodeForInpaint:
+    """WAS_Extras' WAS_VAEEncodeForInpaint, exact, with an offset whose cost ignores mask_offset."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "pixels": ("IMAGE",),
+                "vae": ("VAE",),
+                "mask": ("MASK",),
+                "mask_offset": ("INT", MASK_OFFSET.input_options()),
+            }
+        }
+
+    RETURN_TYPES = ("LATENT",)
+    FUNCTION = "encode"
+    CATEGORY = "latent/inpaint"
+
+    def encode(self, vae, pixels, mask, mask_offset=MASK_OFFSET.default):
+        _ratio(vae)
+        return _latent(vae, prepare_was(pixels, mask, mask_offset))
+
+
+# Keys of their own, so that neither ComfyUI's built-in node nor WAS_Extras' one is replaced.
+NODE_CLASS_MAPPINGS = {
+    "InpaintCore_VAEEncodeForInpaint": VAEEncodeForInpaint,
+    "InpaintCore_WAS_VAEEncodeForInpaint": WAS_VAEEncodeForInpaint,
+}
+NODE_DISPLAY_NAME_MAPPINGS = {
+    "InpaintCore_VAEEncodeForInpaint": "VAE Encode for Inpaint (grow_mask_by, fast)",
+    "InpaintCore_WAS_VAEEncodeForInpaint": "WAS VAE Encode for Inpaint (mask_offset, fast)",
+}

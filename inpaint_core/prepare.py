@@ -1,0 +1,103 @@
+"""The two inpaint preparations as pure functions: resize the mask, centre-crop, grow or
+offset it, neutralise the masked pixels to 0.5 grey.
+
+Tensors follow ComfyUI: pixels `[B, H, W, 3]` float in [0, 1]; masks `[B, H, W]` or `[H, W]` in
+[0, 1] on input, `[B, 1, H, W]` holding 0 and 1 on output. Everything runs on the pixels' device.
+"""
+
+from dataclasses import dataclass
+from numbers import Integral
+
+import torch
+
+from .checks import check_amount, check_mask, check_pixels, check_ratio
+from .masks import grow_mask, offset_mask
+
+WAS_CROP_MULTIPLE = 8  # WAS_Extras crops to 8 whatever the VAE's downscale ratio
+
+
+@dataclass(frozen=True)
+class Amount:
+    """An integer setting of a method, declared once for the nodes, the UI and validation."""
+
+    name: str
+    default: int
+    min: int
+    max: int
+
+    def input_options(self) -> dict:
+        return {"default": self.default, "min": self.min, "max": self.max, "step": 1}
+
+
+GROW_MASK_BY = Amount("grow_mask_by", default=6, min=0, max=64)
+MASK_OFFSET = Amount("mask_offset", default=6, min=-128, max=128)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What an inpaint encoder hands its VAE, and the masks it made on the way."""
+
+    pixels: torch.Tensor  # (B, H', W', 3) cropped, masked pixels set to 0.5
+    neutralise_mask: torch.Tensor  # (Bm, 1, H', W') 0/1: the pixels that went grey
+    noise_mask: torch.Tensor  # (Bm, 1, H', W') 0/1: the LATENT's noise_mask
+
+
+def resize_mask(mask: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """(Bm, 1, h, w) -> (Bm, 1, height, width), bilinear as both nodes resize it."""
+    if mask.shape[-2:] == (height, width):
+        return mask  # bilinear to the same size is the identity
+    return torch.nn.functional.interpolate(mask, size=(height, width), mode="bilinear")
+
+
+def centre_crop(pixels: torch.Tensor, mask: torch.Tensor, multiple: int):
+    """Crop pixels (B, H, W, 3) and mask (Bm, 1, H, W) to the largest multiple, centred as the nodes do."""
+    height, width = pixels.shape[1], pixels.shape[2]
+    cropped_h, cropped_w = height // multiple * multiple, width // multiple * multiple
+    top, left = height % multiple // 2, width % multiple // 2
+    rows, cols = slice(top, top + cropped_h), slice(left, left + cropped_w)
+    return pixels[:, rows, cols, :], mask[:, :, rows, cols]
+
+
+def neutralise(pixels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Set pixels (B, H, W, 3) to 0.5 where the 0/1 mask (Bm, 1, H, W) is 1; a new tensor."""
+    keep = (1.0 - mask).squeeze(1).unsqueeze(-1).to(pixels.dtype)  # (Bm, H, W, 1)
+    return (pixels - 0.5) * keep + 0.5  # the nodes' arithmetic, in their order
+
+
+def _resized_and_cropped(pixels, mask, multiple):
+    pixels = check_pixels(pixels, min_size=multiple)
+    mask = check_mask(mask, batch=pixels.shape[0]).to(pixels.device)
+    mask = resize_mask(mask, pixels.shape[1], pixels.shape[2])
+    return centre_crop(pixels, mask, multiple)
+
+
+def prepare_comfy(
+    pixels: torch.Tensor, mask: torch.Tensor, grow_mask_by: int = GROW_MASK_BY.default, downscale_ratio: int = 8
+) -> Prepared:
+    """ComfyUI's VAEEncodeForInpaint: neutralise with the original mask, grow only the noise mask."""
+    check_amount(GROW_MASK_BY, grow_mask_by)
+    pixels, mask = _resized_and_cropped(pixels, mask, check_ratio(downscale_ratio))
+    original = mask.round()
+    return Prepared(neutralise(pixels, original), original, grow_mask(mask, grow_mask_by))
+
+
+def prepare_was(pixels: torch.Tensor, mask: torch.Tensor, mask_offset: int = MASK_OFFSET.default) -> Prepared:
+    """WAS_Extras' WAS_VAEEncodeForInpaint: offset the mask, neutralise with the offset mask, crop to 8."""
+    check_amount(MASK_OFFSET, mask_offset)
+    pixels, mask = _resized_and_cropped(pixels, mask, WAS_CROP_MULTIPLE)
+    offset = offset_mask(mask, mask_offset)
+    return Prepared(neutralise(pixels, offset), offset, offset)
+
+
+METHODS = {"comfy": GROW_MASK_BY, "was": MASK_OFFSET}
+
+
+def prepare(
+    method: str, pixels: torch.Tensor, mask: torch.Tensor, amount: Integral, downscale_ratio: int = 8
+) -> Prepared:
+    """Either method by name: 'comfy' (amount = grow_mask_by) or 'was' (amount = mask_offset)."""
+    if method == "comfy":
+        return prepare_comfy(pixels, mask, amount, downscale_ratio)
+    if method == "was":
+        return prepare_was(pixels, mask, amount)
+    raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
