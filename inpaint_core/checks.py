@@ -1,5 +1,6 @@
 """Input validation: bad input raises ValueError naming the argument and what is allowed."""
 
+import math
 from numbers import Integral
 
 import torch
@@ -14,14 +15,21 @@ def _check_tensor(name: str, value, ranks: tuple[int, ...]) -> torch.Tensor:
         raise ValueError(f"{name} must have {' or '.join(map(str, ranks))} dimensions, got shape {tuple(value.shape)}")
     if value.numel() == 0:
         raise ValueError(f"{name} is empty: shape {tuple(value.shape)}")
-    if not torch.isfinite(value).all():
-        raise ValueError(f"{name} holds NaN or infinite values")
     return value
+
+
+def _value_range(name: str, value: torch.Tensor) -> tuple[float, float]:
+    """(min, max) in one pass; NaN or infinity anywhere shows in them."""
+    low, high = (v.item() for v in torch.aminmax(value))
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(f"{name} holds NaN or infinite values")
+    return low, high
 
 
 def check_pixels(pixels, min_size: int) -> torch.Tensor:
     """An IMAGE (B, H, W, 3) of finite floats, at least `min_size` pixels each way."""
     _check_tensor("pixels", pixels, (4,))
+    _value_range("pixels", pixels)
     if pixels.shape[-1] != 3:
         raise ValueError(
             f"pixels must be (B, H, W, 3) RGB, got {pixels.shape[-1]} channels in shape {tuple(pixels.shape)}"
@@ -36,8 +44,9 @@ def check_pixels(pixels, min_size: int) -> torch.Tensor:
 def check_mask(mask, batch: int) -> torch.Tensor:
     """A MASK (H, W) or (Bm, H, W) in [0, 1] with Bm 1 or `batch`, returned as (Bm, 1, H, W)."""
     _check_tensor("mask", mask, (2, 3))
-    if mask.min() < 0 or mask.max() > 1:
-        raise ValueError(f"mask values must lie in [0, 1], got [{mask.min().item():g}, {mask.max().item():g}]")
+    low, high = _value_range("mask", mask)
+    if low < 0 or high > 1:
+        raise ValueError(f"mask values must lie in [0, 1], got [{low:g}, {high:g}]")
     mask = mask.reshape(-1, 1, mask.shape[-2], mask.shape[-1])
     if mask.shape[0] not in (1, batch):
         raise ValueError(f"mask batch must be 1 or the image batch {batch}, got {mask.shape[0]}")

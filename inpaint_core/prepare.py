@@ -59,9 +59,13 @@ def centre_crop(pixels: torch.Tensor, mask: torch.Tensor, multiple: int):
 
 
 def neutralise(pixels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Set pixels (B, H, W, 3) to 0.5 where the 0/1 mask (Bm, 1, H, W) is 1; a new tensor."""
-    keep = (1.0 - mask).squeeze(1).unsqueeze(-1).to(pixels.dtype)  # (Bm, H, W, 1)
-    return (pixels - 0.5) * keep + 0.5  # the nodes' arithmetic, in their order
+    """Set pixels (B, H, W, 3) to 0.5 where the 0/1 mask (Bm, 1, H, W) is 1; a new tensor.
+
+    The nodes compute (p - 0.5) * m + 0.5, which returns kept pixels up to a float rounding
+    (< 1e-7); here they come back untouched.
+    """
+    grey = mask.squeeze(1).unsqueeze(-1) != 0  # (Bm, H, W, 1)
+    return torch.where(grey, torch.tensor(0.5, dtype=pixels.dtype, device=pixels.device), pixels)
 
 
 def _resized_and_cropped(pixels, mask, multiple):
