@@ -5,6 +5,8 @@ python -m bench.masks --device cuda --gpu  # mask step at 1024², 2048², 4096²
 """
 
 import argparse
+import math
+from functools import partial
 
 import torch
 
@@ -25,7 +27,7 @@ def blob_mask(size: int, device: torch.device) -> torch.Tensor:
 def seed_mask_step(mask, method, amount):
     if method == "comfy":
         kernel = torch.ones((1, 1, amount, amount), device=mask.device)
-        return torch.clamp(torch.nn.functional.conv2d(mask.round(), kernel, padding=(amount - 1 + 1) // 2), 0, 1)
+        return torch.clamp(torch.nn.functional.conv2d(mask.round(), kernel, padding=math.ceil((amount - 1) / 2)), 0, 1)
     return was_modify_mask(mask, amount)
 
 
@@ -39,10 +41,10 @@ def mask_rows(sizes, cases, device, seed_max_size, repeats):
     for size in sizes:
         mask = blob_mask(size, device)
         for method, amount in cases:
-            ours = median_seconds(lambda: ours_mask_step(mask, method, amount), device, repeats)
+            ours = median_seconds(partial(ours_mask_step, mask, method, amount), device, repeats)
             seed = float("nan")
             if size <= seed_max_size:
-                seed = median_seconds(lambda: seed_mask_step(mask, method, amount), device, repeats=1, warmup=0)
+                seed = median_seconds(partial(seed_mask_step, mask, method, amount), device, repeats=1, warmup=0)
             print(f"{size:>6} {method:>6} {amount:>6} {fmt(seed):>12} {fmt(ours):>12} {seed / ours:>8.0f}x")
 
 
