@@ -38,6 +38,7 @@ class Prepared:
     """What an inpaint encoder hands its VAE, and the masks it made on the way."""
 
     pixels: torch.Tensor  # (B, H', W', 3) cropped, masked pixels set to 0.5
+    mask: torch.Tensor  # (Bm, 1, H', W') 0/1: the input mask, resized, cropped and rounded
     neutralise_mask: torch.Tensor  # (Bm, 1, H', W') 0/1: the pixels that went grey
     noise_mask: torch.Tensor  # (Bm, 1, H', W') 0/1: the LATENT's noise_mask
 
@@ -82,7 +83,7 @@ def prepare_comfy(
     check_amount(GROW_MASK_BY, grow_mask_by)
     pixels, mask = _resized_and_cropped(pixels, mask, check_ratio(downscale_ratio))
     original = mask.round()
-    return Prepared(neutralise(pixels, original), original, grow_mask(mask, grow_mask_by))
+    return Prepared(neutralise(pixels, original), original, original, grow_mask(mask, grow_mask_by))
 
 
 def prepare_was(pixels: torch.Tensor, mask: torch.Tensor, mask_offset: int = MASK_OFFSET.default) -> Prepared:
@@ -90,7 +91,7 @@ def prepare_was(pixels: torch.Tensor, mask: torch.Tensor, mask_offset: int = MAS
     check_amount(MASK_OFFSET, mask_offset)
     pixels, mask = _resized_and_cropped(pixels, mask, WAS_CROP_MULTIPLE)
     offset = offset_mask(mask, mask_offset)
-    return Prepared(neutralise(pixels, offset), offset, offset)
+    return Prepared(neutralise(pixels, offset), mask.round(), offset, offset)
 
 
 METHODS = {"comfy": GROW_MASK_BY, "was": MASK_OFFSET}

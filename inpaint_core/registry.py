@@ -1,0 +1,69 @@
+"""The VAEs a server offers: labels for the UI, each model loaded once on first use and then shared."""
+
+import threading
+from pathlib import Path
+
+import torch
+
+from .loaders import WEIGHT_SUFFIXES, load_vae
+from .vae import VAE
+
+APPROX = "approx"
+DEFAULT_HUB_VAE = "madebyollin/taesd"
+
+
+def label_of(source: str) -> str:
+    """What the UI calls a source: the built-in one by its nature, files and folders by name."""
+    if source == APPROX:
+        return "built-in approximate (SD1.x, no weights)"
+    path = Path(source)
+    if path.exists():
+        return path.name.removesuffix("_decoder").removesuffix("_encoder") if path.is_file() else path.name
+    return source
+
+
+def scan_models_dir(models_dir: str | Path) -> list[str]:
+    """Sources in a ComfyUI models folder: `vae/` single files and `vae_approx/` tiny autoencoder pairs."""
+    root = Path(models_dir)
+    if not root.is_dir():
+        raise ValueError(f"--models-dir {models_dir}: no such folder")
+    singles = sorted(p for p in (root / "vae").glob("*") if p.suffix in WEIGHT_SUFFIXES)
+    tiny = sorted(p for p in (root / "vae_approx").glob("*_decoder.*") if p.suffix in WEIGHT_SUFFIXES)
+    return [str(p) for p in singles + tiny]
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face Hub answers (for the default VAE)."""
+    import urllib.request
+
+    from huggingface_hub import constants
+
+    try:
+        urllib.request.urlopen(f"{constants.ENDPOINT}/api/models/{DEFAULT_HUB_VAE}", timeout=timeout)
+        return True
+    except OSError:
+        return False
+
+
+class VAERegistry:
+    """label -> source; `get(label)` loads a VAE the first time and returns the same object after."""
+
+    def __init__(self, sources: list[str], device: torch.device):
+        if not sources:
+            raise ValueError("no VAE sources given")
+        self.device = device
+        self.sources = {label_of(s): s for s in sources}
+        self._loaded: dict[str, VAE] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.sources)
+
+    def get(self, label: str) -> VAE:
+        if label not in self.sources:
+            raise ValueError(f"vae must be one of {self.labels}, got {label!r}")
+        with self._lock:  # one load at a time; later calls find it loaded
+            if label not in self._loaded:
+                self._loaded[label] = load_vae(self.sources[label], self.device)
+            return self._loaded[label]
