@@ -113,15 +113,21 @@ class Inspector:
 
     def refresh_all(self, image, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
         """The six panels, the difference and the numbers (no downloads): for live updates."""
+        if not _has_image(image):
+            return (None,) * 8  # an emptied editor empties the panels
         return self.refresh_from(self._compare(image, vae, grow_mask_by, mask_offset, progress))
 
     def refresh_comfy(self, image, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
         """grow_mask_by moved: only ComfyUI's noise mask, the difference and the numbers change."""
+        if not _has_image(image):
+            return gr.skip(), gr.skip(), gr.skip()
         result = self._compare(image, vae, grow_mask_by, mask_offset, progress)
         return mask_panel(result, result.comfy), difference(result), numbers(result)
 
     def refresh_was(self, image, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
         """mask_offset moved: WAS's three panels, the difference and the numbers change."""
+        if not _has_image(image):
+            return (gr.skip(),) * 5
         result = self._compare(image, vae, grow_mask_by, mask_offset, progress)
         return (*method_panels(result, result.was), difference(result), numbers(result))
 
@@ -150,6 +156,10 @@ class Inspector:
         pixels_png = folder / f"{stem}_neutralised.png"
         Image.fromarray(to_uint8(method.neutralised)).save(pixels_png)
         return [str(latent), str(mask_png), str(pixels_png)]
+
+
+def _has_image(value) -> bool:
+    return bool(value) and value.get("background") is not None
 
 
 def _integer(value, name: str) -> int:
@@ -213,7 +223,7 @@ def _example(name: str) -> dict:
 
 
 def _slider(amount, label: str, info: str) -> gr.Slider:
-    return gr.Slider(amount.min, amount.max, value=amount.default, step=1, label=label, info=info)
+    return gr.Slider(amount.min, amount.max, value=amount.default, step=1, label=label, info=info, elem_id=amount.name)
 
 
 def build_page(inspector: Inspector, note: str) -> gr.Blocks:
@@ -233,6 +243,7 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                     sources=("upload", "clipboard", "webcam"),
                     brush=gr.Brush(colors=["#ff3c78"], color_mode="fixed"),
                     height=520,
+                    elem_id="editor",
                 )
                 gr.Examples([[_example(name)] for name in EXAMPLES], inputs=[editor], label="Examples (with masks)")
             with gr.Column(scale=2):
@@ -240,12 +251,14 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                 grow = _slider(GROW_MASK_BY, "grow_mask_by (ComfyUI)", "k×k dilation of the noise mask only")
                 offset = _slider(MASK_OFFSET, "mask_offset (WAS)", "> 0 dilates, < 0 erodes; grey pixels follow")
                 compare_button = gr.Button("Compare and make downloads", variant="primary")
-                diff = gr.AnnotatedImage(label="Where the noise masks differ", format="jpeg", color_map=DIFF_COLOURS)
-                table = gr.JSON(label="Numbers")
+                diff = gr.AnnotatedImage(
+                    label="Where the noise masks differ", format="jpeg", color_map=DIFF_COLOURS, elem_id="difference"
+                )
+                table = gr.JSON(label="Numbers", elem_id="numbers")
         panels = {}
         for method in ("comfy", "was"):
             gr.Markdown(f"### {METHOD_TITLES[method]}")
-            with gr.Row():
+            with gr.Row(elem_classes="method-row"):
                 panels[method] = (
                     gr.Image(label="Neutralised pixels (what the VAE encodes)", format="jpeg", type="numpy"),
                     gr.AnnotatedImage(label="Noise mask over the image", format="jpeg", color_map=MASK_COLOURS),

@@ -30,3 +30,30 @@ def chelsea() -> torch.Tensor:
     """(1, 300, 451, 3) in [0, 1]."""
     pixels = np.asarray(Image.open(ASSETS / "chelsea.png").convert("RGB"), dtype=np.float32) / 255
     return torch.from_numpy(pixels)[None]
+
+
+@pytest.fixture(scope="session")
+def app_url(taef2_dir, tmp_path_factory):
+    """The page served on localhost with TAEF2 and the approximate VAE, on the CPU."""
+    import app
+
+    args = app.parse_settings(["--vae", str(taef2_dir), "--vae", "approx", "--device", "cpu"])
+    sources, note = app.choose_sources(args)
+    inspector = app.Inspector(app.VAERegistry(sources, torch.device("cpu")), 4096, tmp_path_factory.mktemp("downloads"))
+    page = app.build_page(inspector, note)
+    page.queue(max_size=64)
+    _, url, _ = page.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    yield url
+    page.close()
+
+
+@pytest.fixture(scope="session")
+def chelsea_with_mask() -> dict:
+    """An editor value for gradio_client: the cat and its example mask layer."""
+    from gradio_client import handle_file
+
+    return {
+        "background": handle_file(str(ASSETS / "chelsea.png")),
+        "layers": [handle_file(str(ASSETS / "chelsea_mask.png"))],
+        "composite": None,
+    }

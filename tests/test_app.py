@@ -1,0 +1,75 @@
+"""The /compare endpoint through gradio_client, against the core's own results."""
+
+import numpy as np
+import pytest
+import torch
+from gradio_client import Client
+from PIL import Image
+
+import app
+from inpaint_core import load_vae
+from inpaint_core.compare import compare_methods
+from inpaint_core.latent_file import load_latent
+from tests.conftest import ASSETS
+
+
+def read(path) -> np.ndarray:
+    return np.asarray(Image.open(path))
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    return Client(app_url, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def expected(taef2_dir):
+    """What the core computes for the cat with its mask, grow 6, offset -4."""
+    pixels = torch.from_numpy(read(ASSETS / "chelsea.png")[..., :3].copy()).float().div(255)[None]
+    mask = torch.from_numpy(read(ASSETS / "chelsea_mask.png")[..., 3] > 0).float()[None]
+    return compare_methods(pixels, mask, load_vae(str(taef2_dir), "cpu"), 6, -4)
+
+
+def test_compare_returns_every_output(client, chelsea_with_mask, expected):
+    out = client.predict(image=chelsea_with_mask, vae="taef2", grow_mask_by=6, mask_offset=-4, api_name="/compare")
+    assert len(out) == 10
+    panels, (diff, table, comfy_files, was_files) = [out[0:3], out[3:6]], out[6:]
+    for (neutralised, mask_panel, decoded), method in zip(panels, (expected.comfy, expected.was), strict=True):
+        height, width = method.noise_mask.shape
+        assert read(neutralised).shape == (height, width, 3)
+        assert read(decoded).shape == (height, width, 3)
+        assert read(mask_panel["image"]).shape == (height, width, 3)
+        labels = [a["label"] for a in mask_panel["annotations"]]
+        assert labels == ["grey (neutralised)", "noise mask"]
+        painted = read(mask_panel["annotations"][1]["image"])[..., 3] > 0
+        assert np.array_equal(painted, method.noise_mask.numpy() > 0)
+    assert [a["label"] for a in diff["annotations"]] == ["only ComfyUI", "only WAS", "both"]
+    assert read(diff["image"]).shape == (300, 451, 3)
+
+    assert table["vae"] == "TAEF2 (FLUX.2)"
+    assert table["comfy"]["grow_mask_by"] == 6 and table["was"]["mask_offset"] == -4
+    assert table["comfy"]["noise_mask_area"] == int(expected.comfy.noise_mask.sum())
+    assert table["was"]["noise_mask_area"] == int(expected.was.noise_mask.sum()) < table["was"]["mask_area"]
+
+    for files, method in ((comfy_files, expected.comfy), (was_files, expected.was)):
+        latent_path, mask_path, pixels_path = sorted(files, key=lambda f: (not f.endswith(".latent"), "mask" not in f))
+        torch.testing.assert_close(load_latent(latent_path), method.latents, atol=1e-5, rtol=0)
+        noise = read(mask_path)
+        assert set(np.unique(noise)) <= {0, 255}
+        assert np.array_equal(noise > 0, method.noise_mask.numpy() > 0)
+        assert np.array_equal(read(pixels_path), app.to_uint8(method.neutralised))
+
+
+def test_bad_requests_get_clear_errors(client, chelsea_with_mask):
+    cases = [
+        ({"vae": "no-such-vae"}, "no-such-vae is not in the list of choices"),
+        ({"grow_mask_by": 65}, "65 is greater than maximum value 64"),
+        ({"mask_offset": 2.5}, "mask_offset must be an integer"),
+        ({"image": None}, "no image"),
+    ]
+    for change, message in cases:
+        args = {"image": chelsea_with_mask, "vae": "taef2", "grow_mask_by": 6, "mask_offset": 6} | change
+        with pytest.raises(Exception, match=message):
+            client.predict(**args, api_name="/compare")
+    ok = client.predict(image=chelsea_with_mask, vae="taef2", grow_mask_by=6, mask_offset=6, api_name="/compare")
+    assert len(ok) == 10  # the server keeps serving
