@@ -4,6 +4,7 @@ The page only: settings, the UI, editor values to tensors and back, events. The 
 """
 
 import argparse
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -11,11 +12,13 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import torch
-from PIL import Image
+from gradio.components.annotated_image import AnnotatedImageData, Annotation
+from gradio.data_classes import FileData
+from PIL import Image, ImageColor
 
 from inpaint_core import GROW_MASK_BY, MASK_OFFSET
 from inpaint_core.cache import LRUCache
-from inpaint_core.compare import Comparison, MethodResult, compare_methods
+from inpaint_core.compare import Comparison, MethodResult, add_latents, peek_latents, prepare_methods
 from inpaint_core.device import default_device
 from inpaint_core.editor import MAX_SIDE, from_editor, to_uint8
 from inpaint_core.latent_file import save_latent
@@ -39,6 +42,7 @@ METHOD_TITLES = {
 }
 DIFF_COLOURS = {"only ComfyUI": "#ff8c00", "only WAS": "#1e90ff", "both": "#c040c0"}
 MASK_COLOURS = {"noise mask": "#ff3c78", "grey (neutralised)": "#808080"}
+ALL_COLOURS = DIFF_COLOURS | MASK_COLOURS
 
 
 def parse_settings(argv: list[str] | None = None) -> argparse.Namespace:
@@ -89,71 +93,136 @@ def choose_sources(args: argparse.Namespace) -> tuple[list[str], str]:
     )
 
 
-class Inspector:
-    """The page's handlers, built around one VAE registry and one bounded cache."""
+def palette_png(mask: np.ndarray, colour: str, path: Path) -> Path:
+    """A 0/1 mask as a two-colour PNG, transparent where 0: lossless, and about ten times faster to
+    write at 1024² than the RGBA PNGs gr.AnnotatedImage makes of a mask."""
+    png = Image.fromarray(np.asarray(mask, dtype=np.uint8), mode="L").convert("P")
+    png.putpalette([0, 0, 0, *ImageColor.getrgb(colour)])
+    png.save(path, format="png", transparency=0, compress_level=1)
+    return path
 
-    def __init__(self, registry: VAERegistry, max_side: int, downloads: Path):
+
+def as_sent(value, files: Path):
+    """A handler value in the form the browser receives (for events with postprocess=False):
+    image paths as FileData, (base path, [(mask, label)]) overlays as AnnotatedImageData."""
+    if isinstance(value, str):
+        return FileData(path=value)
+    if isinstance(value, tuple):
+        base, masks = value
+        annotations = []
+        for mask, label in masks:
+            bits = np.packbits(np.asarray(mask) > 0).tobytes() + f"{mask.shape}{label}".encode()
+            path = files / f"mask-{hashlib.blake2b(bits, digest_size=12).hexdigest()}.png"
+            if not path.exists():  # the same mask keeps the same file, and the browser its image
+                palette_png(mask, ALL_COLOURS[label], path)
+            annotations.append(Annotation(image=FileData(path=str(path)), label=label))
+        return AnnotatedImageData(image=FileData(path=base), annotations=annotations)
+    return value
+
+
+class Inspector:
+    """The page's handlers, around one VAE registry and two bounded caches (latents; shown JPEGs)."""
+
+    def __init__(self, registry: VAERegistry, max_side: int, files: Path):
         self.registry = registry
         self.max_side = max_side
-        self.cache = LRUCache(max_entries=16)
-        self.downloads = downloads
+        self.latents = LRUCache(max_entries=16)
+        self.jpegs = LRUCache(max_entries=64)
+        self.files = files
 
     @gpu
     @torch.inference_mode()
-    def _compare(self, image, vae_label, grow_mask_by, mask_offset, progress) -> Comparison:
+    def _run(self, image, vae_label, grow_mask_by, mask_offset, latents: str, progress) -> Comparison:
+        """Both methods; latents: 'compute' (encode what the cache lacks) or 'peek' (only what it holds)."""
         try:
             grow, offset = _integer(grow_mask_by, "grow_mask_by"), _integer(mask_offset, "mask_offset")
             editor = from_editor(image, self.max_side)
-            progress(0.1, desc=f"Loading {vae_label}…")
+            if latents == "compute":
+                progress(0.1, desc=f"Loading {vae_label}…")
             vae = self.registry.get(vae_label)
-            progress(0.4, desc="Encoding and decoding…")
-            return compare_methods(editor.pixels, editor.mask, vae, grow, offset, self.cache, editor.content_key)
+            pixels, mask = editor.pixels.to(vae.device), editor.mask.to(vae.device)
+            result = prepare_methods(
+                pixels, mask, vae.downscale_ratio, grow, offset, editor.content_key, vae.display_name
+            )
+            if latents == "compute":
+                progress(0.4, desc="Encoding and decoding…")
+                return add_latents(result, vae, self.latents)
+            return peek_latents(result, self.latents)
         except (ValueError, MemoryError) as error:
             raise gr.Error(str(error)) from error
 
-    def refresh_all(self, image, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
-        """The six panels, the difference and the numbers (no downloads): for live updates."""
+    def show_masks(self, image, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
+        """Neutralised pixels and noise masks of both methods, the difference, the numbers: no encoding."""
         if not _has_image(image):
-            return (None,) * 8  # an emptied editor empties the panels
-        return self.refresh_from(self._compare(image, vae, grow_mask_by, mask_offset, progress))
+            return (None,) * 6
+        result = self._run(image, vae, grow_mask_by, mask_offset, "peek", progress)
+        comfy, was = result.methods
+        values = (
+            self.neutralised(comfy), self.overlay(result, comfy),
+            self.neutralised(was), self.overlay(result, was),
+            self.difference(result), numbers(result),
+        )  # fmt: skip
+        return tuple(as_sent(v, self.files) for v in values)
 
-    def refresh_comfy(self, image, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
-        """grow_mask_by moved: only ComfyUI's noise mask, the difference and the numbers change."""
+    def show_latents(self, image, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
+        """Both decoded latents (encodes what the cache lacks)."""
         if not _has_image(image):
-            return gr.skip(), gr.skip(), gr.skip()
-        result = self._compare(image, vae, grow_mask_by, mask_offset, progress)
-        return mask_panel(result, result.comfy), difference(result), numbers(result)
+            return None, None
+        result = self._run(image, vae, grow_mask_by, mask_offset, "compute", progress)
+        return as_sent(self.decoded(result.comfy), self.files), as_sent(self.decoded(result.was), self.files)
 
-    def refresh_was(self, image, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
-        """mask_offset moved: WAS's three panels, the difference and the numbers change."""
+    def show_numbers(self, image, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
+        """The numbers for the editor's and sliders' values now (latents as far as they are known)."""
         if not _has_image(image):
-            return (gr.skip(),) * 5
-        result = self._compare(image, vae, grow_mask_by, mask_offset, progress)
-        return (*method_panels(result, result.was), difference(result), numbers(result))
+            return None
+        return numbers(self._run(image, vae, grow_mask_by, mask_offset, "peek", progress))
 
     def compare(self, image, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
         """Six panels (ComfyUI, then WAS: neutralised pixels, noise mask, decoded latent), the difference,
         the numbers as JSON, then each method's downloads (.latent, noise mask PNG, neutralised PNG)."""
-        result = self._compare(image, vae, grow_mask_by, mask_offset, progress)
-        progress(0.9, desc="Writing files…")
-        downloads = [self.write_downloads(result, r) for r in (result.comfy, result.was)]
-        return (*self.refresh_from(result), *downloads)
+        result = self._run(image, vae, grow_mask_by, mask_offset, "compute", progress)
+        panels = [(self.neutralised(r), self.overlay(result, r), self.decoded(r)) for r in result.methods]
+        files = [self.downloads(r) for r in result.methods]
+        return (*panels[0], *panels[1], self.difference(result), numbers(result), *files)
 
-    def refresh_from(self, result: Comparison):
-        return (
-            *method_panels(result, result.comfy),
-            *method_panels(result, result.was),
-            difference(result),
-            numbers(result),
+    def jpeg(self, key, make_image) -> str:
+        """A JPEG of make_image() (uint8 array), written once per key."""
+
+        def write():
+            path = self.files / f"{hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()}.jpg"
+            Image.fromarray(make_image()).save(path, quality=92)
+            return str(path)
+
+        return self.jpegs.get_or_make(key, write)[0]
+
+    def neutralised(self, method: MethodResult) -> str:
+        return self.jpeg((method.cache_key, "neutralised"), lambda: to_uint8(method.neutralised))
+
+    def decoded(self, method: MethodResult) -> str:
+        return self.jpeg((method.cache_key, "decoded"), lambda: to_uint8(method.latent.decoded))
+
+    def overlay(self, result: Comparison, method: MethodResult):
+        top, left = method.crop_offset
+        height, width = method.noise_mask.shape
+        base = self.jpeg(
+            (method.cache_key[0], method.crop_offset, (height, width)),
+            lambda: to_uint8(result.image[top : top + height, left : left + width]),
         )
+        return base, [(method.neutralise_mask.numpy(), "grey (neutralised)"), (method.noise_mask.numpy(), "noise mask")]
 
-    def write_downloads(self, result: Comparison, method: MethodResult) -> list[str]:
-        folder = Path(tempfile.mkdtemp(dir=self.downloads))
+    def difference(self, result: Comparison):
+        """The two noise masks in the input's frame: where only one method masks, and where both do."""
+        comfy, was = (_in_full_frame(result, r) for r in result.methods)
+        regions = {"only ComfyUI": comfy & ~was, "only WAS": was & ~comfy, "both": comfy & was}
+        base = self.jpeg((result.comfy.cache_key[0], "input"), lambda: to_uint8(result.image))
+        return base, list((region, label) for label, region in regions.items())
+
+    def downloads(self, method: MethodResult) -> list[str]:
+        folder = Path(tempfile.mkdtemp(dir=self.files))
         stem = f"{method.method}_{method.amount}"
-        latent = save_latent(method.latents, folder / f"{stem}.latent")
-        mask_png = folder / f"{stem}_noise_mask.png"
+        latent = save_latent(method.latent.latents, folder / f"{stem}.latent")
+        mask_png, pixels_png = folder / f"{stem}_noise_mask.png", folder / f"{stem}_neutralised.png"
         Image.fromarray(to_uint8(method.noise_mask)).save(mask_png)
-        pixels_png = folder / f"{stem}_neutralised.png"
         Image.fromarray(to_uint8(method.neutralised)).save(pixels_png)
         return [str(latent), str(mask_png), str(pixels_png)]
 
@@ -169,21 +238,6 @@ def _integer(value, name: str) -> int:
     return int(value)
 
 
-def cropped_input(result: Comparison, method: MethodResult) -> torch.Tensor:
-    top, left = method.crop_offset
-    height, width = method.noise_mask.shape
-    return result.image[top : top + height, left : left + width]
-
-
-def mask_panel(result: Comparison, method: MethodResult):
-    masks = [(method.neutralise_mask.numpy(), "grey (neutralised)"), (method.noise_mask.numpy(), "noise mask")]
-    return to_uint8(cropped_input(result, method)), masks
-
-
-def method_panels(result: Comparison, method: MethodResult):
-    return to_uint8(method.neutralised), mask_panel(result, method), to_uint8(method.decoded)
-
-
 def _in_full_frame(result: Comparison, method: MethodResult) -> np.ndarray:
     frame = np.zeros(result.image.shape[:2], dtype=bool)
     top, left = method.crop_offset
@@ -192,22 +246,19 @@ def _in_full_frame(result: Comparison, method: MethodResult) -> np.ndarray:
     return frame
 
 
-def difference(result: Comparison):
-    """The two noise masks in the input's frame: where only one method masks, and where both do."""
-    comfy, was = _in_full_frame(result, result.comfy), _in_full_frame(result, result.was)
-    regions = {"only ComfyUI": comfy & ~was, "only WAS": was & ~comfy, "both": comfy & was}
-    return to_uint8(result.image), [(region.astype(np.float32), label) for label, region in regions.items()]
-
-
 def numbers(result: Comparison) -> dict:
     def one(method: MethodResult, amount_name: str) -> dict:
+        latent = method.latent
+        timings = {"prepare": method.prepare_ms}
+        if latent is not None:
+            timings |= {k: "cached" for k in latent.timings_ms} if method.latent_cached else latent.timings_ms
         return {
             amount_name: method.amount,
-            "latent_shape": list(method.latents.shape),
+            "latent_shape": list(latent.latents.shape) if latent is not None else "pending",
             "mask_area": int(method.mask.sum()),
             "noise_mask_area": int(method.noise_mask.sum()),
             "grey_area": int(method.neutralise_mask.sum()),
-            "time_ms": method.timings_ms,
+            "time_ms": timings,
         }
 
     return {
@@ -260,24 +311,44 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
             gr.Markdown(f"### {METHOD_TITLES[method]}")
             with gr.Row(elem_classes="method-row"):
                 panels[method] = (
-                    gr.Image(label="Neutralised pixels (what the VAE encodes)", format="jpeg", type="numpy"),
-                    gr.AnnotatedImage(label="Noise mask over the image", format="jpeg", color_map=MASK_COLOURS),
-                    gr.Image(label="Decoded latent", format="jpeg", type="numpy"),
+                    gr.Image(
+                        label="Neutralised pixels (what the VAE encodes)", type="filepath", elem_id=f"{method}-pixels"
+                    ),
+                    gr.AnnotatedImage(
+                        label="Noise mask over the image",
+                        format="jpeg",
+                        color_map=MASK_COLOURS,
+                        elem_id=f"{method}-mask",
+                    ),
+                    gr.Image(label="Decoded latent", type="filepath", elem_id=f"{method}-decoded"),
                 )
                 panels[f"{method}_files"] = gr.File(label="Downloads", file_count="multiple")
         inputs = [editor, vae, grow, offset]
-        six = [*panels["comfy"], *panels["was"]]
-        live = {"trigger_mode": "always_last", "show_progress": "minimal"}
-        editor.change(inspector.refresh_all, inputs, [*six, diff, table], api_visibility="private", **live)
-        vae.change(inspector.refresh_all, inputs, [*six, diff, table], api_visibility="private", **live)
-        grow.change(
-            inspector.refresh_comfy, inputs, [panels["comfy"][1], diff, table], api_visibility="private", **live
+        (comfy_pixels, comfy_mask, comfy_decoded), (was_pixels, was_mask, was_decoded) = panels["comfy"], panels["was"]
+        mask_outputs = [comfy_pixels, comfy_mask, was_pixels, was_mask, diff, table]
+        latent_outputs = [comfy_decoded, was_decoded]
+        # Live events send their values ready-made (postprocess=False): see as_sent.
+        live = {
+            "trigger_mode": "always_last",
+            "show_progress": "minimal",
+            "api_visibility": "private",
+            "postprocess": False,
+        }
+        # One listener per kind of work, so always_last drops stale runs whichever control moved.
+        gr.on(
+            [editor.change, vae.change, grow.change, offset.change], inspector.show_masks, inputs, mask_outputs, **live
         )
-        offset.change(inspector.refresh_was, inputs, [*panels["was"], diff, table], api_visibility="private", **live)
+        latent_triggers = [editor.change, vae.change, offset.change]  # ComfyUI's latent ignores grow_mask_by
+        gr.on(latent_triggers, inspector.show_latents, inputs, latent_outputs, **live).then(
+            inspector.show_numbers,
+            inputs,
+            table,
+            **live,  # read afresh: the sliders may have moved meanwhile
+        )
         compare_button.click(
             inspector.compare,
             inputs,
-            [*six, diff, table, panels["comfy_files"], panels["was_files"]],
+            [*panels["comfy"], *panels["was"], diff, table, panels["comfy_files"], panels["was_files"]],
             api_name="compare",
         )
     return page

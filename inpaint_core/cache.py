@@ -17,6 +17,11 @@ class LRUCache:
     def __len__(self) -> int:
         return len(self._items)
 
+    def peek(self, key: Hashable) -> Any:
+        """The cached value, or None; does not count as a use."""
+        with self._lock:
+            return self._items.get(key)
+
     def get_or_make(self, key: Hashable, make: Callable[[], Any]) -> tuple[Any, bool]:
         """(value, True) if cached, else (make(), False) after storing it."""
         with self._lock:

@@ -1,12 +1,13 @@
-"""Both methods on one image and mask: prepared pixels, masks, latents and decoded previews.
+"""Both methods on one image and mask: prepared pixels and masks first, latents and previews second.
 
-Latents and previews are cached by content (image, mask, VAE, and the WAS offset; ComfyUI's
-latent does not depend on grow_mask_by), so a slider change re-encodes only what it changes.
-Results are CPU tensors: pixels (H, W, 3), masks (H, W), latents (1, C, h, w).
+The two steps are separate so a page can show the masks at once and the (slower) latents after.
+Latents are cached by content (image, mask, VAE, and WAS's offset: ComfyUI's latent does not
+depend on grow_mask_by), so a slider change encodes only what it changes.
+Shown tensors are on the CPU: pixels (H', W', 3), masks (H', W'), latents (1, C, h, w).
 """
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
@@ -16,90 +17,119 @@ from .vae import VAE
 
 
 @dataclass
+class Latent:
+    latents: torch.Tensor  # (1, C, h, w) raw, CPU
+    decoded: torch.Tensor  # (H', W', 3) in [0, 1], CPU
+    timings_ms: dict[str, float]
+
+
+@dataclass
 class MethodResult:
     """One method's output for the first image of the batch."""
 
     method: str  # 'comfy' or 'was'
     amount: int  # grow_mask_by or mask_offset
     crop_offset: tuple[int, int]  # (top, left) of the crop in the input image
-    neutralised: torch.Tensor  # (H', W', 3) what the VAE encodes
-    mask: torch.Tensor  # (H', W') 0/1: the input mask, resized, cropped and rounded
-    neutralise_mask: torch.Tensor  # (H', W') 0/1: the pixels set to grey
-    noise_mask: torch.Tensor  # (H', W') 0/1
-    latents: torch.Tensor  # (1, C, H'/r, W'/r) raw
-    decoded: torch.Tensor  # (H', W', 3) the VAE's decode of the latents
-    timings_ms: dict[str, float | str] = field(default_factory=dict)
+    prepared: Prepared  # on the compute device, for the encoder
+    prepare_ms: float
+    cache_key: tuple | None  # names this method's latent in a cache
+    latent: Latent | None = None
+    latent_cached: bool = False
+
+    @property
+    def neutralised(self) -> torch.Tensor:  # (H', W', 3): what the VAE encodes
+        return self.prepared.pixels[0].cpu()
+
+    @property
+    def mask(self) -> torch.Tensor:  # (H', W') 0/1: the input mask, resized, cropped, rounded
+        return self.prepared.mask[0, 0].cpu()
+
+    @property
+    def neutralise_mask(self) -> torch.Tensor:  # (H', W') 0/1: the pixels set to grey
+        return self.prepared.neutralise_mask[0, 0].cpu()
+
+    @property
+    def noise_mask(self) -> torch.Tensor:  # (H', W') 0/1
+        return self.prepared.noise_mask[0, 0].cpu()
 
 
 @dataclass
 class Comparison:
-    image: torch.Tensor  # (H, W, 3) the input
-    vae_name: str
+    image: torch.Tensor  # (H, W, 3) the input, CPU
     downscale_ratio: int
     comfy: MethodResult
     was: MethodResult
+    vae_name: str = ""
+
+    @property
+    def methods(self) -> tuple[MethodResult, MethodResult]:
+        return self.comfy, self.was
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    value = fn()
+    return value, round((time.perf_counter() - start) * 1e3, 2)
+
+
+def prepare_methods(
+    pixels: torch.Tensor, mask: torch.Tensor, downscale_ratio: int, grow_mask_by: int, mask_offset: int,
+    content_key: str | None = None, vae_name: str = "",
+) -> Comparison:  # fmt: skip
+    """Both preparations of the first image; `content_key` (a digest of image and mask) keys the latent cache."""
+    height, width = pixels.shape[1], pixels.shape[2]
+    key = None if content_key is None else (content_key, vae_name)
+    comfy, comfy_ms = _timed(lambda: prepare_comfy(pixels[:1], mask[:1], grow_mask_by, downscale_ratio))
+    was, was_ms = _timed(lambda: prepare_was(pixels[:1], mask[:1], mask_offset))
+    return Comparison(
+        pixels[0].cpu(),
+        downscale_ratio,
+        MethodResult("comfy", grow_mask_by, _crop_offset(height, width, downscale_ratio), comfy, comfy_ms,
+                     key and (*key, "comfy")),
+        MethodResult("was", mask_offset, _crop_offset(height, width, WAS_CROP_MULTIPLE), was, was_ms,
+                     key and (*key, "was", mask_offset)),
+        vae_name,
+    )  # fmt: skip
 
 
 def _crop_offset(height: int, width: int, multiple: int) -> tuple[int, int]:
     return height % multiple // 2, width % multiple // 2
 
 
-def _encode_and_decode(vae: VAE, prepared: Prepared) -> tuple[torch.Tensor, torch.Tensor, dict]:
-    timings = {}
-    start = time.perf_counter()
-    latents = vae.encode(prepared.pixels[:1])
-    timings["encode"] = time.perf_counter() - start
-    decoded = vae.decode(latents)[0]
-    timings["decode"] = time.perf_counter() - timings["encode"] - start
-    return latents.cpu(), decoded.cpu(), {k: round(v * 1e3, 2) for k, v in timings.items()}
+def encode_and_decode(vae: VAE, prepared: Prepared) -> Latent:
+    """The latent of the prepared pixels, and its decoded preview, with timings."""
+    latents, encode_ms = _timed(lambda: vae.encode(prepared.pixels[:1]))
+    decoded, decode_ms = _timed(lambda: vae.decode(latents)[0])
+    return Latent(latents.cpu(), decoded.cpu(), {"encode": encode_ms, "decode": decode_ms})
 
 
-def _method_result(method, amount, prepare_fn, vae, cache, cache_key, image_size, multiple) -> MethodResult:
-    start = time.perf_counter()
-    prepared = prepare_fn()
-    prepare_ms = round((time.perf_counter() - start) * 1e3, 2)
+def add_latents(comparison: Comparison, vae: VAE, cache: LRUCache | None = None) -> Comparison:
+    """Fill in both methods' latents, from the cache where they are already known."""
+    for result in comparison.methods:
+        if cache is None or result.cache_key is None:
+            result.latent, result.latent_cached = encode_and_decode(vae, result.prepared), False
+        else:
+            result.latent, result.latent_cached = cache.get_or_make(
+                result.cache_key, lambda r=result: encode_and_decode(vae, r.prepared)
+            )
+    return comparison
 
-    def make():
-        return _encode_and_decode(vae, prepared)
 
-    if cache is None or cache_key is None:
-        (latents, decoded, timings), cached = make(), False
-    else:
-        (latents, decoded, timings), cached = cache.get_or_make(cache_key, make)
-    return MethodResult(
-        method,
-        amount,
-        _crop_offset(*image_size, multiple),
-        prepared.pixels[0].cpu(),
-        prepared.mask[0, 0].cpu(),
-        prepared.neutralise_mask[0, 0].cpu(),
-        prepared.noise_mask[0, 0].cpu(),
-        latents,
-        decoded,
-        {"prepare": prepare_ms, **({k: "cached" for k in timings} if cached else timings)},
-    )
+def peek_latents(comparison: Comparison, cache: LRUCache) -> Comparison:
+    """Fill in the latents the cache already holds, computing none."""
+    for result in comparison.methods:
+        if result.cache_key is not None and (latent := cache.peek(result.cache_key)) is not None:
+            result.latent, result.latent_cached = latent, True
+    return comparison
 
 
 def compare_methods(
-    pixels: torch.Tensor,
-    mask: torch.Tensor,
-    vae: VAE,
-    grow_mask_by: int,
-    mask_offset: int,
-    cache: LRUCache | None = None,
-    content_key: str | None = None,
-) -> Comparison:
-    """Run ComfyUI's and WAS's preparation, encode and decode; `content_key` names the image+mask for the cache."""
-    size = (pixels.shape[1], pixels.shape[2])
-    ratio = vae.downscale_ratio
+    pixels: torch.Tensor, mask: torch.Tensor, vae: VAE, grow_mask_by: int, mask_offset: int,
+    cache: LRUCache | None = None, content_key: str | None = None,
+) -> Comparison:  # fmt: skip
+    """Both methods, latents included, on the VAE's device."""
     pixels, mask = pixels.to(vae.device), mask.to(vae.device)
-    key = None if content_key is None else (content_key, vae.display_name)
-    comfy = _method_result(
-        "comfy", grow_mask_by, lambda: prepare_comfy(pixels, mask, grow_mask_by, ratio),
-        vae, cache, key and (*key, "comfy"), size, ratio,
-    )  # fmt: skip
-    was = _method_result(
-        "was", mask_offset, lambda: prepare_was(pixels, mask, mask_offset),
-        vae, cache, key and (*key, "was", mask_offset), size, WAS_CROP_MULTIPLE,
-    )  # fmt: skip
-    return Comparison(pixels[0].cpu(), vae.display_name, ratio, comfy, was)
+    comparison = prepare_methods(
+        pixels, mask, vae.downscale_ratio, grow_mask_by, mask_offset, content_key, vae.display_name
+    )
+    return add_latents(comparison, vae, cache)

@@ -50,7 +50,7 @@ def from_editor(value: dict | None, max_side: int = MAX_SIDE) -> EditorInput:
     painted = _painted(value.get("layers"), height, width)
     digest = hashlib.blake2b(rgb.tobytes(), digest_size=16)
     digest.update(np.packbits(painted).tobytes() + str(rgb.shape + painted.shape).encode())
-    pixels = torch.from_numpy(rgb).float().div_(255)[None]
+    pixels = torch.tensor(rgb, dtype=torch.float32).div_(255)[None]
     mask = torch.from_numpy(painted).float()[None]
     return EditorInput(pixels, mask, digest.hexdigest())
 

@@ -53,7 +53,7 @@ def test_compare_returns_every_output(client, chelsea_with_mask, expected):
 
     for files, method in ((comfy_files, expected.comfy), (was_files, expected.was)):
         latent_path, mask_path, pixels_path = sorted(files, key=lambda f: (not f.endswith(".latent"), "mask" not in f))
-        torch.testing.assert_close(load_latent(latent_path), method.latents, atol=1e-5, rtol=0)
+        torch.testing.assert_close(load_latent(latent_path), method.latent.latents, atol=1e-5, rtol=0)
         noise = read(mask_path)
         assert set(np.unique(noise)) <= {0, 255}
         assert np.array_equal(noise > 0, method.noise_mask.numpy() > 0)

@@ -34,9 +34,15 @@ def page(app_url):
         browser.close()
 
 
-def panel_sources(page) -> list[str]:
-    """The src of every image in the two method rows and the difference panel."""
-    return page.eval_on_selector_all(".method-row img, #difference img", "els => els.map(e => e.src)")
+PANELS = [f"{method}-{kind}" for method in ("comfy", "was") for kind in ("pixels", "mask", "decoded")]
+
+
+def panel_sources(page) -> dict[str, list[str]]:
+    """The served images (src) each panel shows, by panel id; the difference panel too."""
+    return {
+        panel: page.eval_on_selector_all(f"#{panel} img", "els => els.map(e => e.src).filter(s => s.includes('file='))")
+        for panel in [*PANELS, "difference"]
+    }
 
 
 def wait_for(condition, timeout=60.0, what="condition"):
@@ -47,6 +53,19 @@ def wait_for(condition, timeout=60.0, what="condition"):
             return value
         time.sleep(0.25)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def settled(page, quiet_seconds=3.0):
+    """A condition: the panels' sources, once they have not changed for `quiet_seconds`."""
+    last = {"sources": None, "since": time.monotonic()}
+
+    def check():
+        sources = panel_sources(page)
+        if sources != last["sources"]:
+            last.update(sources=sources, since=time.monotonic())
+        return sources if time.monotonic() - last["since"] >= quiet_seconds else None
+
+    return check
 
 
 def paint_stroke(page, canvas, points):
@@ -71,18 +90,23 @@ def test_paint_compare_and_slide(page):
 
     def six_panels_and_masks():
         sources = panel_sources(page)
-        return sources if len(sources) >= 6 + 2 * 2 + 1 else None
+        masks_drawn = all(len(sources[f"{m}-mask"]) == 3 for m in ("comfy", "was")) and len(sources["difference"]) == 4
+        return sources if masks_drawn and all(sources[p] for p in PANELS) else None
 
-    before = wait_for(six_panels_and_masks, what="six panels with their masks")
+    wait_for(six_panels_and_masks, timeout=120, what="six panels with their masks")
+    before = wait_for(settled(page), timeout=120, what="the panels to settle")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "browser_panels.png"), full_page=True)
 
     slider = page.locator("#grow_mask_by input[type=number]")
     slider.fill("40")
     slider.press("Enter")
-    after = wait_for(lambda: (s := panel_sources(page)) != before and s, what="the mask panels to change")
-    changed = {b for b, a in zip(before, after, strict=False) if a != b}
-    assert changed, "moving grow_mask_by changed no panel"
+    after = wait_for(
+        lambda: (s := panel_sources(page))["comfy-mask"] != before["comfy-mask"] and s, what="the mask panel to change"
+    )
+    assert after["difference"] != before["difference"]
+    assert after["was-mask"] == before["was-mask"]  # grow_mask_by is ComfyUI's alone
     page.screenshot(path=str(ARTIFACTS / "browser_after_slider.png"), full_page=True)
-    table = page.locator("#numbers").inner_text()
-    assert "40" in table
+    wait_for(lambda: '"grow_mask_by"\n:\n40' in page.locator("#numbers").inner_text(), what="the numbers for 40")
+    page.wait_for_timeout(5000)  # let any slower event land: it must not bring back the old value
+    assert '"grow_mask_by"\n:\n40' in page.locator("#numbers").inner_text()
