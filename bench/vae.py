@@ -42,7 +42,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     device = torch.device(args.device)
-    sources = [str(TAEF2), "approx", *args.vae]
+    sources = [*([str(TAEF2)] if TAEF2.is_dir() else []), "approx", *args.vae]
     print(f"device {device}, {torch.get_num_threads()} CPU threads")
     for source in sources:
         vae = load_vae(source, device)

@@ -1,5 +1,6 @@
 """Shared fixtures: the real TAEF2 weights beside the project, and an example image."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +9,7 @@ import torch
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
-TAEF2 = ROOT.parent / "shared" / "models" / "taef2"
+TAEF2 = Path(os.environ.get("INPAINT_TEST_TAEF2", ROOT.parent / "shared" / "models" / "taef2"))
 ASSETS = ROOT / "assets"
 
 

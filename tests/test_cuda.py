@@ -1,0 +1,37 @@
+"""On a CUDA GPU (skipped without one): the core matches the seeds' formulation run on the CPU."""
+
+import pytest
+import torch
+
+from inpaint_core import load_vae, prepare_comfy, prepare_was
+from tests.reference import comfy_reference, was_reference
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")
+
+
+@pytest.mark.parametrize("amount", [0, 1, 6, 7, 64])
+def test_comfy_on_cuda_matches_seed_on_cpu(amount):
+    gen = torch.Generator().manual_seed(amount)
+    pixels, mask = torch.rand(2, 203, 317, 3, generator=gen), (torch.rand(2, 203, 317, generator=gen) > 0.97).float()
+    ours = prepare_comfy(pixels.cuda(), mask.cuda(), amount, 16)
+    ref_pixels, ref_noise = comfy_reference(pixels, mask, amount, 16)
+    assert torch.equal(ours.noise_mask.cpu(), ref_noise)
+    torch.testing.assert_close(ours.pixels.cpu(), ref_pixels, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("offset", [-128, -9, -1, 0, 5, 128])
+def test_was_on_cuda_matches_seed_on_cpu(offset):
+    gen = torch.Generator().manual_seed(abs(offset))
+    pixels, mask = torch.rand(1, 331, 250, 3, generator=gen), (torch.rand(1, 331, 250, generator=gen) > 0.3).float()
+    ours = prepare_was(pixels.cuda(), mask.cuda(), offset)
+    ref_pixels, ref_noise = was_reference(pixels, mask, offset)
+    assert torch.equal(ours.noise_mask.cpu(), ref_noise)
+    torch.testing.assert_close(ours.pixels.cpu(), ref_pixels, atol=1e-6, rtol=0)
+
+
+def test_taef2_on_cuda_in_half_precision(taef2_dir, chelsea):
+    vae = load_vae(str(taef2_dir), "cuda")
+    assert vae.dtype == torch.float16
+    image = chelsea[:, :296, :448]
+    decoded = vae.decode(vae.encode(image.cuda())).cpu()
+    assert (10 * torch.log10(1 / ((decoded - image) ** 2).mean())).item() >= 28
