@@ -7,20 +7,22 @@ import argparse
 import hashlib
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import torch
 from gradio.components.annotated_image import AnnotatedImageData, Annotation
-from gradio.data_classes import FileData
+from gradio.data_classes import FileData, ListFiles
 from PIL import Image, ImageColor
 
 from inpaint_core import GROW_MASK_BY, MASK_OFFSET
 from inpaint_core.cache import LRUCache
 from inpaint_core.compare import Comparison, MethodResult, add_latents, peek_latents, prepare_methods
 from inpaint_core.device import default_device
-from inpaint_core.editor import MAX_SIDE, from_editor, to_uint8
+from inpaint_core.editor import MAX_SIDE, EditorInput, from_editor, to_uint8
 from inpaint_core.latent_file import save_latent
 from inpaint_core.registry import APPROX, DEFAULT_HUB_VAE, VAERegistry, hub_reachable, label_of, scan_models_dir
 
@@ -93,31 +95,44 @@ def choose_sources(args: argparse.Namespace) -> tuple[list[str], str]:
     )
 
 
-def palette_png(mask: np.ndarray, colour: str, path: Path) -> Path:
+@dataclass
+class Overlay:
+    """An image (a saved JPEG) with 0/1 masks over it; each mask has a key naming its content."""
+
+    base: str
+    masks: list[tuple[np.ndarray, str, tuple]]  # (mask, label, key)
+
+
+def palette_png(mask: np.ndarray, colour: str, path: Path) -> None:
     """A 0/1 mask as a two-colour PNG, transparent where 0: lossless, and about ten times faster to
     write at 1024² than the RGBA PNGs gr.AnnotatedImage makes of a mask."""
     png = Image.fromarray(np.asarray(mask, dtype=np.uint8), mode="L").convert("P")
     png.putpalette([0, 0, 0, *ImageColor.getrgb(colour)])
     png.save(path, format="png", transparency=0, compress_level=1)
-    return path
+
+
+PNG_WRITERS = ThreadPoolExecutor(max_workers=4)  # zlib lets go of the GIL: masks encode side by side
 
 
 def as_sent(value, files: Path):
-    """A handler value in the form the browser receives (for events with postprocess=False):
-    image paths as FileData, (base path, [(mask, label)]) overlays as AnnotatedImageData."""
+    """A handler's value as the browser receives it (the events use postprocess=False): image paths
+    as FileData, lists of paths as ListFiles, Overlays as AnnotatedImageData, the rest as it is."""
     if isinstance(value, str):
         return FileData(path=value)
-    if isinstance(value, tuple):
-        base, masks = value
-        annotations = []
-        for mask, label in masks:
-            bits = np.packbits(np.asarray(mask) > 0).tobytes() + f"{mask.shape}{label}".encode()
-            path = files / f"mask-{hashlib.blake2b(bits, digest_size=12).hexdigest()}.png"
-            if not path.exists():  # the same mask keeps the same file, and the browser its image
-                palette_png(mask, ALL_COLOURS[label], path)
-            annotations.append(Annotation(image=FileData(path=str(path)), label=label))
-        return AnnotatedImageData(image=FileData(path=base), annotations=annotations)
-    return value
+    if isinstance(value, list):
+        return ListFiles(root=[FileData(path=p, orig_name=Path(p).name, size=Path(p).stat().st_size) for p in value])
+    if not isinstance(value, Overlay):
+        return value
+    paths, writes = [], []
+    for mask, label, key in value.masks:
+        path = files / f"mask-{hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()}.png"
+        if not path.exists():  # the same mask keeps its file, and the browser its cached image
+            writes.append(PNG_WRITERS.submit(palette_png, mask, ALL_COLOURS[label], path))
+        paths.append(path)
+    for write in writes:
+        write.result()
+    annotations = [Annotation(image=FileData(path=str(p)), label=m[1]) for p, m in zip(paths, value.masks, strict=True)]
+    return AnnotatedImageData(image=FileData(path=value.base), annotations=annotations)
 
 
 class Inspector:
@@ -130,13 +145,21 @@ class Inspector:
         self.jpegs = LRUCache(max_entries=64)
         self.files = files
 
+    def read_editor(self, image) -> EditorInput | None:
+        """The editor's image and painted mask as tensors, once per change (kept in the session's State)."""
+        if not _has_image(image):
+            return None
+        try:
+            return from_editor(image, self.max_side)
+        except ValueError as error:
+            raise gr.Error(str(error)) from error
+
     @gpu
     @torch.inference_mode()
-    def _run(self, image, vae_label, grow_mask_by, mask_offset, latents: str, progress) -> Comparison:
+    def _run(self, editor: EditorInput, vae_label, grow_mask_by, mask_offset, latents: str, progress) -> Comparison:
         """Both methods; latents: 'compute' (encode what the cache lacks) or 'peek' (only what it holds)."""
         try:
             grow, offset = _integer(grow_mask_by, "grow_mask_by"), _integer(mask_offset, "mask_offset")
-            editor = from_editor(image, self.max_side)
             if latents == "compute":
                 progress(0.1, desc=f"Loading {vae_label}…")
             vae = self.registry.get(vae_label)
@@ -151,39 +174,45 @@ class Inspector:
         except (ValueError, MemoryError) as error:
             raise gr.Error(str(error)) from error
 
-    def show_masks(self, image, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
+    def _send(self, *values) -> tuple:
+        return tuple(as_sent(v, self.files) for v in values)
+
+    def show_masks(self, editor, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
         """Neutralised pixels and noise masks of both methods, the difference, the numbers: no encoding."""
-        if not _has_image(image):
+        if editor is None:
             return (None,) * 6
-        result = self._run(image, vae, grow_mask_by, mask_offset, "peek", progress)
+        result = self._run(editor, vae, grow_mask_by, mask_offset, "peek", progress)
         comfy, was = result.methods
-        values = (
+        return self._send(
             self.neutralised(comfy), self.overlay(result, comfy),
             self.neutralised(was), self.overlay(result, was),
             self.difference(result), numbers(result),
         )  # fmt: skip
-        return tuple(as_sent(v, self.files) for v in values)
 
-    def show_latents(self, image, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
+    def show_latents(self, editor, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
         """Both decoded latents (encodes what the cache lacks)."""
-        if not _has_image(image):
+        if editor is None:
             return None, None
-        result = self._run(image, vae, grow_mask_by, mask_offset, "compute", progress)
-        return as_sent(self.decoded(result.comfy), self.files), as_sent(self.decoded(result.was), self.files)
+        result = self._run(editor, vae, grow_mask_by, mask_offset, "compute", progress)
+        return self._send(self.decoded(result.comfy), self.decoded(result.was))
 
-    def show_numbers(self, image, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
-        """The numbers for the editor's and sliders' values now (latents as far as they are known)."""
-        if not _has_image(image):
+    def show_numbers(self, editor, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
+        """The numbers for the values now (latents as far as they are known)."""
+        if editor is None:
             return None
-        return numbers(self._run(image, vae, grow_mask_by, mask_offset, "peek", progress))
+        return numbers(self._run(editor, vae, grow_mask_by, mask_offset, "peek", progress))
 
     def compare(self, image, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
         """Six panels (ComfyUI, then WAS: neutralised pixels, noise mask, decoded latent), the difference,
         the numbers as JSON, then each method's downloads (.latent, noise mask PNG, neutralised PNG)."""
-        result = self._run(image, vae, grow_mask_by, mask_offset, "compute", progress)
+        try:
+            editor = from_editor(image, self.max_side)
+        except ValueError as error:
+            raise gr.Error(str(error)) from error
+        result = self._run(editor, vae, grow_mask_by, mask_offset, "compute", progress)
         panels = [(self.neutralised(r), self.overlay(result, r), self.decoded(r)) for r in result.methods]
         files = [self.downloads(r) for r in result.methods]
-        return (*panels[0], *panels[1], self.difference(result), numbers(result), *files)
+        return self._send(*panels[0], *panels[1], self.difference(result), numbers(result), *files)
 
     def jpeg(self, key, make_image) -> str:
         """A JPEG of make_image() (uint8 array), written once per key."""
@@ -201,21 +230,29 @@ class Inspector:
     def decoded(self, method: MethodResult) -> str:
         return self.jpeg((method.cache_key, "decoded"), lambda: to_uint8(method.latent.decoded))
 
-    def overlay(self, result: Comparison, method: MethodResult):
+    def overlay(self, result: Comparison, method: MethodResult) -> Overlay:
         top, left = method.crop_offset
         height, width = method.noise_mask.shape
         base = self.jpeg(
             (method.cache_key[0], method.crop_offset, (height, width)),
             lambda: to_uint8(result.image[top : top + height, left : left + width]),
         )
-        return base, [(method.neutralise_mask.numpy(), "grey (neutralised)"), (method.noise_mask.numpy(), "noise mask")]
+        key = (method.cache_key, method.amount)
+        return Overlay(
+            base,
+            [
+                (method.neutralise_mask.numpy(), "grey (neutralised)", (*key, "grey")),
+                (method.noise_mask.numpy(), "noise mask", (*key, "noise")),
+            ],
+        )
 
-    def difference(self, result: Comparison):
+    def difference(self, result: Comparison) -> Overlay:
         """The two noise masks in the input's frame: where only one method masks, and where both do."""
         comfy, was = (_in_full_frame(result, r) for r in result.methods)
         regions = {"only ComfyUI": comfy & ~was, "only WAS": was & ~comfy, "both": comfy & was}
         base = self.jpeg((result.comfy.cache_key[0], "input"), lambda: to_uint8(result.image))
-        return base, list((region, label) for label, region in regions.items())
+        key = (result.comfy.cache_key, result.comfy.amount, result.was.cache_key)
+        return Overlay(base, [(region, label, (*key, label)) for label, region in regions.items()])
 
     def downloads(self, method: MethodResult) -> list[str]:
         folder = Path(tempfile.mkdtemp(dir=self.files))
@@ -323,22 +360,24 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                     gr.Image(label="Decoded latent", type="filepath", elem_id=f"{method}-decoded"),
                 )
                 panels[f"{method}_files"] = gr.File(label="Downloads", file_count="multiple")
-        inputs = [editor, vae, grow, offset]
+        state = gr.State()  # the editor's image and mask as tensors, read once per edit
+        editor.change(inspector.read_editor, editor, state, trigger_mode="always_last", show_progress="hidden")
+        inputs = [state, vae, grow, offset]
         (comfy_pixels, comfy_mask, comfy_decoded), (was_pixels, was_mask, was_decoded) = panels["comfy"], panels["was"]
         mask_outputs = [comfy_pixels, comfy_mask, was_pixels, was_mask, diff, table]
         latent_outputs = [comfy_decoded, was_decoded]
-        # Live events send their values ready-made (postprocess=False): see as_sent.
+        # Live events send their values ready-made (postprocess=False, see as_sent); one listener per kind of
+        # work, so always_last drops stale runs whichever control moved.
         live = {
             "trigger_mode": "always_last",
             "show_progress": "minimal",
             "api_visibility": "private",
             "postprocess": False,
         }
-        # One listener per kind of work, so always_last drops stale runs whichever control moved.
         gr.on(
-            [editor.change, vae.change, grow.change, offset.change], inspector.show_masks, inputs, mask_outputs, **live
+            [state.change, vae.change, grow.change, offset.change], inspector.show_masks, inputs, mask_outputs, **live
         )
-        latent_triggers = [editor.change, vae.change, offset.change]  # ComfyUI's latent ignores grow_mask_by
+        latent_triggers = [state.change, vae.change, offset.change]  # ComfyUI's latent ignores grow_mask_by
         gr.on(latent_triggers, inspector.show_latents, inputs, latent_outputs, **live).then(
             inspector.show_numbers,
             inputs,
@@ -347,9 +386,10 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
         )
         compare_button.click(
             inspector.compare,
-            inputs,
+            [editor, vae, grow, offset],
             [*panels["comfy"], *panels["was"], diff, table, panels["comfy_files"], panels["was_files"]],
             api_name="compare",
+            postprocess=False,
         )
     return page
 

@@ -71,7 +71,7 @@ def main():
     device = torch.device(args.device)
     inspector = app.Inspector(VAERegistry([args.vae], device), 4096, Path(tempfile.mkdtemp()))
     page = app.build_page(inspector, "")
-    value, label = editor_value(args.size), label_of(args.vae)
+    value, label = inspector.read_editor(editor_value(args.size)), label_of(args.vae)
     inspector.show_latents(value, label, 6, 6, progress=lambda *a, **k: None)  # load, warm up, cache ComfyUI's latent
     grows = [(value, label, g, 6) for g in range(7, 7 + args.changes)]
     offsets = [(value, label, 6, o) for o in range(-1, -1 - args.changes, -1)]

@@ -8,6 +8,7 @@ Shown tensors are on the CPU: pixels (H', W', 3), masks (H', W'), latents (1, C,
 
 import time
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 
@@ -36,19 +37,19 @@ class MethodResult:
     latent: Latent | None = None
     latent_cached: bool = False
 
-    @property
+    @cached_property
     def neutralised(self) -> torch.Tensor:  # (H', W', 3): what the VAE encodes
         return self.prepared.pixels[0].cpu()
 
-    @property
+    @cached_property
     def mask(self) -> torch.Tensor:  # (H', W') 0/1: the input mask, resized, cropped, rounded
         return self.prepared.mask[0, 0].cpu()
 
-    @property
+    @cached_property
     def neutralise_mask(self) -> torch.Tensor:  # (H', W') 0/1: the pixels set to grey
         return self.prepared.neutralise_mask[0, 0].cpu()
 
-    @property
+    @cached_property
     def noise_mask(self) -> torch.Tensor:  # (H', W') 0/1
         return self.prepared.noise_mask[0, 0].cpu()
 

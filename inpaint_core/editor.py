@@ -9,11 +9,19 @@ import torch
 MAX_SIDE = 4096  # default longest side accepted from the browser
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EditorInput:
+    """An image and its mask; equal and hashed by content, so a page's state notices real changes only."""
+
     pixels: torch.Tensor  # (1, H, W, 3) float32 in [0, 1]
     mask: torch.Tensor  # (1, h, w) float32 0/1: the union of the layers' painted (alpha > 0) pixels
     content_key: str  # a digest of both, for caches
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, EditorInput) and other.content_key == self.content_key
+
+    def __hash__(self) -> int:
+        return hash(self.content_key)
 
 
 def _rgb(array: np.ndarray) -> np.ndarray:

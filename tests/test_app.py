@@ -41,7 +41,7 @@ def test_compare_returns_every_output(client, chelsea_with_mask, expected):
         assert read(mask_panel["image"]).shape == (height, width, 3)
         labels = [a["label"] for a in mask_panel["annotations"]]
         assert labels == ["grey (neutralised)", "noise mask"]
-        painted = read(mask_panel["annotations"][1]["image"])[..., 3] > 0
+        painted = np.asarray(Image.open(mask_panel["annotations"][1]["image"]).convert("RGBA"))[..., 3] > 0
         assert np.array_equal(painted, method.noise_mask.numpy() > 0)
     assert [a["label"] for a in diff["annotations"]] == ["only ComfyUI", "only WAS", "both"]
     assert read(diff["image"]).shape == (300, 451, 3)
