@@ -25,6 +25,7 @@ from inpaint_core.device import default_device
 from inpaint_core.editor import MAX_SIDE, EditorInput, from_editor, to_uint8
 from inpaint_core.latent_file import save_latent
 from inpaint_core.registry import APPROX, DEFAULT_HUB_VAE, VAERegistry, hub_reachable, label_of, scan_models_dir
+from inpaint_core.report import cell_maps, cropped_input, sampler_view, summary
 
 try:  # ZeroGPU Spaces: GPU work runs under spaces.GPU (a no-op elsewhere)
     import spaces
@@ -44,7 +45,8 @@ METHOD_TITLES = {
 }
 DIFF_COLOURS = {"only ComfyUI": "#ff8c00", "only WAS": "#1e90ff", "both": "#c040c0"}
 MASK_COLOURS = {"noise mask": "#ff3c78", "grey (neutralised)": "#808080"}
-ALL_COLOURS = DIFF_COLOURS | MASK_COLOURS
+CELL_COLOURS = {"latent grid": "#ffffff", "edge cells": "#ffd000", "grey-halo risk": "#ff2020"}
+ALL_COLOURS = DIFF_COLOURS | MASK_COLOURS | CELL_COLOURS
 
 
 def parse_settings(argv: list[str] | None = None) -> argparse.Namespace:
@@ -136,13 +138,13 @@ def as_sent(value, files: Path):
 
 
 class Inspector:
-    """The page's handlers, around one VAE registry and two bounded caches (latents; shown JPEGs)."""
+    """The page's handlers, around one VAE registry and two bounded caches (latents; images sent)."""
 
     def __init__(self, registry: VAERegistry, max_side: int, files: Path):
         self.registry = registry
         self.max_side = max_side
         self.latents = LRUCache(max_entries=16)
-        self.jpegs = LRUCache(max_entries=64)
+        self.images = LRUCache(max_entries=64)
         self.files = files
 
     def read_editor(self, image) -> EditorInput | None:
@@ -178,16 +180,18 @@ class Inspector:
         return tuple(as_sent(v, self.files) for v in values)
 
     def show_masks(self, editor, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
-        """Neutralised pixels and noise masks of both methods, the difference, the numbers: no encoding."""
+        """Both methods' neutralised pixels, noise masks, latent cells and sampler's view; the difference,
+        the numbers and the warnings: no encoding."""
         if editor is None:
-            return (None,) * 6
+            return (None,) * 11
         result = self._run(editor, vae, grow_mask_by, mask_offset, "peek", progress)
-        comfy, was = result.methods
-        return self._send(
-            self.neutralised(comfy), self.overlay(result, comfy),
-            self.neutralised(was), self.overlay(result, was),
-            self.difference(result), numbers(result),
-        )  # fmt: skip
+        panels = [
+            (self.neutralised(r), self.overlay(result, r), self.cells(result, r), self.sampler(result, r))
+            for r in result.methods
+        ]
+        report = summary(result)
+        notes = "\n".join(f"⚠️ {note}  " for note in report["warnings"])
+        return self._send(*panels[0], *panels[1], self.difference(result), report, notes)
 
     def show_latents(self, editor, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
         """Both decoded latents (encodes what the cache lacks)."""
@@ -200,7 +204,7 @@ class Inspector:
         """The numbers for the values now (latents as far as they are known)."""
         if editor is None:
             return None
-        return numbers(self._run(editor, vae, grow_mask_by, mask_offset, "peek", progress))
+        return summary(self._run(editor, vae, grow_mask_by, mask_offset, "peek", progress))
 
     def compare(self, image, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
         """Six panels (ComfyUI, then WAS: neutralised pixels, noise mask, decoded latent), the difference,
@@ -212,30 +216,30 @@ class Inspector:
         result = self._run(editor, vae, grow_mask_by, mask_offset, "compute", progress)
         panels = [(self.neutralised(r), self.overlay(result, r), self.decoded(r)) for r in result.methods]
         files = [self.downloads(r) for r in result.methods]
-        return self._send(*panels[0], *panels[1], self.difference(result), numbers(result), *files)
+        return self._send(*panels[0], *panels[1], self.difference(result), summary(result), *files)
 
-    def jpeg(self, key, make_image) -> str:
-        """A JPEG of make_image() (uint8 array), written once per key."""
+    def saved(self, key, make_image, lossless: bool = False) -> str:
+        """make_image() (a uint8 array) as a JPEG, or a PNG if lossless, written once per key."""
 
         def write():
-            path = self.files / f"{hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()}.jpg"
-            Image.fromarray(make_image()).save(path, quality=92)
+            name = hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
+            path = self.files / f"{name}.{'png' if lossless else 'jpg'}"
+            options = {"compress_level": 1} if lossless else {"quality": 92}
+            Image.fromarray(make_image()).save(path, **options)
             return str(path)
 
-        return self.jpegs.get_or_make(key, write)[0]
+        return self.images.get_or_make(key, write)[0]
 
     def neutralised(self, method: MethodResult) -> str:
-        return self.jpeg((method.cache_key, "neutralised"), lambda: to_uint8(method.neutralised))
+        return self.saved((method.cache_key, "neutralised"), lambda: to_uint8(method.neutralised))
 
     def decoded(self, method: MethodResult) -> str:
-        return self.jpeg((method.cache_key, "decoded"), lambda: to_uint8(method.latent.decoded))
+        return self.saved((method.cache_key, "decoded"), lambda: to_uint8(method.latent.decoded))
 
     def overlay(self, result: Comparison, method: MethodResult) -> Overlay:
-        top, left = method.crop_offset
-        height, width = method.noise_mask.shape
-        base = self.jpeg(
-            (method.cache_key[0], method.crop_offset, (height, width)),
-            lambda: to_uint8(result.image[top : top + height, left : left + width]),
+        base = self.saved(
+            (method.cache_key[0], method.crop_offset, tuple(method.noise_mask.shape)),
+            lambda: to_uint8(cropped_input(result, method)),
         )
         key = (method.cache_key, method.amount)
         return Overlay(
@@ -246,11 +250,23 @@ class Inspector:
             ],
         )
 
+    def cells(self, result: Comparison, method: MethodResult) -> Overlay:
+        """The latent grid over the neutralised pixels, with edge cells and grey-halo risk cells."""
+        key = (method.cache_key, method.amount)
+        maps = cell_maps(result, method)
+        return Overlay(self.neutralised(method), [(m.numpy(), label, (*key, label)) for label, m in maps.items()])
+
+    def sampler(self, result: Comparison, method: MethodResult) -> str:
+        """The noise mask as the sampler sees it: bilinearly resized to the latent, shown enlarged."""
+        return self.saved(
+            (method.cache_key, method.amount, "sampler"), lambda: to_uint8(sampler_view(result, method)), True
+        )
+
     def difference(self, result: Comparison) -> Overlay:
         """The two noise masks in the input's frame: where only one method masks, and where both do."""
         comfy, was = (_in_full_frame(result, r) for r in result.methods)
         regions = {"only ComfyUI": comfy & ~was, "only WAS": was & ~comfy, "both": comfy & was}
-        base = self.jpeg((result.comfy.cache_key[0], "input"), lambda: to_uint8(result.image))
+        base = self.saved((result.comfy.cache_key[0], "input"), lambda: to_uint8(result.image))
         key = (result.comfy.cache_key, result.comfy.amount, result.was.cache_key)
         return Overlay(base, [(region, label, (*key, label)) for label, region in regions.items()])
 
@@ -283,28 +299,6 @@ def _in_full_frame(result: Comparison, method: MethodResult) -> np.ndarray:
     return frame
 
 
-def numbers(result: Comparison) -> dict:
-    def one(method: MethodResult, amount_name: str) -> dict:
-        latent = method.latent
-        timings = {"prepare": method.prepare_ms}
-        if latent is not None:
-            timings |= {k: "cached" for k in latent.timings_ms} if method.latent_cached else latent.timings_ms
-        return {
-            amount_name: method.amount,
-            "latent_shape": list(latent.latents.shape) if latent is not None else "pending",
-            "mask_area": int(method.mask.sum()),
-            "noise_mask_area": int(method.noise_mask.sum()),
-            "grey_area": int(method.neutralise_mask.sum()),
-            "time_ms": timings,
-        }
-
-    return {
-        "vae": result.vae_name,
-        "comfy": one(result.comfy, GROW_MASK_BY.name),
-        "was": one(result.was, MASK_OFFSET.name),
-    }
-
-
 def _example(name: str) -> dict:
     mask = ASSETS / f"{Path(name).stem}_mask.png"
     return {"background": str(ASSETS / name), "layers": [str(mask)], "composite": None}
@@ -312,6 +306,33 @@ def _example(name: str) -> dict:
 
 def _slider(amount, label: str, info: str) -> gr.Slider:
     return gr.Slider(amount.min, amount.max, value=amount.default, step=1, label=label, info=info, elem_id=amount.name)
+
+
+def method_row(method: str) -> dict:
+    """One method's panels: what the VAE sees and what it makes; then its latent cells and the sampler's view."""
+    gr.Markdown(f"### {METHOD_TITLES[method]}")
+    with gr.Row(elem_classes="method-row"):
+        pixels = gr.Image(
+            label="Neutralised pixels (what the VAE encodes)", type="filepath", elem_id=f"{method}-pixels"
+        )
+        mask = gr.AnnotatedImage(
+            label="Noise mask over the image", format="jpeg", color_map=MASK_COLOURS, elem_id=f"{method}-mask"
+        )
+        decoded = gr.Image(label="Decoded latent", type="filepath", elem_id=f"{method}-decoded")
+    with gr.Row():
+        cells = gr.AnnotatedImage(
+            label="Latent cells: cut by the mask's edge, or holding grey the sampler does not fully repaint",
+            format="jpeg",
+            color_map=CELL_COLOURS,
+            elem_id=f"{method}-cells",
+        )
+        sampler = gr.Image(
+            label="The sampler's view: the noise mask resized to the latent",
+            type="filepath",
+            elem_id=f"{method}-sampler",
+        )
+        files = gr.File(label="Downloads", file_count="multiple")
+    return {"pixels": pixels, "mask": mask, "decoded": decoded, "cells": cells, "sampler": sampler, "files": files}
 
 
 def build_page(inspector: Inspector, note: str) -> gr.Blocks:
@@ -339,55 +360,33 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                 grow = _slider(GROW_MASK_BY, "grow_mask_by (ComfyUI)", "k×k dilation of the noise mask only")
                 offset = _slider(MASK_OFFSET, "mask_offset (WAS)", "> 0 dilates, < 0 erodes; grey pixels follow")
                 compare_button = gr.Button("Compare and make downloads", variant="primary")
+                notes = gr.Markdown(elem_id="warnings")
                 diff = gr.AnnotatedImage(
                     label="Where the noise masks differ", format="jpeg", color_map=DIFF_COLOURS, elem_id="difference"
                 )
-                table = gr.JSON(label="Numbers", elem_id="numbers")
-        panels = {}
-        for method in ("comfy", "was"):
-            gr.Markdown(f"### {METHOD_TITLES[method]}")
-            with gr.Row(elem_classes="method-row"):
-                panels[method] = (
-                    gr.Image(
-                        label="Neutralised pixels (what the VAE encodes)", type="filepath", elem_id=f"{method}-pixels"
-                    ),
-                    gr.AnnotatedImage(
-                        label="Noise mask over the image",
-                        format="jpeg",
-                        color_map=MASK_COLOURS,
-                        elem_id=f"{method}-mask",
-                    ),
-                    gr.Image(label="Decoded latent", type="filepath", elem_id=f"{method}-decoded"),
-                )
-                panels[f"{method}_files"] = gr.File(label="Downloads", file_count="multiple")
+                table = gr.JSON(label="Numbers", elem_id="numbers", open=True)
+        comfy, was = method_row("comfy"), method_row("was")
+
         state = gr.State()  # the editor's image and mask as tensors, read once per edit
         editor.change(inspector.read_editor, editor, state, trigger_mode="always_last", show_progress="hidden")
         inputs = [state, vae, grow, offset]
-        (comfy_pixels, comfy_mask, comfy_decoded), (was_pixels, was_mask, was_decoded) = panels["comfy"], panels["was"]
-        mask_outputs = [comfy_pixels, comfy_mask, was_pixels, was_mask, diff, table]
-        latent_outputs = [comfy_decoded, was_decoded]
+        analysis = ["pixels", "mask", "cells", "sampler"]
+        mask_outputs = [*(comfy[k] for k in analysis), *(was[k] for k in analysis), diff, table, notes]
         # Live events send their values ready-made (postprocess=False, see as_sent); one listener per kind of
         # work, so always_last drops stale runs whichever control moved.
-        live = {
-            "trigger_mode": "always_last",
-            "show_progress": "minimal",
-            "api_visibility": "private",
-            "postprocess": False,
-        }
+        live = {"trigger_mode": "always_last", "show_progress": "minimal", "api_visibility": "private"}
+        live["postprocess"] = False
         gr.on(
             [state.change, vae.change, grow.change, offset.change], inspector.show_masks, inputs, mask_outputs, **live
         )
         latent_triggers = [state.change, vae.change, offset.change]  # ComfyUI's latent ignores grow_mask_by
-        gr.on(latent_triggers, inspector.show_latents, inputs, latent_outputs, **live).then(
-            inspector.show_numbers,
-            inputs,
-            table,
-            **live,  # read afresh: the sliders may have moved meanwhile
-        )
+        latents = gr.on(latent_triggers, inspector.show_latents, inputs, [comfy["decoded"], was["decoded"]], **live)
+        latents.then(inspector.show_numbers, inputs, table, **live)  # read afresh: the sliders may have moved
+        six = [comfy["pixels"], comfy["mask"], comfy["decoded"], was["pixels"], was["mask"], was["decoded"]]
         compare_button.click(
             inspector.compare,
             [editor, vae, grow, offset],
-            [*panels["comfy"], *panels["was"], diff, table, panels["comfy_files"], panels["was_files"]],
+            [*six, diff, table, comfy["files"], was["files"]],
             api_name="compare",
             postprocess=False,
         )

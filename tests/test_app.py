@@ -50,6 +50,11 @@ def test_compare_returns_every_output(client, chelsea_with_mask, expected):
     assert table["comfy"]["grow_mask_by"] == 6 and table["was"]["mask_offset"] == -4
     assert table["comfy"]["noise_mask_area"] == int(expected.comfy.noise_mask.sum())
     assert table["was"]["noise_mask_area"] == int(expected.was.noise_mask.sum()) < table["was"]["mask_area"]
+    for method in ("comfy", "was"):
+        assert {"edge_cells", "halo_risk_cells", "drift_psnr_db"} <= set(table[method])
+        assert table[method]["edge_cells"] > 0 and 15 < table[method]["drift_psnr_db"] < 60
+    assert table["comfy"]["grow_px"] == {"up": 2, "left": 2, "down": 3, "right": 3}
+    assert any("grow_mask_by=6 is even" in w for w in table["warnings"])
 
     for files, method in ((comfy_files, expected.comfy), (was_files, expected.was)):
         latent_path, mask_path, pixels_path = sorted(files, key=lambda f: (not f.endswith(".latent"), "mask" not in f))
