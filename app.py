@@ -83,6 +83,11 @@ def parse_settings(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def limit_decoding(max_side: int) -> None:
+    """Let Pillow refuse, before decoding, an image of more than max_side² pixels (a decompression bomb)."""
+    Image.MAX_IMAGE_PIXELS = max_side * max_side // 2  # Pillow raises above twice this, warns above it
+
+
 def choose_sources(args: argparse.Namespace) -> tuple[list[str], str]:
     """The VAE sources to offer and a note saying which is in use and how to choose others."""
     sources = list(args.vae) + (scan_models_dir(args.models_dir) if args.models_dir else [])
@@ -346,8 +351,8 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
             with gr.Column(scale=3):
                 editor = gr.ImageEditor(
                     label="Image and mask (paint with the brush)",
-                    type="numpy",
-                    image_mode="RGBA",
+                    type="pil",
+                    image_mode=None,  # as uploaded: inpaint_core.editor converts 16-bit, CMYK, EXIF rotation...
                     format="png",
                     sources=("upload", "clipboard", "webcam"),
                     brush=gr.Brush(colors=["#ff3c78"], color_mode="fixed"),
@@ -399,9 +404,12 @@ def main(argv: list[str] | None = None) -> None:
     sources, note = choose_sources(args)
     downloads = Path(tempfile.mkdtemp(prefix="inpaint-downloads-"))
     inspector = Inspector(VAERegistry(sources, device), args.max_side, downloads)
+    limit_decoding(args.max_side)
     page = build_page(inspector, note)
     page.queue(max_size=int(os.environ.get("INPAINT_QUEUE_SIZE", "32")), default_concurrency_limit=2)
-    page.launch(server_name=args.host, server_port=args.port, max_file_size="25mb", allowed_paths=[str(ASSETS)])
+    page.launch(
+        server_name=args.host, server_port=args.port, max_file_size="25mb", allowed_paths=[str(ASSETS)], show_error=True
+    )
 
 
 if __name__ == "__main__":

@@ -1,10 +1,15 @@
-"""Image-editor values (background + painted RGBA layers, as numpy arrays) to the core's tensors and back."""
+"""Image-editor values (a background and painted RGBA layers) to the core's tensors, and tensors back to images.
+
+Uploads come in every form a user has: palette, grayscale, CMYK, 16-bit, with alpha, rotated by
+EXIF, animated (the first frame is taken). They are turned into 8-bit RGB as a viewer shows them.
+"""
 
 import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+from PIL import Image, ImageOps
 
 MAX_SIDE = 4096  # default longest side accepted from the browser
 
@@ -24,43 +29,51 @@ class EditorInput:
         return hash(self.content_key)
 
 
-def _rgb(array: np.ndarray) -> np.ndarray:
-    """uint8 (H, W, 3) from grayscale, RGB or RGBA (alpha dropped)."""
-    if array.ndim == 2:
-        array = array[..., None]
-    if array.ndim != 3 or array.shape[-1] not in (1, 3, 4):
-        raise ValueError(f"image must be grayscale, RGB or RGBA, got an array of shape {array.shape}")
-    array = np.repeat(array, 3, axis=-1) if array.shape[-1] == 1 else array[..., :3]
-    return array.astype(np.uint8, copy=False)
+def to_rgb(image: Image.Image | np.ndarray) -> np.ndarray:
+    """uint8 (H, W, 3) as a viewer shows the image: EXIF rotation applied, transparency over white,
+    16-bit and float images scaled to 8 bits."""
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(image)
+    if not isinstance(image, Image.Image):
+        raise ValueError(f"image must be an image, got {type(image).__name__}")
+    image = ImageOps.exif_transpose(image)  # an animated image stays at its first frame
+    if image.mode.startswith("I") or image.mode == "F":  # 16- or 32-bit integers, or floats in [0, 1]
+        values = np.asarray(image, dtype=np.float64)
+        top = 1.0 if image.mode == "F" else 255 if values.max() <= 255 and image.mode == "I" else 65535
+        image = Image.fromarray(np.clip(values / top * 255, 0, 255).round().astype(np.uint8))
+    if "A" in image.getbands() or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
+    return np.asarray(image.convert("RGB"))
 
 
-def _painted(layers: list, height: int, width: int) -> np.ndarray:
-    """bool (h, w): pixels any layer painted; the layers' own size (the core resizes as the nodes do)."""
-    painted = None
+def painted(layers: list | None, height: int, width: int) -> np.ndarray:
+    """bool (h, w): pixels any layer painted (alpha > 0); the layers' own size (the core resizes as the nodes do)."""
+    union = None
     for layer in layers or []:
         if layer is None:
             continue
-        if layer.ndim != 3 or layer.shape[-1] != 4:
-            raise ValueError(f"mask layers must be RGBA, got an array of shape {layer.shape}")
-        alpha = layer[..., 3] > 0
-        painted = alpha if painted is None or painted.shape != alpha.shape else painted | alpha
-    return np.zeros((height, width), dtype=bool) if painted is None else painted
+        alpha = np.asarray(layer.convert("RGBA") if isinstance(layer, Image.Image) else layer)
+        if alpha.ndim != 3 or alpha.shape[-1] != 4:
+            raise ValueError(f"mask layers must be RGBA images, got an array of shape {alpha.shape}")
+        alpha = alpha[..., 3] > 0
+        union = alpha if union is None or union.shape != alpha.shape else union | alpha
+    return np.zeros((height, width), dtype=bool) if union is None else union
 
 
 def from_editor(value: dict | None, max_side: int = MAX_SIDE) -> EditorInput:
-    """The background as pixels and the painted layers as the mask; ValueError naming what is missing."""
+    """The background as pixels and the painted layers as the mask; ValueError naming what is wrong."""
     if not value or value.get("background") is None:
         raise ValueError("no image: upload, paste or capture one in the editor first")
-    rgb = _rgb(np.asarray(value["background"]))
+    rgb = to_rgb(value["background"])
     height, width = rgb.shape[:2]
     if max(height, width) > max_side:
         raise ValueError(f"image is {width}x{height}; the longest side may be at most {max_side} px")
-    painted = _painted(value.get("layers"), height, width)
+    mask = painted(value.get("layers"), height, width)
     digest = hashlib.blake2b(rgb.tobytes(), digest_size=16)
-    digest.update(np.packbits(painted).tobytes() + str(rgb.shape + painted.shape).encode())
+    digest.update(np.packbits(mask).tobytes() + str(rgb.shape + mask.shape).encode())
     pixels = torch.tensor(rgb, dtype=torch.float32).div_(255)[None]
-    mask = torch.from_numpy(painted).float()[None]
-    return EditorInput(pixels, mask, digest.hexdigest())
+    return EditorInput(pixels, torch.from_numpy(mask).float()[None], digest.hexdigest())
 
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:

@@ -1,0 +1,122 @@
+"""A public page meets every kind of input: clear messages, the server keeps serving, sessions stay apart."""
+
+import threading
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+from gradio_client import Client, handle_file
+from PIL import Image
+
+import app
+from inpaint_core import VAE
+from inpaint_core.editor import from_editor
+from inpaint_core.registry import VAERegistry
+from tests.conftest import ASSETS
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    return Client(app_url, verbose=False)
+
+
+def editor_value(background, layers=()) -> dict:
+    return {
+        "background": handle_file(str(background)),
+        "layers": [handle_file(str(p)) for p in layers],
+        "composite": None,
+    }
+
+
+def compare(client, value, **changes):
+    args = {"image": value, "vae": "taef2", "grow_mask_by": 6, "mask_offset": 6} | changes
+    return client.predict(**args, api_name="/compare")
+
+
+def files(tmp_path: Path) -> dict[str, Path]:
+    made = {"text": tmp_path / "notes.png", "truncated": tmp_path / "truncated.png", "bomb": tmp_path / "bomb.png"}
+    made["text"].write_text("not an image")
+    made["truncated"].write_bytes((ASSETS / "chelsea.png").read_bytes()[:3000])
+    Image.new("L", (6000, 6000)).save(made["bomb"])  # 36 Mpx in a few kB
+    made["tiny"] = tmp_path / "tiny.png"
+    Image.new("RGB", (6, 20), "red").save(made["tiny"])
+    made["cmyk"] = tmp_path / "cat.jpg"
+    Image.open(ASSETS / "chelsea.png").convert("CMYK").save(made["cmyk"])
+    return made
+
+
+def test_bad_files_get_clear_errors_and_the_server_keeps_serving(client, tmp_path):
+    made = files(tmp_path)
+    cases = {
+        "text": "cannot identify image file",
+        "truncated": "truncated|broken|end of file",
+        "bomb": "exceeds limit",
+        "tiny": "pixels must be at least 8x8",
+    }
+    for name, message in cases.items():
+        with pytest.raises(Exception, match=message):
+            compare(client, editor_value(made[name]))
+    out = compare(client, editor_value(made["cmyk"], [ASSETS / "chelsea_mask.png"]))
+    assert out[7]["comfy"]["mask_area"] > 0  # converted as a viewer shows it, and still serving
+
+
+def test_empty_and_full_masks_are_answered_with_warnings(client, tmp_path):
+    full = tmp_path / "full.png"
+    Image.new("RGBA", (451, 300), (255, 0, 0, 255)).save(full)
+    empty = compare(client, editor_value(ASSETS / "chelsea.png"))[7]
+    assert empty["comfy"]["mask_area"] == 0 and any("mask is empty" in w for w in empty["warnings"])
+    covered = compare(client, editor_value(ASSETS / "chelsea.png", [full]))[7]
+    assert covered["was"]["noise_mask_area"] == 296 * 448 and covered["was"]["drift_psnr_db"] is None
+    assert any("covers the whole image" in w for w in covered["warnings"])
+
+
+def test_sessions_never_see_each_others_images(app_url, tmp_path):
+    """Two users at once, each with their own image and mask, each get their own numbers back."""
+    square = tmp_path / "square.png"
+    layer = np.zeros((300, 451, 4), np.uint8)
+    layer[100:140, 200:260, 3] = 255
+    Image.fromarray(layer).save(square)
+    jobs = {"cat": editor_value(ASSETS / "chelsea.png", [ASSETS / "chelsea_mask.png"]), "square": None}
+    jobs["square"] = editor_value(ASSETS / "chelsea.png", [square])
+    results = {}
+
+    def run(name):
+        results[name] = [compare(Client(app_url, verbose=False), jobs[name])[7] for _ in range(2)]
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    cat_area = int((np.asarray(Image.open(ASSETS / "chelsea_mask.png"))[2:298, 1:449, 3] > 0).sum())
+    assert all(r["comfy"]["mask_area"] == cat_area for r in results["cat"])
+    assert all(r["comfy"]["mask_area"] == 40 * 60 for r in results["square"])
+
+
+class FailingFirst:
+    """An encoder that runs out of GPU memory on its first `failures` calls, then pools 8x8."""
+
+    def __init__(self, failures: int):
+        self.failures = failures
+
+    def __call__(self, x):
+        if self.failures > 0:
+            self.failures -= 1
+            raise torch.OutOfMemoryError("injected")
+        return torch.nn.functional.avg_pool2d(x, 8)
+
+
+def test_out_of_memory_in_a_request_is_a_message_and_the_next_request_works(tmp_path):
+    registry = VAERegistry(["approx"], torch.device("cpu"))
+    label = registry.labels[0]
+    upsample = lambda z: torch.nn.functional.interpolate(z, scale_factor=8)  # noqa: E731
+    registry._loaded[label] = VAE("flaky", FailingFirst(3), upsample, 3, torch.device("cpu"), torch.float32)
+    inspector = app.Inspector(registry, 4096, tmp_path)
+    value = {"background": Image.open(ASSETS / "chelsea.png"), "layers": [Image.open(ASSETS / "chelsea_mask.png")]}
+    editor = from_editor(value)
+    with pytest.raises(gr.Error, match="out of GPU memory even in 512-pixel tiles"):
+        inspector.show_latents(editor, label, 6, 6, progress=lambda *a, **k: None)
+    comfy, was = inspector.show_latents(editor, label, 6, 6, progress=lambda *a, **k: None)
+    assert Path(comfy.path).is_file() and Path(was.path).is_file()
