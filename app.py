@@ -280,8 +280,8 @@ class Inspector:
         stem = f"{method.method}_{method.amount}"
         latent = save_latent(method.latent.latents, folder / f"{stem}.latent")
         mask_png, pixels_png = folder / f"{stem}_noise_mask.png", folder / f"{stem}_neutralised.png"
-        Image.fromarray(to_uint8(method.noise_mask)).save(mask_png)
-        Image.fromarray(to_uint8(method.neutralised)).save(pixels_png)
+        Image.fromarray(to_uint8(method.noise_mask)).save(mask_png, compress_level=1)
+        Image.fromarray(to_uint8(method.neutralised)).save(pixels_png, compress_level=1)
         return [str(latent), str(mask_png), str(pixels_png)]
 
 
