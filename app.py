@@ -373,7 +373,14 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
         comfy, was = method_row("comfy"), method_row("was")
 
         state = gr.State()  # the editor's image and mask as tensors, read once per edit
-        editor.change(inspector.read_editor, editor, state, trigger_mode="always_last", show_progress="hidden")
+        editor.change(
+            inspector.read_editor,
+            editor,
+            state,
+            trigger_mode="always_last",
+            show_progress="hidden",
+            api_visibility="private",
+        )
         inputs = [state, vae, grow, offset]
         analysis = ["pixels", "mask", "cells", "sampler"]
         mask_outputs = [*(comfy[k] for k in analysis), *(was[k] for k in analysis), diff, table, notes]
