@@ -106,7 +106,7 @@ def choose_sources(args: argparse.Namespace) -> tuple[list[str], str]:
 class Overlay:
     """An image (a saved JPEG) with 0/1 masks over it; each mask has a key naming its content."""
 
-    base: str
+    base: Path
     masks: list[tuple[np.ndarray, str, tuple]]  # (mask, label, key)
 
 
@@ -122,12 +122,12 @@ PNG_WRITERS = ThreadPoolExecutor(max_workers=4)  # zlib lets go of the GIL: mask
 
 
 def as_sent(value, files: Path):
-    """A handler's value as the browser receives it (the events use postprocess=False): image paths
-    as FileData, lists of paths as ListFiles, Overlays as AnnotatedImageData, the rest as it is."""
-    if isinstance(value, str):
-        return FileData(path=value)
+    """A handler's value as the browser receives it (the events use postprocess=False): a Path as
+    FileData, a list of Paths as ListFiles, an Overlay as AnnotatedImageData; text and dicts as they are."""
+    if isinstance(value, Path):
+        return FileData(path=str(value))
     if isinstance(value, list):
-        return ListFiles(root=[FileData(path=p, orig_name=Path(p).name, size=Path(p).stat().st_size) for p in value])
+        return ListFiles(root=[FileData(path=str(p), orig_name=p.name, size=p.stat().st_size) for p in value])
     if not isinstance(value, Overlay):
         return value
     paths, writes = [], []
@@ -139,7 +139,7 @@ def as_sent(value, files: Path):
     for write in writes:
         write.result()
     annotations = [Annotation(image=FileData(path=str(p)), label=m[1]) for p, m in zip(paths, value.masks, strict=True)]
-    return AnnotatedImageData(image=FileData(path=value.base), annotations=annotations)
+    return AnnotatedImageData(image=FileData(path=str(value.base)), annotations=annotations)
 
 
 class Inspector:
@@ -223,7 +223,7 @@ class Inspector:
         files = [self.downloads(r) for r in result.methods]
         return self._send(*panels[0], *panels[1], self.difference(result), summary(result), *files)
 
-    def saved(self, key, make_image, lossless: bool = False) -> str:
+    def saved(self, key, make_image, lossless: bool = False) -> Path:
         """make_image() (a uint8 array) as a JPEG, or a PNG if lossless, written once per key."""
 
         def write():
@@ -231,14 +231,14 @@ class Inspector:
             path = self.files / f"{name}.{'png' if lossless else 'jpg'}"
             options = {"compress_level": 1} if lossless else {"quality": 92}
             Image.fromarray(make_image()).save(path, **options)
-            return str(path)
+            return path
 
         return self.images.get_or_make(key, write)[0]
 
-    def neutralised(self, method: MethodResult) -> str:
+    def neutralised(self, method: MethodResult) -> Path:
         return self.saved((method.cache_key, "neutralised"), lambda: to_uint8(method.neutralised))
 
-    def decoded(self, method: MethodResult) -> str:
+    def decoded(self, method: MethodResult) -> Path:
         return self.saved((method.cache_key, "decoded"), lambda: to_uint8(method.latent.decoded))
 
     def overlay(self, result: Comparison, method: MethodResult) -> Overlay:
@@ -261,7 +261,7 @@ class Inspector:
         maps = cell_maps(result, method)
         return Overlay(self.neutralised(method), [(m.numpy(), label, (*key, label)) for label, m in maps.items()])
 
-    def sampler(self, result: Comparison, method: MethodResult) -> str:
+    def sampler(self, result: Comparison, method: MethodResult) -> Path:
         """The noise mask as the sampler sees it: bilinearly resized to the latent, shown enlarged."""
         return self.saved(
             (method.cache_key, method.amount, "sampler"), lambda: to_uint8(sampler_view(result, method)), True
@@ -275,14 +275,14 @@ class Inspector:
         key = (result.comfy.cache_key, result.comfy.amount, result.was.cache_key)
         return Overlay(base, [(region, label, (*key, label)) for label, region in regions.items()])
 
-    def downloads(self, method: MethodResult) -> list[str]:
+    def downloads(self, method: MethodResult) -> list[Path]:
         folder = Path(tempfile.mkdtemp(dir=self.files))
         stem = f"{method.method}_{method.amount}"
         latent = save_latent(method.latent.latents, folder / f"{stem}.latent")
         mask_png, pixels_png = folder / f"{stem}_noise_mask.png", folder / f"{stem}_neutralised.png"
         Image.fromarray(to_uint8(method.noise_mask)).save(mask_png, compress_level=1)
         Image.fromarray(to_uint8(method.neutralised)).save(pixels_png, compress_level=1)
-        return [str(latent), str(mask_png), str(pixels_png)]
+        return [latent, mask_png, pixels_png]
 
 
 def _has_image(value) -> bool:

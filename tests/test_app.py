@@ -78,3 +78,20 @@ def test_bad_requests_get_clear_errors(client, chelsea_with_mask):
             client.predict(**args, api_name="/compare")
     ok = client.predict(image=chelsea_with_mask, vae="taef2", grow_mask_by=6, mask_offset=6, api_name="/compare")
     assert len(ok) == 10  # the server keeps serving
+
+
+@pytest.mark.parametrize(("grow", "offset"), [(7, 6), (6, -3), (0, 0)])
+def test_live_handlers_send_what_the_page_can_show(tmp_path, grow, offset):
+    """Each live handler's values go through Gradio's sending path, with and without warnings."""
+    from bench.slider import event_of, send
+    from inpaint_core.registry import VAERegistry
+
+    inspector = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path)
+    page = app.build_page(inspector, "")
+    value = {"background": Image.open(ASSETS / "coffee.png"), "layers": [Image.open(ASSETS / "coffee_mask.png")]}
+    editor, label = inspector.read_editor(value), inspector.registry.labels[0]
+    for handler in (inspector.show_masks, inspector.show_latents, inspector.show_numbers):
+        values = handler(editor, label, grow, offset, progress=lambda *a, **k: None)
+        send(event_of(page, handler), values if isinstance(values, tuple) else (values,))
+    masks = inspector.show_masks(editor, label, grow, offset, progress=lambda *a, **k: None)
+    assert masks[-1] == "" or masks[-1].startswith("⚠️")
