@@ -7,6 +7,7 @@ import argparse
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from inpaint_core.device import default_device
 from inpaint_core.editor import MAX_SIDE, EditorInput, from_editor, to_uint8
 from inpaint_core.latent_file import save_latent
 from inpaint_core.registry import APPROX, DEFAULT_HUB_VAE, VAERegistry, hub_reachable, label_of, scan_models_dir
-from inpaint_core.report import cell_maps, cropped_input, sampler_view, summary
+from inpaint_core.report import cropped_input, edge_cell_map, grid_lines, halo_cell_map, sampler_view, summary
 
 try:  # ZeroGPU Spaces: GPU work runs under spaces.GPU (a no-op elsewhere)
     import spaces
@@ -104,10 +105,11 @@ def choose_sources(args: argparse.Namespace) -> tuple[list[str], str]:
 
 @dataclass
 class Overlay:
-    """An image (a saved JPEG) with 0/1 masks over it; each mask has a key naming its content."""
+    """An image (a saved JPEG) with 0/1 masks over it. Each mask comes with a key naming its content
+    and a function that makes it, called only when no file of that key has been written yet."""
 
     base: Path
-    masks: list[tuple[np.ndarray, str, tuple]]  # (mask, label, key)
+    masks: list[tuple[str, tuple, Callable[[], np.ndarray]]]  # (label, key, make)
 
 
 def palette_png(mask: np.ndarray, colour: str, path: Path) -> None:
@@ -130,15 +132,14 @@ def as_sent(value, files: Path):
         return ListFiles(root=[FileData(path=str(p), orig_name=p.name, size=p.stat().st_size) for p in value])
     if not isinstance(value, Overlay):
         return value
-    paths, writes = [], []
-    for mask, label, key in value.masks:
+    annotations, writes = [], []
+    for label, key, make in value.masks:
         path = files / f"mask-{hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()}.png"
         if not path.exists():  # the same mask keeps its file, and the browser its cached image
-            writes.append(PNG_WRITERS.submit(palette_png, mask, ALL_COLOURS[label], path))
-        paths.append(path)
+            writes.append(PNG_WRITERS.submit(lambda m=make, c=ALL_COLOURS[label], p=path: palette_png(m(), c, p)))
+        annotations.append(Annotation(image=FileData(path=str(path)), label=label))
     for write in writes:
         write.result()
-    annotations = [Annotation(image=FileData(path=str(p)), label=m[1]) for p, m in zip(paths, value.masks, strict=True)]
     return AnnotatedImageData(image=FileData(path=str(value.base)), annotations=annotations)
 
 
@@ -246,20 +247,26 @@ class Inspector:
             (method.cache_key[0], method.crop_offset, tuple(method.noise_mask.shape)),
             lambda: to_uint8(cropped_input(result, method)),
         )
-        key = (method.cache_key, method.amount)
-        return Overlay(
-            base,
-            [
-                (method.neutralise_mask.numpy(), "grey (neutralised)", (*key, "grey")),
-                (method.noise_mask.numpy(), "noise mask", (*key, "noise")),
-            ],
-        )
+        grey = ("grey (neutralised)", (method.cache_key, "grey"), lambda: method.neutralise_mask.numpy())
+        noise = ("noise mask", (method.cache_key, method.amount, "noise"), lambda: method.noise_mask.numpy())
+        return Overlay(base, [grey, noise])
 
     def cells(self, result: Comparison, method: MethodResult) -> Overlay:
         """The latent grid over the neutralised pixels, with edge cells and grey-halo risk cells."""
+        height, width = method.noise_mask.shape
         key = (method.cache_key, method.amount)
-        maps = cell_maps(result, method)
-        return Overlay(self.neutralised(method), [(m.numpy(), label, (*key, label)) for label, m in maps.items()])
+        return Overlay(
+            self.neutralised(method),
+            [
+                (
+                    "latent grid",
+                    ("grid", height, width, result.downscale_ratio),
+                    lambda: grid_lines(result, method).numpy(),
+                ),
+                ("edge cells", (*key, "edge"), lambda: edge_cell_map(result, method).numpy()),
+                ("grey-halo risk", (*key, "halo"), lambda: halo_cell_map(result, method).numpy()),
+            ],
+        )
 
     def sampler(self, result: Comparison, method: MethodResult) -> Path:
         """The noise mask as the sampler sees it: bilinearly resized to the latent, shown enlarged."""
@@ -273,7 +280,7 @@ class Inspector:
         regions = {"only ComfyUI": comfy & ~was, "only WAS": was & ~comfy, "both": comfy & was}
         base = self.saved((result.comfy.cache_key[0], "input"), lambda: to_uint8(result.image))
         key = (result.comfy.cache_key, result.comfy.amount, result.was.cache_key)
-        return Overlay(base, [(region, label, (*key, label)) for label, region in regions.items()])
+        return Overlay(base, [(label, (*key, label), lambda r=region: r) for label, region in regions.items()])
 
     def downloads(self, method: MethodResult) -> list[Path]:
         folder = Path(tempfile.mkdtemp(dir=self.files))

@@ -44,8 +44,10 @@ def grow_extent(grow_mask_by: int) -> dict[str, int]:
 
 def masked_psnr(reference: torch.Tensor, other: torch.Tensor, keep: torch.Tensor) -> float | None:
     """PSNR in dB of (H, W, 3) images in [0, 1] over the pixels where `keep` is 1; None if there are none."""
-    kept = keep.bool()
-    if not kept.any():
+    weight = keep.float()
+    count = weight.sum().item()
+    if count == 0:
         return None
-    mse = ((reference.float() - other.float())[kept] ** 2).mean().item()
+    squared = (reference.float() - other.float()).square_().sum(-1)  # (H, W)
+    mse = (squared.mul_(weight).sum() / (3 * count)).item()
     return math.inf if mse == 0 else 10 * math.log10(1 / mse)

@@ -7,7 +7,7 @@ Shown tensors are on the CPU: pixels (H', W', 3), masks (H', W'), latents (1, C,
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import torch
@@ -36,6 +36,7 @@ class MethodResult:
     cache_key: tuple | None  # names this method's latent in a cache
     latent: Latent | None = None
     latent_cached: bool = False
+    memo: dict = field(default_factory=dict, repr=False)  # analyses derived from this result, made once
 
     @cached_property
     def neutralised(self) -> torch.Tensor:  # (H', W', 3): what the VAE encodes

@@ -26,7 +26,7 @@ def latent_size(comparison: Comparison, method: MethodResult) -> tuple[int, int]
 
 def method_table(comparison: Comparison, method: MethodResult) -> dict:
     """mask_area, noise_mask_area, edge_cells, halo_risk_cells, drift_psnr_db (None until decoded), and more."""
-    ratio, latent = comparison.downscale_ratio, method.latent
+    latent = method.latent
     drift = None
     if latent is not None:  # over the part both cover: a crop that is not whole cells decodes smaller
         height, width = (min(a, b) for a, b in zip(method.noise_mask.shape, latent.decoded.shape[:2], strict=True))
@@ -40,8 +40,8 @@ def method_table(comparison: Comparison, method: MethodResult) -> dict:
         "mask_area": int(method.mask.sum()),
         "noise_mask_area": int(method.noise_mask.sum()),
         "grey_area": int(method.neutralise_mask.sum()),
-        "edge_cells": int(edge_cells(method.noise_mask, ratio).sum()),
-        "halo_risk_cells": int(halo_risk_cells(method.neutralise_mask, method.noise_mask, ratio).sum()),
+        "edge_cells": int(_cells(comparison, method)["edge"].sum()),
+        "halo_risk_cells": int(_cells(comparison, method)["halo"].sum()),
         "drift_psnr_db": None if drift is None else round(drift, 2),
         "latent_shape": list(latent.latents.shape) if latent is not None else "pending",
         "time_ms": timings,
@@ -84,23 +84,40 @@ def warnings(comparison: Comparison) -> list[str]:
     return notes
 
 
-def cell_maps(comparison: Comparison, method: MethodResult) -> dict[str, torch.Tensor]:
-    """bool (H', W') maps for display: latent grid lines, edge cells, grey-halo risk cells."""
-    ratio = comparison.downscale_ratio
+def _cells(comparison: Comparison, method: MethodResult) -> dict[str, torch.Tensor]:
+    """bool (h, w) edge and halo-risk cells, computed once per method result."""
+    if "cells" not in method.memo:
+        ratio = comparison.downscale_ratio
+        method.memo["cells"] = {
+            "edge": edge_cells(method.noise_mask, ratio),
+            "halo": halo_risk_cells(method.neutralise_mask, method.noise_mask, ratio),
+        }
+    return method.memo["cells"]
+
+
+def _to_pixels(cells: torch.Tensor, method: MethodResult, ratio: int) -> torch.Tensor:
+    """bool (H', W'): each cell's value over its ratio × ratio pixels."""
+    full = torch.zeros(method.noise_mask.shape, dtype=torch.bool)
+    grown = cells.repeat_interleave(ratio, 0).repeat_interleave(ratio, 1)
+    full[: grown.shape[0], : grown.shape[1]] = grown
+    return full
+
+
+def grid_lines(comparison: Comparison, method: MethodResult) -> torch.Tensor:
+    """bool (H', W'): the latent cells' borders."""
     height, width = method.noise_mask.shape
+    ratio = comparison.downscale_ratio
+    return (torch.arange(height) % ratio == 0)[:, None] | (torch.arange(width) % ratio == 0)[None, :]
 
-    def to_pixels(cells: torch.Tensor) -> torch.Tensor:
-        full = torch.zeros(height, width, dtype=torch.bool)
-        grown = cells.repeat_interleave(ratio, 0).repeat_interleave(ratio, 1)
-        full[: grown.shape[0], : grown.shape[1]] = grown
-        return full
 
-    rows, cols = torch.arange(height) % ratio == 0, torch.arange(width) % ratio == 0
-    return {
-        "latent grid": rows[:, None] | cols[None, :],
-        "edge cells": to_pixels(edge_cells(method.noise_mask, ratio)),
-        "grey-halo risk": to_pixels(halo_risk_cells(method.neutralise_mask, method.noise_mask, ratio)),
-    }
+def edge_cell_map(comparison: Comparison, method: MethodResult) -> torch.Tensor:
+    """bool (H', W'): the cells the noise mask's edge cuts through."""
+    return _to_pixels(_cells(comparison, method)["edge"], method, comparison.downscale_ratio)
+
+
+def halo_cell_map(comparison: Comparison, method: MethodResult) -> torch.Tensor:
+    """bool (H', W'): the cells holding grey that the sampler does not fully repaint."""
+    return _to_pixels(_cells(comparison, method)["halo"], method, comparison.downscale_ratio)
 
 
 def sampler_view(comparison: Comparison, method: MethodResult, display_side: int = 512) -> torch.Tensor:

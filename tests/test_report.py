@@ -4,7 +4,7 @@ import torch
 
 from inpaint_core import VAE, approximate_vae
 from inpaint_core.compare import compare_methods, prepare_methods
-from inpaint_core.report import cell_maps, sampler_view, summary
+from inpaint_core.report import edge_cell_map, grid_lines, halo_cell_map, sampler_view, summary
 
 KEYS = {"mask_area", "noise_mask_area", "edge_cells", "halo_risk_cells", "drift_psnr_db"}
 
@@ -60,8 +60,9 @@ def test_warnings():
 
 def test_cell_maps_and_sampler_view():
     comparison = prepare_methods(torch.rand(1, 48, 48, 3), square_mask(), 8, 0, 0)
-    maps = cell_maps(comparison, comparison.comfy)
-    assert maps["edge cells"].sum() == 8 * 64 and maps["grey-halo risk"].sum() == 5 * 64
-    assert maps["latent grid"][0].all() and maps["latent grid"][:, 8].all() and not maps["latent grid"][1, 1]
+    comfy = comparison.comfy
+    assert edge_cell_map(comparison, comfy).sum() == 8 * 64 and halo_cell_map(comparison, comfy).sum() == 5 * 64
+    grid = grid_lines(comparison, comfy)
+    assert grid[0].all() and grid[:, 8].all() and not grid[1, 1]
     view = sampler_view(comparison, comparison.comfy, display_side=60)
     assert view.shape == (60, 60) and view[10, 10] == 1 and view[0, 0] == 0  # cell (1, 1) at 10x
