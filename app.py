@@ -185,19 +185,27 @@ class Inspector:
     def _send(self, *values) -> tuple:
         return tuple(as_sent(v, self.files) for v in values)
 
-    def show_masks(self, editor, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
+    def show_masks(self, editor, vae, grow_mask_by, mask_offset, shown=None, progress=gr.Progress()):
         """Both methods' neutralised pixels, noise masks, latent cells and sampler's view; the difference,
-        the numbers and the warnings: no encoding."""
+        the numbers and the warnings: no encoding. `shown` names the images the page already shows
+        (a session State): those are skipped, so a grow_mask_by change sends ComfyUI's panels alone."""
         if editor is None:
-            return (None,) * 11
+            return (None,) * 11 + ({},)
         result = self._run(editor, vae, grow_mask_by, mask_offset, "peek", progress)
         panels = [
             (self.neutralised(r), self.overlay(result, r), self.cells(result, r), self.sampler(result, r))
             for r in result.methods
         ]
+        images = [*panels[0], *panels[1], self.difference(result)]
+        names = [_name(image) for image in images]
+        shown = shown or {}
+        sent = [
+            gr.skip() if shown.get(i) == name else as_sent(image, self.files)
+            for i, (image, name) in enumerate(zip(images, names, strict=True))
+        ]
         report = summary(result)
         notes = "\n".join(f"⚠️ {note}  " for note in report["warnings"])
-        return self._send(*panels[0], *panels[1], self.difference(result), report, notes)
+        return (*sent, report, notes, dict(enumerate(names)))
 
     def show_latents(self, editor, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
         """Both decoded latents (encodes what the cache lacks)."""
@@ -290,6 +298,13 @@ class Inspector:
         Image.fromarray(to_uint8(method.noise_mask)).save(mask_png, compress_level=1)
         Image.fromarray(to_uint8(method.neutralised)).save(pixels_png, compress_level=1)
         return [latent, mask_png, pixels_png]
+
+
+def _name(image: Path | Overlay) -> tuple:
+    """What identifies an image panel's content: its file, or its base and mask keys."""
+    if isinstance(image, Overlay):
+        return str(image.base), tuple(key for _, key, _ in image.masks)
+    return (str(image),)
 
 
 def _has_image(value) -> bool:
@@ -390,13 +405,18 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
         )
         inputs = [state, vae, grow, offset]
         analysis = ["pixels", "mask", "cells", "sampler"]
-        mask_outputs = [*(comfy[k] for k in analysis), *(was[k] for k in analysis), diff, table, notes]
+        shown = gr.State({})  # which images the page shows, so unchanged ones are not sent again
+        mask_outputs = [*(comfy[k] for k in analysis), *(was[k] for k in analysis), diff, table, notes, shown]
         # Live events send their values ready-made (postprocess=False, see as_sent); one listener per kind of
         # work, so always_last drops stale runs whichever control moved.
         live = {"trigger_mode": "always_last", "show_progress": "minimal", "api_visibility": "private"}
         live["postprocess"] = False
         gr.on(
-            [state.change, vae.change, grow.change, offset.change], inspector.show_masks, inputs, mask_outputs, **live
+            [state.change, vae.change, grow.change, offset.change],
+            inspector.show_masks,
+            [*inputs, shown],
+            mask_outputs,
+            **live,
         )
         latent_triggers = [state.change, vae.change, offset.change]  # ComfyUI's latent ignores grow_mask_by
         latents = gr.on(latent_triggers, inspector.show_latents, inputs, [comfy["decoded"], was["decoded"]], **live)

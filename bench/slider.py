@@ -7,6 +7,7 @@ decodes anew (a new offset every time). Medians over --changes changes of each.
 """
 
 import argparse
+import inspect
 import statistics
 import tempfile
 import time
@@ -43,6 +44,8 @@ def event_of(page, handler):
 def send(event, values) -> None:
     """What the server does with a handler's values: postprocess (unless the event opts out), then cache files."""
     for component, value in zip(event.outputs, values, strict=True):
+        if isinstance(value, dict) and value.get("__type__") == "update":
+            continue  # gr.skip(): nothing sent
         if event.postprocess:
             value = component.postprocess(value)
         if isinstance(value, GradioModel | GradioRootModel):
@@ -51,13 +54,21 @@ def send(event, values) -> None:
 
 
 def time_changes(page, handler, calls, device) -> list[float]:
+    """Server-side seconds of each call; a handler that keeps what the page shows (a State) gets it back."""
     event = event_of(page, handler)
-    times = []
+    keeps_shown = "shown" in inspect.signature(handler).parameters
+    times, shown = [], {}
     for args in calls:
         sync(device)
         start = time.perf_counter()
-        send(event, handler(*args, progress=lambda *a, **k: None))
+        values = (
+            handler(*args, shown, progress=lambda *a, **k: None)
+            if keeps_shown
+            else handler(*args, progress=lambda *a, **k: None)
+        )
+        send(event, values)
         times.append(time.perf_counter() - start)
+        shown = values[-1] if keeps_shown else shown
     return times
 
 

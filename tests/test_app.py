@@ -1,5 +1,6 @@
 """The /compare endpoint through gradio_client, against the core's own results."""
 
+import gradio as gr
 import numpy as np
 import pytest
 import torch
@@ -94,4 +95,7 @@ def test_live_handlers_send_what_the_page_can_show(tmp_path, grow, offset):
         values = handler(editor, label, grow, offset, progress=lambda *a, **k: None)
         send(event_of(page, handler), values if isinstance(values, tuple) else (values,))
     masks = inspector.show_masks(editor, label, grow, offset, progress=lambda *a, **k: None)
-    assert masks[-1] == "" or masks[-1].startswith("⚠️")
+    assert masks[-2] == "" or masks[-2].startswith("⚠️")
+    shown = masks[-1]
+    again = inspector.show_masks(editor, label, grow, offset, shown, progress=lambda *a, **k: None)
+    assert all(v == gr.skip() for v in again[:9])  # what the page shows is not sent again
