@@ -42,12 +42,12 @@ def check_pixels(pixels, min_size: int) -> torch.Tensor:
 
 
 def check_mask(mask, batch: int) -> torch.Tensor:
-    """A MASK (H, W) or (Bm, H, W) in [0, 1] with Bm 1 or `batch`, returned as (Bm, 1, H, W)."""
+    """A MASK (H, W) or (Bm, H, W) in [0, 1] with Bm 1 or `batch`, returned as float32 (Bm, 1, H, W)."""
     _check_tensor("mask", mask, (2, 3))
     low, high = _value_range("mask", mask)
     if low < 0 or high > 1:
         raise ValueError(f"mask values must lie in [0, 1], got [{low:g}, {high:g}]")
-    mask = mask.reshape(-1, 1, mask.shape[-2], mask.shape[-1])
+    mask = mask.reshape(-1, 1, mask.shape[-2], mask.shape[-1]).float()  # resized in float32, as ComfyUI's MASK is
     if mask.shape[0] not in (1, batch):
         raise ValueError(f"mask batch must be 1 or the image batch {batch}, got {mask.shape[0]}")
     return mask

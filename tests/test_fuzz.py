@@ -72,3 +72,4 @@ def test_other_float_dtypes_are_accepted(dtype):
     pixels, mask = torch.rand(1, 20, 30, 3).to(dtype), (torch.rand(1, 10, 15) > 0.7).to(dtype)
     result = prepare("comfy", pixels, mask, 6)
     assert result.pixels.dtype == dtype and result.noise_mask.shape == (1, 1, 16, 24)
+    assert result.noise_mask.dtype == torch.float32  # masks are resized and returned in float32
