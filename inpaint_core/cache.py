@@ -14,9 +14,6 @@ class LRUCache:
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def __len__(self) -> int:
-        return len(self._items)
-
     def peek(self, key: Hashable) -> Any:
         """The cached value, or None; does not count as a use."""
         with self._lock:

@@ -4,7 +4,13 @@
 [0, 1]: ComfyUI's VAE, or one from `inpaint_core.load_vae`.
 """
 
-from .prepare import GROW_MASK_BY, MASK_OFFSET, Prepared, prepare_comfy, prepare_was
+from .prepare import GROW_MASK_BY, MASK_OFFSET, Amount, Prepared, prepare_comfy, prepare_was
+
+
+def _input_types(amount: Amount) -> dict:
+    """The nodes' inputs: the originals', with the amount's range declared once in prepare.py."""
+    required = {"pixels": ("IMAGE",), "vae": ("VAE",), "mask": ("MASK",), amount.name: ("INT", amount.input_options())}
+    return {"required": required}
 
 
 def _latent(vae, prepared: Prepared) -> tuple[dict]:
@@ -22,18 +28,9 @@ class VAEEncodeForInpaint:
 
     @classmethod
     def INPUT_TYPES(cls):
-        return {
-            "required": {
-                "pixels": ("IMAGE",),
-                "vae": ("VAE",),
-                "mask": ("MASK",),
-                "grow_mask_by": ("INT", GROW_MASK_BY.input_options()),
-            }
-        }
+        return _input_types(GROW_MASK_BY)
 
-    RETURN_TYPES = ("LATENT",)
-    FUNCTION = "encode"
-    CATEGORY = "latent/inpaint"
+    RETURN_TYPES, FUNCTION, CATEGORY = ("LATENT",), "encode", "latent/inpaint"
 
     def encode(self, vae, pixels, mask, grow_mask_by=GROW_MASK_BY.default):
         return _latent(vae, prepare_comfy(pixels, mask, grow_mask_by, _ratio(vae)))
@@ -44,18 +41,9 @@ class WAS_VAEEncodeForInpaint:
 
     @classmethod
     def INPUT_TYPES(cls):
-        return {
-            "required": {
-                "pixels": ("IMAGE",),
-                "vae": ("VAE",),
-                "mask": ("MASK",),
-                "mask_offset": ("INT", MASK_OFFSET.input_options()),
-            }
-        }
+        return _input_types(MASK_OFFSET)
 
-    RETURN_TYPES = ("LATENT",)
-    FUNCTION = "encode"
-    CATEGORY = "latent/inpaint"
+    RETURN_TYPES, FUNCTION, CATEGORY = ("LATENT",), "encode", "latent/inpaint"
 
     def encode(self, vae, pixels, mask, mask_offset=MASK_OFFSET.default):
         _ratio(vae)
