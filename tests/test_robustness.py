@@ -38,6 +38,8 @@ def compare(client, value, **changes):
 def files(tmp_path: Path) -> dict[str, Path]:
     made = {"text": tmp_path / "notes.png", "truncated": tmp_path / "truncated.png", "bomb": tmp_path / "bomb.png"}
     made["text"].write_text("not an image")
+    made["empty"] = tmp_path / "empty.png"
+    made["empty"].write_bytes(b"")
     made["truncated"].write_bytes((ASSETS / "chelsea.png").read_bytes()[:3000])
     Image.new("L", (6000, 6000)).save(made["bomb"])  # 36 Mpx in a few kB
     made["tiny"] = tmp_path / "tiny.png"
@@ -51,6 +53,7 @@ def test_bad_files_get_clear_errors_and_the_server_keeps_serving(client, tmp_pat
     made = files(tmp_path)
     cases = {
         "text": "cannot identify image file",
+        "empty": "cannot identify image file|empty",
         "truncated": "truncated|broken|end of file",
         "bomb": "exceeds limit",
         "tiny": "pixels must be at least 8x8",
@@ -120,3 +123,12 @@ def test_out_of_memory_in_a_request_is_a_message_and_the_next_request_works(tmp_
         inspector.show_latents(editor, label, 6, 6, progress=lambda *a, **k: None)
     comfy, was = inspector.show_latents(editor, label, 6, 6, progress=lambda *a, **k: None)
     assert Path(comfy.path).is_file() and Path(was.path).is_file()
+
+
+def test_a_mask_layer_of_another_size_is_resized_as_the_nodes_do(client, tmp_path):
+    half = tmp_path / "half.png"
+    layer = np.zeros((150, 226, 4), np.uint8)
+    layer[50:70, 100:130, 3] = 255  # 20×30 at half size: about 40×60 once resized
+    Image.fromarray(layer).save(half)
+    table = compare(client, editor_value(ASSETS / "chelsea.png", [half]), grow_mask_by=0)[7]
+    assert 0.8 * 40 * 60 < table["comfy"]["mask_area"] < 1.2 * 40 * 60
