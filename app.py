@@ -38,6 +38,7 @@ except ImportError:
         return fn
 
 
+ZERO_GPU = bool(os.environ.get("SPACES_ZERO_GPU"))
 ASSETS = Path(__file__).parent / "assets"
 EXAMPLES = ["chelsea.png", "astronaut.png", "coffee.png", "rocket.jpg"]
 METHOD_TITLES = {
@@ -177,8 +178,10 @@ class Inspector:
             )
             if latents == "compute":
                 progress(0.4, desc="Encoding and decoding…")
-                return add_latents(result, vae, self.latents)
-            return peek_latents(result, self.latents)
+                result = add_latents(result, vae, self.latents)
+            else:
+                result = peek_latents(result, self.latents)
+            return result.to_cpu() if ZERO_GPU else result  # ZeroGPU pickles results out of its GPU worker
         except (ValueError, MemoryError) as error:
             raise gr.Error(str(error)) from error
 

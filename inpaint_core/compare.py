@@ -7,7 +7,7 @@ Shown tensors are on the CPU: pixels (H', W', 3), masks (H', W'), latents (1, C,
 """
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 
 import torch
@@ -66,6 +66,17 @@ class Comparison:
     @property
     def methods(self) -> tuple[MethodResult, MethodResult]:
         return self.comfy, self.was
+
+    def to_cpu(self) -> "Comparison":
+        """The same comparison with its prepared tensors on the CPU (to cross a process boundary)."""
+        for method in self.methods:
+            method.prepared = Prepared(*(t.cpu() for t in astuple_shallow(method.prepared)))
+        return self
+
+
+def astuple_shallow(value) -> tuple:
+    """A dataclass's fields as a tuple, without copying them (dataclasses.astuple deep-copies tensors)."""
+    return tuple(getattr(value, f.name) for f in fields(value))
 
 
 def _timed(fn):
