@@ -116,7 +116,7 @@ class Overlay:
 def palette_png(mask: np.ndarray, colour: str, path: Path) -> None:
     """A 0/1 mask as a two-colour PNG, transparent where 0: lossless, and about ten times faster to
     write at 1024² than the RGBA PNGs gr.AnnotatedImage makes of a mask."""
-    png = Image.fromarray(np.asarray(mask, dtype=np.uint8), mode="L").convert("P")
+    png = Image.fromarray(np.asarray(mask, dtype=np.uint8)).convert("P")
     png.putpalette([0, 0, 0, *ImageColor.getrgb(colour)])
     png.save(path, format="png", transparency=0, compress_level=1)
 

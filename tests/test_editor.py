@@ -33,7 +33,8 @@ def test_rgb_rgba_palette_grayscale():
 def test_cmyk_and_sixteen_bit():
     cmyk = Image.fromarray(RGB).convert("CMYK")
     assert np.abs(to_rgb(cmyk).astype(int) - RGB).max() <= 1
-    sixteen = Image.fromarray((RGB[..., 0].astype(np.uint16) * 257), mode="I;16")
+    sixteen = Image.fromarray(RGB[..., 0].astype(np.uint16) * 257)
+    assert sixteen.mode == "I;16"
     assert np.array_equal(to_rgb(sixteen)[..., 0], RGB[..., 0])
     png16 = reopened(sixteen, "png")
     assert np.array_equal(to_rgb(png16)[..., 1], RGB[..., 0])
