@@ -42,12 +42,15 @@ def grow_extent(grow_mask_by: int) -> dict[str, int]:
     return {"up": reach, "left": reach, "down": padding, "right": padding}
 
 
-def masked_psnr(reference: torch.Tensor, other: torch.Tensor, keep: torch.Tensor) -> float | None:
-    """PSNR in dB of (H, W, 3) images in [0, 1] over the pixels where `keep` is 1; None if there are none."""
-    weight = keep.float()
-    count = weight.sum().item()
+def psnr_outside(squared_error: torch.Tensor, mask: torch.Tensor) -> float | None:
+    """PSNR in dB, for [0, 1] images, over the pixels where the 0/1 mask is 0; None if there are none.
+
+    `squared_error` (h, w) is the per-pixel squared difference summed over the three channels; the
+    mask is cropped to it.
+    """
+    keep = 1 - mask[: squared_error.shape[0], : squared_error.shape[1]].float()
+    count = keep.sum().item()
     if count == 0:
         return None
-    squared = (reference.float() - other.float()).square_().sum(-1)  # (H, W)
-    mse = (squared.mul_(weight).sum() / (3 * count)).item()
+    mse = (squared_error * keep).sum().item() / (3 * count)
     return math.inf if mse == 0 else 10 * math.log10(1 / mse)

@@ -21,6 +21,7 @@ from .vae import VAE
 class Latent:
     latents: torch.Tensor  # (1, C, h, w) raw, CPU
     decoded: torch.Tensor  # (H', W', 3) in [0, 1], CPU
+    squared_error: torch.Tensor  # (H', W') decoded minus encoded pixels, squared, summed over RGB, CPU
     timings_ms: dict[str, float]
 
 
@@ -110,10 +111,16 @@ def _crop_offset(height: int, width: int, multiple: int) -> tuple[int, int]:
 
 
 def encode_and_decode(vae: VAE, prepared: Prepared) -> Latent:
-    """The latent of the prepared pixels, and its decoded preview, with timings."""
+    """The latent of the prepared pixels, its decoded preview and per-pixel error, with timings.
+
+    A decode smaller than the crop (a crop that is not whole latent cells) is compared where both are.
+    """
     latents, encode_ms = _timed(lambda: vae.encode(prepared.pixels[:1]))
     decoded, decode_ms = _timed(lambda: vae.decode(latents)[0])
-    return Latent(latents.cpu(), decoded.cpu(), {"encode": encode_ms, "decode": decode_ms})
+    height, width = (min(a, b) for a, b in zip(decoded.shape[:2], prepared.pixels.shape[1:3], strict=True))
+    encoded = prepared.pixels[0, :height, :width].to(decoded.device, decoded.dtype)
+    error = (decoded[:height, :width] - encoded).square_().sum(-1)  # on the VAE's device
+    return Latent(latents.cpu(), decoded.cpu(), error.cpu(), {"encode": encode_ms, "decode": decode_ms})
 
 
 def add_latents(comparison: Comparison, vae: VAE, cache: LRUCache | None = None) -> Comparison:

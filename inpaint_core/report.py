@@ -2,7 +2,7 @@
 
 import torch
 
-from .analysis import edge_cells, grow_extent, halo_risk_cells, masked_psnr, sampler_mask
+from .analysis import edge_cells, grow_extent, halo_risk_cells, psnr_outside, sampler_mask
 from .compare import Comparison, MethodResult
 from .prepare import GROW_MASK_BY, MASK_OFFSET, WAS_CROP_MULTIPLE
 
@@ -27,11 +27,9 @@ def latent_size(comparison: Comparison, method: MethodResult) -> tuple[int, int]
 def method_table(comparison: Comparison, method: MethodResult) -> dict:
     """mask_area, noise_mask_area, edge_cells, halo_risk_cells, drift_psnr_db (None until decoded), and more."""
     latent = method.latent
-    drift = None
-    if latent is not None:  # over the part both cover: a crop that is not whole cells decodes smaller
-        height, width = (min(a, b) for a, b in zip(method.noise_mask.shape, latent.decoded.shape[:2], strict=True))
-        keep = 1 - method.noise_mask[:height, :width]
-        drift = masked_psnr(cropped_input(comparison, method)[:height, :width], latent.decoded[:height, :width], keep)
+    # Outside the noise mask the encoded pixels are the input's (both nodes grey only inside it),
+    # so the encode-time error there is the drift the VAE round trip brings to what the mask keeps.
+    drift = None if latent is None else psnr_outside(latent.squared_error, method.noise_mask)
     timings = {"prepare": method.prepare_ms}
     if latent is not None:
         timings |= dict.fromkeys(latent.timings_ms, "cached") if method.latent_cached else latent.timings_ms

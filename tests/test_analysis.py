@@ -2,10 +2,11 @@
 
 import math
 
+import pytest
 import torch
 
 from inpaint_core import prepare_comfy, prepare_was
-from inpaint_core.analysis import edge_cells, grow_extent, halo_risk_cells, masked_psnr, sampler_mask
+from inpaint_core.analysis import edge_cells, grow_extent, halo_risk_cells, psnr_outside, sampler_mask
 
 
 def square(top: int, size: int = 16, image: int = 48) -> torch.Tensor:
@@ -56,12 +57,14 @@ def test_even_grow_reaches_one_pixel_less_up_and_left():
     assert grow_extent(0) == {"up": 0, "left": 0, "down": 0, "right": 0}
 
 
-def test_masked_psnr():
+def test_psnr_outside_the_mask():
     image = torch.rand(8, 8, 3)
     changed = image.clone()
     changed[:4] = 0
-    keep = torch.zeros(8, 8)
-    keep[4:] = 1
-    assert masked_psnr(image, changed, keep) == math.inf
-    assert masked_psnr(image, changed, torch.ones(8, 8)) < 20
-    assert masked_psnr(image, changed, torch.zeros(8, 8)) is None
+    error = (image - changed).square().sum(-1)
+    mask = torch.zeros(8, 8)
+    mask[:4] = 1
+    assert psnr_outside(error, mask) == math.inf
+    mse = ((image - changed) ** 2).mean().item()
+    assert psnr_outside(error, torch.zeros(8, 8)) == pytest.approx(10 * math.log10(1 / mse))
+    assert psnr_outside(error, torch.ones(8, 8)) is None

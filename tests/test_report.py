@@ -1,5 +1,8 @@
 """The per-method tables and the plain-word warnings, on cases whose answers are known."""
 
+import math
+
+import pytest
 import torch
 
 from inpaint_core import VAE, approximate_vae
@@ -74,3 +77,16 @@ def test_a_comparison_crosses_to_the_cpu_whole():
     moved = comparison.to_cpu()
     assert all(t.device.type == "cpu" for m in moved.methods for t in vars(m.prepared).values())
     assert summary(moved) == before
+
+
+def test_drift_is_the_psnr_between_input_and_decode_outside_the_noise_mask():
+    pixels = torch.rand(1, 48, 48, 3)
+    comparison = compare_methods(pixels, square_mask(), approximate_vae(), 6, -2)
+    report = summary(comparison)
+    for method in comparison.methods:
+        keep = (1 - method.noise_mask).bool()
+        top, left = method.crop_offset
+        size = method.noise_mask.shape
+        crop = pixels[0, top : top + size[0], left : left + size[1]]
+        mse = ((crop - method.latent.decoded)[keep] ** 2).mean().item()
+        assert report[method.method]["drift_psnr_db"] == pytest.approx(10 * math.log10(1 / mse), abs=0.01)
