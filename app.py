@@ -145,13 +145,14 @@ def as_sent(value, files: Path):
 
 
 class Inspector:
-    """The page's handlers, around one VAE registry and two bounded caches (latents; images sent)."""
+    """The page's handlers, around one VAE registry and bounded caches (latents, images sent, inputs on the GPU)."""
 
     def __init__(self, registry: VAERegistry, max_side: int, files: Path):
         self.registry = registry
         self.max_side = max_side
         self.latents = LRUCache(max_entries=16)
         self.images = LRUCache(max_entries=64)
+        self.on_device = LRUCache(max_entries=4)  # the latest edits' tensors on the compute device
         self.files = files
 
     def read_editor(self, image) -> EditorInput | None:
@@ -172,9 +173,12 @@ class Inspector:
             if latents == "compute":
                 progress(0.1, desc=f"Loading {vae_label}…")
             vae = self.registry.get(vae_label)
-            pixels, mask = editor.pixels.to(vae.device), editor.mask.to(vae.device)
+            pixels, mask = self.on_device.get_or_make(  # each edit crosses to the GPU once, not once a change
+                (editor.content_key, str(vae.device)),
+                lambda: (editor.pixels.to(vae.device), editor.mask.to(vae.device)),
+            )[0]
             result = prepare_methods(
-                pixels, mask, vae.downscale_ratio, grow, offset, editor.content_key, vae.display_name
+                pixels, mask, vae.downscale_ratio, grow, offset, editor.content_key, vae.display_name, editor.pixels[0]
             )
             if latents == "compute":
                 progress(0.4, desc="Encoding and decoding…")
