@@ -416,8 +416,7 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
         mask_outputs = [*(comfy[k] for k in analysis), *(was[k] for k in analysis), diff, table, notes, shown]
         # Live events send their values ready-made (postprocess=False, see as_sent); one listener per kind of
         # work, so always_last drops stale runs whichever control moved.
-        live = {"trigger_mode": "always_last", "show_progress": "minimal", "api_visibility": "private"}
-        live["postprocess"] = False
+        live = dict(trigger_mode="always_last", show_progress="minimal", api_visibility="private", postprocess=False)
         gr.on(
             [state.change, vae.change, grow.change, offset.change],
             inspector.show_masks,
