@@ -4,26 +4,24 @@ The page only: settings, the UI, editor values to tensors and back, events. The 
 """
 
 import argparse
-import hashlib
 import os
 import tempfile
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
-import numpy as np
 import torch
 from gradio.components.annotated_image import AnnotatedImageData, Annotation
 from gradio.data_classes import FileData, ListFiles
-from PIL import Image, ImageColor
+from gradio.utils import get_upload_folder
+from PIL import Image
 
 from inpaint_core import GROW_MASK_BY, MASK_OFFSET
 from inpaint_core.cache import LRUCache
 from inpaint_core.compare import Comparison, MethodResult, add_latents, peek_latents, prepare_methods
 from inpaint_core.device import default_device
 from inpaint_core.editor import MAX_SIDE, EditorInput, from_editor, to_uint8
+from inpaint_core.image_files import Batch, ImageFiles
 from inpaint_core.latent_file import save_latent
 from inpaint_core.registry import APPROX, DEFAULT_HUB_VAE, VAERegistry, hub_reachable, label_of, scan_models_dir
 from inpaint_core.report import cropped_input, edge_cell_map, grid_lines, halo_cell_map, sampler_view, summary
@@ -90,6 +88,12 @@ def limit_decoding(max_side: int) -> None:
     Image.MAX_IMAGE_PIXELS = max_side * max_side // 2  # Pillow raises above twice this, warns above it
 
 
+def image_folder() -> Path:
+    """Where the page's images go: inside Gradio's cache, so they are served without a copy and
+    delete_cache removes old ones."""
+    return Path(get_upload_folder()) / "inpaint-inspector"
+
+
 def choose_sources(args: argparse.Namespace) -> tuple[list[str], str]:
     """The VAE sources to offer and a note saying which is in use and how to choose others."""
     sources = list(args.vae) + (scan_models_dir(args.models_dir) if args.models_dir else [])
@@ -106,54 +110,36 @@ def choose_sources(args: argparse.Namespace) -> tuple[list[str], str]:
 
 @dataclass
 class Overlay:
-    """An image (a saved JPEG) with 0/1 masks over it. Each mask comes with a key naming its content
-    and a function that makes it, called only when no file of that key has been written yet."""
+    """An image file with 0/1 mask files over it, each with its legend label."""
 
     base: Path
-    masks: list[tuple[str, tuple, Callable[[], np.ndarray]]]  # (label, key, make)
+    masks: list[tuple[str, Path]]  # (label, mask PNG)
 
 
-def palette_png(mask: np.ndarray, colour: str, path: Path) -> None:
-    """A 0/1 mask as a two-colour PNG, transparent where 0: lossless, and about ten times faster to
-    write at 1024² than the RGBA PNGs gr.AnnotatedImage makes of a mask."""
-    png = Image.fromarray(np.asarray(mask, dtype=np.uint8)).convert("P")
-    png.putpalette([0, 0, 0, *ImageColor.getrgb(colour)])
-    png.save(path, format="png", transparency=0, compress_level=1)
-
-
-PNG_WRITERS = ThreadPoolExecutor(max_workers=4)  # zlib lets go of the GIL: masks encode side by side
-
-
-def as_sent(value, files: Path):
+def as_sent(value):
     """A handler's value as the browser receives it (the events use postprocess=False): a Path as
     FileData, a list of Paths as ListFiles, an Overlay as AnnotatedImageData; text and dicts as they are."""
     if isinstance(value, Path):
         return FileData(path=str(value))
     if isinstance(value, list):
         return ListFiles(root=[FileData(path=str(p), orig_name=p.name, size=p.stat().st_size) for p in value])
-    if not isinstance(value, Overlay):
-        return value
-    annotations, writes = [], []
-    for label, key, make in value.masks:
-        path = files / f"mask-{hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()}.png"
-        if not path.exists():  # the same mask keeps its file, and the browser its cached image
-            writes.append(PNG_WRITERS.submit(lambda m=make, c=ALL_COLOURS[label], p=path: palette_png(m(), c, p)))
-        annotations.append(Annotation(image=FileData(path=str(path)), label=label))
-    for write in writes:
-        write.result()
-    return AnnotatedImageData(image=FileData(path=str(value.base)), annotations=annotations)
+    if isinstance(value, Overlay):
+        annotations = [Annotation(image=FileData(path=str(path)), label=label) for label, path in value.masks]
+        return AnnotatedImageData(image=FileData(path=str(value.base)), annotations=annotations)
+    return value
 
 
 class Inspector:
-    """The page's handlers, around one VAE registry and bounded caches (latents, images sent, inputs on the GPU)."""
+    """The page's handlers, around one VAE registry, bounded caches (preparations, latents, inputs on the
+    GPU) and a folder of content-named images."""
 
     def __init__(self, registry: VAERegistry, max_side: int, files: Path):
         self.registry = registry
         self.max_side = max_side
+        self.prepared = LRUCache(max_entries=16)  # each method's preparation, by content and amount
         self.latents = LRUCache(max_entries=16)
-        self.images = LRUCache(max_entries=64)
         self.on_device = LRUCache(max_entries=4)  # the latest edits' tensors on the compute device
-        self.files = files
+        self.files = ImageFiles(files)
 
     def read_editor(self, image) -> EditorInput | None:
         """The editor's image and painted mask as tensors, once per change (kept in the session's State)."""
@@ -178,8 +164,9 @@ class Inspector:
                 lambda: (editor.pixels.to(vae.device), editor.mask.to(vae.device)),
             )[0]
             result = prepare_methods(
-                pixels, mask, vae.downscale_ratio, grow, offset, editor.content_key, vae.display_name, editor.pixels[0]
-            )
+                pixels, mask, vae.downscale_ratio, grow, offset, editor.content_key, vae.display_name,
+                editor.pixels[0], self.prepared,
+            )  # fmt: skip
             if latents == "compute":
                 progress(0.4, desc="Encoding and decoding…")
                 result = add_latents(result, vae, self.latents)
@@ -189,9 +176,6 @@ class Inspector:
         except (ValueError, MemoryError) as error:
             raise gr.Error(str(error)) from error
 
-    def _send(self, *values) -> tuple:
-        return tuple(as_sent(v, self.files) for v in values)
-
     def show_masks(self, editor, vae, grow_mask_by, mask_offset, shown=None, progress=gr.Progress()):
         """Both methods' neutralised pixels, noise masks, latent cells and sampler's view; the difference,
         the numbers and the warnings: no encoding. `shown` names the images the page already shows
@@ -199,18 +183,21 @@ class Inspector:
         if editor is None:
             return (None,) * 11 + ({},)
         result = self._run(editor, vae, grow_mask_by, mask_offset, "peek", progress)
+        report = summary(result)
+        batch = self.files.batch()
         panels = [
-            (self.neutralised(r), self.overlay(result, r), self.cells(result, r), self.sampler(result, r))
+            (self.neutralised(batch, r), self.overlay(batch, result, r), self.cells(batch, result, r),
+             self.sampler(batch, result, r))
             for r in result.methods
-        ]
-        images = [*panels[0], *panels[1], self.difference(result)]
+        ]  # fmt: skip
+        images = [*panels[0], *panels[1], self.difference(batch, result)]
         names = [_name(image) for image in images]
         shown = shown or {}
+        batch.wait()
         sent = [
-            gr.skip() if shown.get(i) == name else as_sent(image, self.files)
+            gr.skip() if shown.get(i) == name else as_sent(image)
             for i, (image, name) in enumerate(zip(images, names, strict=True))
         ]
-        report = summary(result)
         notes = "\n".join(f"⚠️ {note}  " for note in report["warnings"])
         return (*sent, report, notes, dict(enumerate(names)))
 
@@ -219,7 +206,10 @@ class Inspector:
         if editor is None:
             return None, None
         result = self._run(editor, vae, grow_mask_by, mask_offset, "compute", progress)
-        return self._send(self.decoded(result.comfy), self.decoded(result.was))
+        batch = self.files.batch()
+        decoded = [self.decoded(batch, r) for r in result.methods]
+        batch.wait()
+        return tuple(as_sent(path) for path in decoded)
 
     def show_numbers(self, editor, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
         """The numbers for the values now (latents as far as they are known)."""
@@ -235,82 +225,84 @@ class Inspector:
         except ValueError as error:
             raise gr.Error(str(error)) from error
         result = self._run(editor, vae, grow_mask_by, mask_offset, "compute", progress)
-        panels = [(self.neutralised(r), self.overlay(result, r), self.decoded(r)) for r in result.methods]
+        batch = self.files.batch()
+        panels = [
+            (self.neutralised(batch, r), self.overlay(batch, result, r), self.decoded(batch, r)) for r in result.methods
+        ]
+        difference = self.difference(batch, result)
         files = [self.downloads(r) for r in result.methods]
-        return self._send(*panels[0], *panels[1], self.difference(result), summary(result), *files)
+        batch.wait()
+        values = (*panels[0], *panels[1], difference, summary(result), *files)
+        return tuple(as_sent(value) for value in values)
 
-    def saved(self, key, make_image, lossless: bool = False) -> Path:
-        """make_image() (a uint8 array) as a JPEG, or a PNG if lossless, written once per key."""
+    def neutralised(self, batch: Batch, method: MethodResult) -> Path:
+        return batch.jpeg((method.cache_key, method.amount, "neutralised"), lambda: to_uint8(method.prepared.pixels[0]))
 
-        def write():
-            name = hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
-            path = self.files / f"{name}.{'png' if lossless else 'jpg'}"
-            options = {"compress_level": 1} if lossless else {"quality": 92}
-            Image.fromarray(make_image()).save(path, **options)
-            return path
+    def decoded(self, batch: Batch, method: MethodResult) -> Path:
+        return batch.jpeg((method.cache_key, "decoded"), lambda: method.latent.decoded.numpy())
 
-        return self.images.get_or_make(key, write)[0]
-
-    def neutralised(self, method: MethodResult) -> Path:
-        return self.saved((method.cache_key, "neutralised"), lambda: to_uint8(method.neutralised))
-
-    def decoded(self, method: MethodResult) -> Path:
-        return self.saved((method.cache_key, "decoded"), lambda: to_uint8(method.latent.decoded))
-
-    def overlay(self, result: Comparison, method: MethodResult) -> Overlay:
-        base = self.saved(
-            (method.cache_key[0], method.crop_offset, tuple(method.noise_mask.shape)),
-            lambda: to_uint8(cropped_input(result, method)),
+    def overlay(self, batch: Batch, result: Comparison, method: MethodResult) -> Overlay:
+        base = batch.jpeg(
+            (method.cache_key[0], method.crop_offset, method.size), lambda: to_uint8(cropped_input(result, method))
         )
-        grey = ("grey (neutralised)", (method.cache_key, "grey"), lambda: method.neutralise_mask.numpy())
-        noise = ("noise mask", (method.cache_key, method.amount, "noise"), lambda: method.noise_mask.numpy())
-        return Overlay(base, [grey, noise])
-
-    def cells(self, result: Comparison, method: MethodResult) -> Overlay:
-        """The latent grid over the neutralised pixels, with edge cells and grey-halo risk cells."""
-        height, width = method.noise_mask.shape
         key = (method.cache_key, method.amount)
+        grey, noise = "grey (neutralised)", "noise mask"
         return Overlay(
-            self.neutralised(method),
+            base,
             [
-                (
-                    "latent grid",
-                    ("grid", height, width, result.downscale_ratio),
-                    lambda: grid_lines(result, method).numpy(),
-                ),
-                ("edge cells", (*key, "edge"), lambda: edge_cell_map(result, method).numpy()),
-                ("grey-halo risk", (*key, "halo"), lambda: halo_cell_map(result, method).numpy()),
+                (grey, batch.mask((*key, "grey"), lambda: method.neutralise_mask.numpy(), ALL_COLOURS[grey])),
+                (noise, batch.mask((*key, "noise"), lambda: method.noise_mask.numpy(), ALL_COLOURS[noise])),
             ],
         )
 
-    def sampler(self, result: Comparison, method: MethodResult) -> Path:
-        """The noise mask as the sampler sees it: bilinearly resized to the latent, shown enlarged."""
-        return self.saved(
-            (method.cache_key, method.amount, "sampler"), lambda: to_uint8(sampler_view(result, method)), True
+    def cells(self, batch: Batch, result: Comparison, method: MethodResult) -> Overlay:
+        """The latent grid over the neutralised pixels, with edge cells and grey-halo risk cells."""
+        key = (method.cache_key, method.amount)
+        maps = {
+            "latent grid": (("grid", *method.size, result.downscale_ratio), grid_lines),
+            "edge cells": ((*key, "edge"), edge_cell_map),
+            "grey-halo risk": ((*key, "halo"), halo_cell_map),
+        }
+        return Overlay(
+            self.neutralised(batch, method),
+            [
+                (label, batch.mask(key, lambda m=make: m(result, method).numpy(), ALL_COLOURS[label]))
+                for label, (key, make) in maps.items()
+            ],
         )
 
-    def difference(self, result: Comparison) -> Overlay:
+    def sampler(self, batch: Batch, result: Comparison, method: MethodResult) -> Path:
+        """The noise mask as the sampler sees it: bilinearly resized to the latent, shown enlarged."""
+        return batch.png((method.cache_key, method.amount, "sampler"), lambda: to_uint8(sampler_view(result, method)))
+
+    def difference(self, batch: Batch, result: Comparison) -> Overlay:
         """The two noise masks in the input's frame: where only one method masks, and where both do."""
         comfy, was = (_in_full_frame(result, r) for r in result.methods)
         regions = {"only ComfyUI": comfy & ~was, "only WAS": was & ~comfy, "both": comfy & was}
-        base = self.saved((result.comfy.cache_key[0], "input"), lambda: to_uint8(result.image))
+        base = batch.jpeg((result.comfy.cache_key[0], "input"), lambda: to_uint8(result.image))
         key = (result.comfy.cache_key, result.comfy.amount, result.was.cache_key)
-        return Overlay(base, [(label, (*key, label), lambda r=region: r) for label, region in regions.items()])
+        return Overlay(
+            base,
+            [
+                (label, batch.mask((*key, label), lambda r=region: r.cpu().numpy(), ALL_COLOURS[label]))
+                for label, region in regions.items()
+            ],
+        )
 
     def downloads(self, method: MethodResult) -> list[Path]:
-        folder = Path(tempfile.mkdtemp(dir=self.files))
+        folder = Path(tempfile.mkdtemp(dir=self.files.folder))
         stem = f"{method.method}_{method.amount}"
         latent = save_latent(method.latent.latents, folder / f"{stem}.latent")
         mask_png, pixels_png = folder / f"{stem}_noise_mask.png", folder / f"{stem}_neutralised.png"
-        Image.fromarray(to_uint8(method.noise_mask)).save(mask_png, compress_level=1)
-        Image.fromarray(to_uint8(method.neutralised)).save(pixels_png, compress_level=1)
+        Image.fromarray(method.noise_mask.numpy() * 255).save(mask_png, compress_level=1)
+        Image.fromarray(to_uint8(method.prepared.pixels[0])).save(pixels_png, compress_level=1)
         return [latent, mask_png, pixels_png]
 
 
 def _name(image: Path | Overlay) -> tuple:
-    """What identifies an image panel's content: its file, or its base and mask keys."""
+    """What identifies an image panel's content: its files (named by their content)."""
     if isinstance(image, Overlay):
-        return str(image.base), tuple(key for _, key, _ in image.masks)
+        return str(image.base), tuple(str(path) for _, path in image.masks)
     return (str(image),)
 
 
@@ -325,11 +317,13 @@ def _integer(value, name: str) -> int:
     return int(value)
 
 
-def _in_full_frame(result: Comparison, method: MethodResult) -> np.ndarray:
-    frame = np.zeros(result.image.shape[:2], dtype=bool)
+def _in_full_frame(result: Comparison, method: MethodResult) -> torch.Tensor:
+    """bool (H, W), on the masks' device: the method's noise mask placed in the input's frame."""
+    noise_mask = method.prepared.noise_mask[0, 0]
+    frame = torch.zeros(result.image.shape[:2], dtype=torch.bool, device=noise_mask.device)
     top, left = method.crop_offset
-    height, width = method.noise_mask.shape
-    frame[top : top + height, left : left + width] = method.noise_mask.numpy() > 0
+    height, width = method.size
+    frame[top : top + height, left : left + width] = noise_mask > 0
     return frame
 
 
@@ -442,8 +436,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_settings(argv)
     device = torch.device(args.device) if args.device else default_device()
     sources, note = choose_sources(args)
-    downloads = Path(tempfile.mkdtemp(prefix="inpaint-downloads-"))
-    inspector = Inspector(VAERegistry(sources, device), args.max_side, downloads)
+    inspector = Inspector(VAERegistry(sources, device), args.max_side, image_folder())
     limit_decoding(args.max_side)
     page = build_page(inspector, note)
     page.queue(max_size=int(os.environ.get("INPAINT_QUEUE_SIZE", "32")), default_concurrency_limit=2)

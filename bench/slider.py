@@ -2,15 +2,16 @@
 
     python -m bench.slider --size 512                          # the CPU, TAEF2
     python -m bench.slider --device cuda --size 1024           # a GPU
-Each grow_mask_by change reuses the cached ComfyUI latent; each mask_offset change encodes and
-decodes anew (a new offset every time). Medians over --changes changes of each.
+A grow_mask_by change runs the masks event alone (ComfyUI's latent is cached); a mask_offset
+change runs it, then the latent event (WAS encodes and decodes anew: a new offset every time),
+then the numbers event that follows. Medians over --changes changes of each, with each event's
+handler and sending apart.
 """
 
 import argparse
-import inspect
 import statistics
-import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -53,22 +54,37 @@ def send(event, values) -> None:
         processing_utils.move_files_to_cache(value, component, postprocess=True)
 
 
-def time_changes(page, handler, calls, device) -> list[float]:
-    """Server-side seconds of each call; a handler that keeps what the page shows (a State) gets it back."""
-    event = event_of(page, handler)
-    keeps_shown = "shown" in inspect.signature(handler).parameters
-    times, shown = [], {}
+def nothing(*args, **kwargs) -> None:
+    """A stand-in for gr.Progress."""
+
+
+def time_event(page, handler, args, shown=None) -> tuple[float, float, tuple]:
+    """Seconds in the handler and in sending its values, and the values; `shown` for handlers that keep it."""
+    start = time.perf_counter()
+    values = handler(*args, shown, progress=nothing) if shown is not None else handler(*args, progress=nothing)
+    if not isinstance(values, tuple):
+        values = (values,)
+    middle = time.perf_counter()
+    send(event_of(page, handler), values)
+    return middle - start, time.perf_counter() - middle, values
+
+
+def time_changes(inspector, page, calls, device, latents: bool) -> dict[str, list[float]]:
+    """Per change, milliseconds: the masks event (handler, sending), and with `latents` the latent event and
+    the numbers event that follows it, as the page runs them for a mask_offset change."""
+    times, shown = defaultdict(list), {}
     for args in calls:
         sync(device)
-        start = time.perf_counter()
-        values = (
-            handler(*args, shown, progress=lambda *a, **k: None)
-            if keeps_shown
-            else handler(*args, progress=lambda *a, **k: None)
-        )
-        send(event, values)
-        times.append(time.perf_counter() - start)
-        shown = values[-1] if keeps_shown else shown
+        handler_s, send_s, values = time_event(page, inspector.show_masks, args, shown)
+        shown = values[-1]
+        steps = {"masks: handler": handler_s, "masks: sending": send_s}
+        if latents:
+            handler_s, send_s, _ = time_event(page, inspector.show_latents, args)
+            steps |= {"latent: handler": handler_s, "latent: sending": send_s}
+            steps["numbers"] = sum(time_event(page, inspector.show_numbers, args)[:2])
+        steps["whole change"] = sum(steps.values())
+        for name, seconds in steps.items():
+            times[name].append(seconds * 1e3)
     return times
 
 
@@ -80,24 +96,21 @@ def main():
     parser.add_argument("--changes", type=int, default=20)
     args = parser.parse_args()
     device = torch.device(args.device)
-    inspector = app.Inspector(VAERegistry([args.vae], device), 4096, Path(tempfile.mkdtemp()))
+    inspector = app.Inspector(VAERegistry([args.vae], device), 4096, app.image_folder())
     page = app.build_page(inspector, "")
     value, label = inspector.read_editor(editor_value(args.size)), label_of(args.vae)
-    inspector.show_latents(value, label, 6, 6, progress=lambda *a, **k: None)  # load, warm up, cache ComfyUI's latent
+    inspector.show_latents(value, label, 6, 6, progress=nothing)  # load, warm up, cache ComfyUI's latent
     grows = [(value, label, g, 6) for g in range(7, 7 + args.changes)]
     offsets = [(value, label, 6, o) for o in range(-1, -1 - args.changes, -1)]
-    masks = time_changes(page, inspector.show_masks, grows, device)
-    offset_masks = time_changes(page, inspector.show_masks, offsets, device)
-    offset_latents = time_changes(page, inspector.show_latents, offsets, device)
     rows = {
-        "grow_mask_by change": masks,
-        "mask_offset change: masks": offset_masks,
-        "mask_offset change: latent": offset_latents,
-        "mask_offset change: both": [a + b for a, b in zip(offset_masks, offset_latents, strict=True)],
+        "grow_mask_by change": time_changes(inspector, page, grows, device, latents=False),
+        "mask_offset change": time_changes(inspector, page, offsets, device, latents=True),
     }
-    print(f"{label} on {device}, {args.size}², median of {args.changes} changes (handler + Gradio encoding):")
-    for name, times in rows.items():
-        print(f"  {name:<28} {statistics.median(times) * 1e3:8.1f} ms   (max {max(times) * 1e3:.1f})")
+    print(f"{label} on {device}, {args.size}², median of {args.changes} changes (handler + Gradio's sending), ms:")
+    for change, steps in rows.items():
+        print(f"  {change}")
+        for step, times in steps.items():
+            print(f"    {step:<18} {statistics.median(times):8.1f}   (max {max(times):.1f})")
 
 
 if __name__ == "__main__":

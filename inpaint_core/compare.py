@@ -1,9 +1,10 @@
 """Both methods on one image and mask: prepared pixels and masks first, latents and previews second.
 
 The two steps are separate so a page can show the masks at once and the (slower) latents after.
-Latents are cached by content (image, mask, VAE, and WAS's offset: ComfyUI's latent does not
-depend on grow_mask_by), so a slider change encodes only what it changes.
-Shown tensors are on the CPU: pixels (H', W', 3), masks (H', W'), latents (1, C, h, w).
+Given caches, each method's preparation is kept by content and amount, and latents by content
+(image, mask, VAE, and WAS's offset: ComfyUI's latent does not depend on grow_mask_by), so a
+slider change prepares and encodes only what it changes.
+Host copies are made on first use: pixels (H', W', 3) float, masks (H', W') uint8 0/1, latents (1, C, h, w).
 """
 
 import time
@@ -20,8 +21,8 @@ from .vae import VAE
 @dataclass
 class Latent:
     latents: torch.Tensor  # (1, C, h, w) raw, CPU
-    decoded: torch.Tensor  # (H', W', 3) in [0, 1], CPU
-    squared_error: torch.Tensor  # (H', W') decoded minus encoded pixels, squared, summed over RGB, CPU
+    decoded: torch.Tensor  # (H', W', 3) uint8 preview, CPU
+    squared_error: torch.Tensor  # (H', W') decoded minus encoded pixels, squared, summed over RGB, on the VAE's device
     timings_ms: dict[str, float]
 
 
@@ -39,26 +40,30 @@ class MethodResult:
     latent_cached: bool = False
     memo: dict = field(default_factory=dict, repr=False)  # analyses derived from this result, made once
 
+    @property
+    def size(self) -> tuple[int, int]:  # (H', W') of the crop
+        return tuple(self.prepared.noise_mask.shape[-2:])
+
     @cached_property
     def neutralised(self) -> torch.Tensor:  # (H', W', 3): what the VAE encodes
         return self.prepared.pixels[0].cpu()
 
     @cached_property
-    def mask(self) -> torch.Tensor:  # (H', W') 0/1: the input mask, resized, cropped, rounded
+    def mask(self) -> torch.Tensor:  # (H', W') uint8 0/1: the input mask, resized, cropped, rounded
         return _to_host(self.prepared.mask[0, 0])
 
     @cached_property
-    def neutralise_mask(self) -> torch.Tensor:  # (H', W') 0/1: the pixels set to grey
+    def neutralise_mask(self) -> torch.Tensor:  # (H', W') uint8 0/1: the pixels set to grey
         return _to_host(self.prepared.neutralise_mask[0, 0])
 
     @cached_property
-    def noise_mask(self) -> torch.Tensor:  # (H', W') 0/1
+    def noise_mask(self) -> torch.Tensor:  # (H', W') uint8 0/1
         return _to_host(self.prepared.noise_mask[0, 0])
 
 
 def _to_host(mask: torch.Tensor) -> torch.Tensor:
-    """A 0/1 mask on the CPU as float32, crossing from a GPU as bytes (a quarter of the traffic)."""
-    return mask.cpu() if mask.device.type == "cpu" else mask.to(torch.uint8).cpu().float()
+    """A 0/1 mask on the CPU as uint8 (from a GPU, a quarter of the float traffic)."""
+    return mask.to(torch.uint8).cpu()
 
 
 @dataclass
@@ -74,9 +79,11 @@ class Comparison:
         return self.comfy, self.was
 
     def to_cpu(self) -> "Comparison":
-        """The same comparison with its prepared tensors on the CPU (to cross a process boundary)."""
+        """The same comparison with its device tensors on the CPU (to cross a process boundary)."""
         for method in self.methods:
             method.prepared = Prepared(*(t.cpu() for t in astuple_shallow(method.prepared)))
+            if method.latent is not None:
+                method.latent.squared_error = method.latent.squared_error.cpu()
         return self
 
 
@@ -94,24 +101,36 @@ def _timed(fn):
 def prepare_methods(
     pixels: torch.Tensor, mask: torch.Tensor, downscale_ratio: int, grow_mask_by: int, mask_offset: int,
     content_key: str | None = None, vae_name: str = "", image: torch.Tensor | None = None,
+    cache: LRUCache | None = None,
 ) -> Comparison:  # fmt: skip
-    """Both preparations of the first image; `content_key` (a digest of image and mask) keys the latent cache.
+    """Both preparations of the first image; `content_key` (a digest of image and mask) keys the caches.
 
     `image` is the first image on the CPU where the caller has it (else it is copied from `pixels`).
+    With a `cache`, a method whose amount has not changed is not prepared again.
     """
     height, width = pixels.shape[1], pixels.shape[2]
     key = None if content_key is None else (content_key, vae_name)
-    comfy, comfy_ms = _timed(lambda: prepare_comfy(pixels[:1], mask[:1], grow_mask_by, downscale_ratio))
-    was, was_ms = _timed(lambda: prepare_was(pixels[:1], mask[:1], mask_offset))
+
+    def comfy() -> MethodResult:
+        prepared, ms = _timed(lambda: prepare_comfy(pixels[:1], mask[:1], grow_mask_by, downscale_ratio))
+        crop = _crop_offset(height, width, downscale_ratio)
+        return MethodResult("comfy", grow_mask_by, crop, prepared, ms, key and (*key, "comfy"))
+
+    def was() -> MethodResult:
+        prepared, ms = _timed(lambda: prepare_was(pixels[:1], mask[:1], mask_offset))
+        crop = _crop_offset(height, width, WAS_CROP_MULTIPLE)
+        return MethodResult("was", mask_offset, crop, prepared, ms, key and (*key, "was", mask_offset))
+
+    def kept(make, method: str, amount: int) -> MethodResult:
+        return make() if cache is None or key is None else cache.get_or_make((*key, method, amount), make)[0]
+
     return Comparison(
         pixels[0].cpu() if image is None else image,
         downscale_ratio,
-        MethodResult("comfy", grow_mask_by, _crop_offset(height, width, downscale_ratio), comfy, comfy_ms,
-                     key and (*key, "comfy")),
-        MethodResult("was", mask_offset, _crop_offset(height, width, WAS_CROP_MULTIPLE), was, was_ms,
-                     key and (*key, "was", mask_offset)),
+        kept(comfy, "comfy", grow_mask_by),
+        kept(was, "was", mask_offset),
         vae_name,
-    )  # fmt: skip
+    )
 
 
 def _crop_offset(height: int, width: int, multiple: int) -> tuple[int, int]:
@@ -127,8 +146,9 @@ def encode_and_decode(vae: VAE, prepared: Prepared) -> Latent:
     decoded, decode_ms = _timed(lambda: vae.decode(latents)[0])
     height, width = (min(a, b) for a, b in zip(decoded.shape[:2], prepared.pixels.shape[1:3], strict=True))
     encoded = prepared.pixels[0, :height, :width].to(decoded.device, decoded.dtype)
-    error = (decoded[:height, :width] - encoded).square_().sum(-1)  # on the VAE's device
-    return Latent(latents.cpu(), decoded.cpu(), error.cpu(), {"encode": encode_ms, "decode": decode_ms})
+    error = (decoded[:height, :width] - encoded).square_().sum(-1)  # stays on the VAE's device
+    preview = decoded.mul(255).round_().to(torch.uint8).cpu()  # a quarter of the float traffic
+    return Latent(latents.cpu(), preview, error, {"encode": encode_ms, "decode": decode_ms})
 
 
 def add_latents(comparison: Comparison, vae: VAE, cache: LRUCache | None = None) -> Comparison:

@@ -77,5 +77,5 @@ def from_editor(value: dict | None, max_side: int = MAX_SIDE) -> EditorInput:
 
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:
-    """(H, W, 3) or (H, W) in [0, 1] -> uint8 numpy, rounded."""
-    return image.mul(255).round_().clamp_(0, 255).to(torch.uint8).numpy()
+    """(H, W, 3) or (H, W) in [0, 1], on any device -> uint8 numpy, rounded (converted before it crosses)."""
+    return image.mul(255).round_().clamp_(0, 255).to(torch.uint8).cpu().numpy()

@@ -1,4 +1,7 @@
-"""What the page reports for a comparison: one table per method, plain-word warnings, and cell maps."""
+"""What the page reports for a comparison: one table per method, plain-word warnings, and cell maps.
+
+The numbers are computed where the masks are (the GPU, for a GPU VAE) and kept with each method's result.
+"""
 
 import torch
 
@@ -13,33 +16,27 @@ TITLES = {"comfy": "ComfyUI", "was": "WAS"}
 def cropped_input(comparison: Comparison, method: MethodResult) -> torch.Tensor:
     """(H', W', 3): the input under this method's crop."""
     top, left = method.crop_offset
-    height, width = method.noise_mask.shape
+    height, width = method.size
     return comparison.image[top : top + height, left : left + width]
 
 
 def latent_size(comparison: Comparison, method: MethodResult) -> tuple[int, int]:
     if method.latent is not None:
         return tuple(method.latent.latents.shape[-2:])
-    height, width = method.noise_mask.shape
+    height, width = method.size
     return height // comparison.downscale_ratio, width // comparison.downscale_ratio
 
 
 def method_table(comparison: Comparison, method: MethodResult) -> dict:
     """mask_area, noise_mask_area, edge_cells, halo_risk_cells, drift_psnr_db (None until decoded), and more."""
     latent = method.latent
-    # Outside the noise mask the encoded pixels are the input's (both nodes grey only inside it),
-    # so the encode-time error there is the drift the VAE round trip brings to what the mask keeps.
-    drift = None if latent is None else psnr_outside(latent.squared_error, method.noise_mask)
+    drift = None if latent is None else _drift(method)
     timings = {"prepare": method.prepare_ms}
     if latent is not None:
         timings |= dict.fromkeys(latent.timings_ms, "cached") if method.latent_cached else latent.timings_ms
     table = {
         AMOUNT_NAMES[method.method]: method.amount,
-        "mask_area": int(method.mask.sum()),
-        "noise_mask_area": int(method.noise_mask.sum()),
-        "grey_area": int(method.neutralise_mask.sum()),
-        "edge_cells": int(_cells(comparison, method)["edge"].sum()),
-        "halo_risk_cells": int(_cells(comparison, method)["halo"].sum()),
+        **_counts(comparison, method),
         "drift_psnr_db": None if drift is None else round(drift, 2),
         "latent_shape": list(latent.latents.shape) if latent is not None else "pending",
         "time_ms": timings,
@@ -59,16 +56,16 @@ def warnings(comparison: Comparison) -> list[str]:
     """Plain-word warnings where they apply."""
     notes = []
     ratio = comparison.downscale_ratio
-    if int(comparison.comfy.mask.sum()) == 0:
+    if _counts(comparison, comparison.comfy)["mask_area"] == 0:
         notes.append("The mask is empty: nothing will be inpainted. Paint over the area to change.")
-    was_h, was_w = comparison.was.noise_mask.shape
+    was_h, was_w = comparison.was.size
     if ratio != WAS_CROP_MULTIPLE and (was_h % ratio or was_w % ratio):
         notes.append(
             f"WAS crops to a multiple of 8 ({was_w}×{was_h}) but this VAE's latent cells are {ratio} px: "
             "its noise mask and its latent do not line up, and the sampler stretches one onto the other."
         )
     for method in comparison.methods:
-        if bool(method.noise_mask.all()):
+        if _counts(comparison, method)["noise_mask_area"] == method.size[0] * method.size[1]:
             notes.append(
                 f"{TITLES[method.method]}'s noise mask covers the whole image: the sampler repaints all of it."
             )
@@ -82,28 +79,51 @@ def warnings(comparison: Comparison) -> list[str]:
     return notes
 
 
+def _counts(comparison: Comparison, method: MethodResult) -> dict[str, int]:
+    """The areas and cell counts of method_table, computed once per method result (one device sync)."""
+    if "counts" not in method.memo:
+        prepared, cells = method.prepared, _cells(comparison, method)
+        values = [prepared.mask, prepared.noise_mask, prepared.neutralise_mask]
+        counts = torch.stack([v[0, 0].sum() for v in values] + [cells["edge"].sum(), cells["halo"].sum()])
+        names = ["mask_area", "noise_mask_area", "grey_area", "edge_cells", "halo_risk_cells"]
+        method.memo["counts"] = dict(zip(names, map(int, counts.tolist()), strict=True))
+    return method.memo["counts"]
+
+
+def _drift(method: MethodResult) -> float | None:
+    """PSNR of the decode against the input outside the noise mask, once per method result.
+
+    Outside the noise mask the encoded pixels are the input's (both nodes grey only inside it), so
+    the encode-time error there is the drift the VAE round trip brings to what the mask keeps.
+    """
+    if "drift" not in method.memo:
+        noise_mask = method.prepared.noise_mask[0, 0].to(method.latent.squared_error.device)
+        method.memo["drift"] = psnr_outside(method.latent.squared_error, noise_mask)
+    return method.memo["drift"]
+
+
 def _cells(comparison: Comparison, method: MethodResult) -> dict[str, torch.Tensor]:
-    """bool (h, w) edge and halo-risk cells, computed once per method result."""
+    """bool (h, w) edge and halo-risk cells, on the masks' device, computed once per method result."""
     if "cells" not in method.memo:
-        ratio = comparison.downscale_ratio
+        ratio, prepared = comparison.downscale_ratio, method.prepared
         method.memo["cells"] = {
-            "edge": edge_cells(method.noise_mask, ratio),
-            "halo": halo_risk_cells(method.neutralise_mask, method.noise_mask, ratio),
+            "edge": edge_cells(prepared.noise_mask[0, 0], ratio),
+            "halo": halo_risk_cells(prepared.neutralise_mask[0, 0], prepared.noise_mask[0, 0], ratio),
         }
     return method.memo["cells"]
 
 
 def _to_pixels(cells: torch.Tensor, method: MethodResult, ratio: int) -> torch.Tensor:
-    """bool (H', W'): each cell's value over its ratio × ratio pixels."""
-    full = torch.zeros(method.noise_mask.shape, dtype=torch.bool)
-    grown = cells.repeat_interleave(ratio, 0).repeat_interleave(ratio, 1)
+    """bool (H', W') on the CPU: each cell's value over its ratio × ratio pixels."""
+    full = torch.zeros(method.size, dtype=torch.bool)
+    grown = cells.cpu().repeat_interleave(ratio, 0).repeat_interleave(ratio, 1)
     full[: grown.shape[0], : grown.shape[1]] = grown
     return full
 
 
 def grid_lines(comparison: Comparison, method: MethodResult) -> torch.Tensor:
     """bool (H', W'): the latent cells' borders."""
-    height, width = method.noise_mask.shape
+    height, width = method.size
     ratio = comparison.downscale_ratio
     return (torch.arange(height) % ratio == 0)[:, None] | (torch.arange(width) % ratio == 0)[None, :]
 
@@ -120,6 +140,6 @@ def halo_cell_map(comparison: Comparison, method: MethodResult) -> torch.Tensor:
 
 def sampler_view(comparison: Comparison, method: MethodResult, display_side: int = 512) -> torch.Tensor:
     """(h·s, w·s) in [0, 1]: the sampler's latent-size mask, enlarged by whole pixels to about display_side."""
-    view = sampler_mask(method.noise_mask, latent_size(comparison, method))
+    view = sampler_mask(method.prepared.noise_mask[0, 0], latent_size(comparison, method)).cpu()
     scale = max(1, display_side // max(view.shape))
     return view.repeat_interleave(scale, 0).repeat_interleave(scale, 1)
