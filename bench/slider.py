@@ -3,15 +3,17 @@
     python -m bench.slider --size 512                          # the CPU, TAEF2
     python -m bench.slider --device cuda --size 1024           # a GPU
 A grow_mask_by change runs the masks event alone (ComfyUI's latent is cached); a mask_offset
-change runs it, then the latent event (WAS encodes and decodes anew: a new offset every time),
-then the numbers event that follows. Medians over --changes changes of each, with each event's
-handler and sending apart.
+change runs it and the latent event (WAS encodes and decodes anew: a new offset every time), then
+the numbers event that follows: once one after the other, each event's handler and sending apart,
+and once with the two at once, as the page's queue runs them. Medians over --changes changes.
 """
 
 import argparse
 import statistics
+import tempfile
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,12 @@ from bench.timing import sync
 from inpaint_core.registry import VAERegistry, label_of
 
 TAEF2 = Path(__file__).resolve().parents[2] / "shared" / "models" / "taef2"
+
+
+def fresh_folder() -> Path:
+    """An empty folder where the page keeps its images (inside Gradio's cache): every file is written anew."""
+    app.image_folder().mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=app.image_folder()))
 
 
 def editor_value(size: int) -> dict:
@@ -88,6 +96,22 @@ def time_changes(inspector, page, calls, device, latents: bool) -> dict[str, lis
     return times
 
 
+def time_changes_at_once(inspector, page, calls, device) -> dict[str, list[float]]:
+    """Per mask_offset change, milliseconds from the change until every panel is sent, with the masks and
+    latent events running at once (each event has its own worker in the page's queue), then the numbers."""
+    times, shown = defaultdict(list), {}
+    with ThreadPoolExecutor(max_workers=2) as workers:
+        for args in calls:
+            sync(device)
+            start = time.perf_counter()
+            masks = workers.submit(time_event, page, inspector.show_masks, args, shown)
+            workers.submit(time_event, page, inspector.show_latents, args).result()
+            shown = masks.result()[2][-1]
+            time_event(page, inspector.show_numbers, args)
+            times["whole change"].append((time.perf_counter() - start) * 1e3)
+    return times
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu")
@@ -96,15 +120,20 @@ def main():
     parser.add_argument("--changes", type=int, default=20)
     args = parser.parse_args()
     device = torch.device(args.device)
-    inspector = app.Inspector(VAERegistry([args.vae], device), 4096, app.image_folder())
+    inspector = app.Inspector(VAERegistry([args.vae], device), 4096, fresh_folder())
     page = app.build_page(inspector, "")
     value, label = inspector.read_editor(editor_value(args.size)), label_of(args.vae)
     inspector.show_latents(value, label, 6, 6, progress=nothing)  # load, warm up, cache ComfyUI's latent
     grows = [(value, label, g, 6) for g in range(7, 7 + args.changes)]
-    offsets = [(value, label, 6, o) for o in range(-1, -1 - args.changes, -1)]
+    offsets = [(value, label, 6, o) for o in range(-1, -1 - 2 * args.changes, -1)]  # each new: WAS encodes
     rows = {
         "grow_mask_by change": time_changes(inspector, page, grows, device, latents=False),
-        "mask_offset change": time_changes(inspector, page, offsets, device, latents=True),
+        "mask_offset change, events one after the other": time_changes(
+            inspector, page, offsets[: args.changes], device, latents=True
+        ),
+        "mask_offset change, events at once as the page runs them": time_changes_at_once(
+            inspector, page, offsets[args.changes :], device
+        ),
     }
     print(f"{label} on {device}, {args.size}², median of {args.changes} changes (handler + Gradio's sending), ms:")
     for change, steps in rows.items():

@@ -1,17 +1,23 @@
-"""A small, thread-safe, bounded least-recently-used cache."""
+"""A small, thread-safe, bounded least-recently-used cache that makes each value once."""
 
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from concurrent.futures import Future
 from typing import Any
 
 
 class LRUCache:
-    """Keeps at most `max_entries` values; the least recently used goes first."""
+    """Keeps at most `max_entries` values; the least recently used goes first.
+
+    A value asked for while another thread is making it is waited for, not made twice (two events
+    of one slider change need the same preparation; two sessions may need the same latent).
+    """
 
     def __init__(self, max_entries: int):
         self.max_entries = max_entries
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._making: dict[Hashable, Future] = {}
         self._lock = threading.Lock()
 
     def peek(self, key: Hashable) -> Any:
@@ -20,15 +26,35 @@ class LRUCache:
             return self._items.get(key)
 
     def get_or_make(self, key: Hashable, make: Callable[[], Any]) -> tuple[Any, bool]:
-        """(value, True) if cached, else (make(), False) after storing it."""
+        """(value, True) if cached or made by another thread meanwhile, else (make(), False) after storing it.
+
+        If make() raises, the error reaches every caller waiting for that key and nothing is stored.
+        """
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key], True
-        value = make()  # outside the lock: other users' requests go on meanwhile
+            pending = self._making.get(key)
+            if pending is None:
+                pending = self._making[key] = Future()
+                pending.set_running_or_notify_cancel()
+                making = True
+            else:
+                making = False
+        if not making:
+            return pending.result(), True
+        try:
+            value = make()  # outside the lock: other keys' requests go on meanwhile
+        except BaseException as error:
+            with self._lock:
+                del self._making[key]
+            pending.set_exception(error)
+            raise
         with self._lock:
+            del self._making[key]
             self._items[key] = value
             self._items.move_to_end(key)
             while len(self._items) > self.max_entries:
                 self._items.popitem(last=False)
+        pending.set_result(value)
         return value, False

@@ -20,7 +20,7 @@ from PIL import Image, ImageColor
 class ImageFiles:
     """A folder of content-named images and the threads that write them (zlib and libjpeg let go of the GIL)."""
 
-    def __init__(self, folder: Path, workers: int = 4):
+    def __init__(self, folder: Path, workers: int = min(8, os.cpu_count() or 1)):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="image-files")

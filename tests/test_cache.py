@@ -1,0 +1,55 @@
+"""The bounded cache: least recently used goes first; each value is made once, even when asked for at once."""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from inpaint_core.cache import LRUCache
+
+
+def test_the_least_recently_used_goes_first():
+    cache = LRUCache(max_entries=2)
+    cache.get_or_make("a", lambda: 1)
+    cache.get_or_make("b", lambda: 2)
+    assert cache.get_or_make("a", lambda: 0) == (1, True)  # a used: b is now the oldest
+    cache.get_or_make("c", lambda: 3)
+    assert cache.peek("b") is None and cache.peek("a") == 1 and cache.peek("c") == 3
+
+
+def test_a_value_asked_for_by_many_threads_at_once_is_made_once():
+    cache, calls, started = LRUCache(max_entries=4), [], threading.Event()
+
+    def slow():
+        calls.append(1)
+        started.set()
+        time.sleep(0.2)
+        return "latent"
+
+    with ThreadPoolExecutor(max_workers=4) as workers:
+        first = workers.submit(cache.get_or_make, "key", slow)
+        started.wait()
+        others = [workers.submit(cache.get_or_make, "key", slow) for _ in range(3)]
+        assert first.result() == ("latent", False)
+        assert [o.result() for o in others] == [("latent", True)] * 3
+    assert len(calls) == 1
+
+
+def test_an_error_reaches_every_waiter_and_nothing_is_kept():
+    cache, started = LRUCache(max_entries=4), threading.Event()
+
+    def failing():
+        started.set()
+        time.sleep(0.2)
+        raise MemoryError("out of GPU memory")
+
+    with ThreadPoolExecutor(max_workers=2) as workers:
+        first = workers.submit(cache.get_or_make, "key", failing)
+        started.wait()
+        waiter = workers.submit(cache.get_or_make, "key", lambda: "never made")
+        for future in (first, waiter):
+            with pytest.raises(MemoryError, match="out of GPU memory"):
+                future.result()
+    assert cache.peek("key") is None
+    assert cache.get_or_make("key", lambda: "made") == ("made", False)  # the next request starts afresh
