@@ -18,7 +18,15 @@ from PIL import Image
 
 from inpaint_core import GROW_MASK_BY, MASK_OFFSET
 from inpaint_core.cache import LRUCache
-from inpaint_core.compare import Comparison, MethodResult, add_latents, peek_latents, prepare_methods
+from inpaint_core.compare import (
+    Comparison,
+    Latent,
+    MethodResult,
+    add_latents,
+    encode_and_decode,
+    peek_latents,
+    prepare_methods,
+)
 from inpaint_core.device import default_device
 from inpaint_core.editor import MAX_SIDE, EditorInput, from_editor, to_uint8
 from inpaint_core.image_files import Batch, ImageFiles
@@ -37,6 +45,7 @@ except ImportError:
 
 
 ZERO_GPU = bool(os.environ.get("SPACES_ZERO_GPU"))
+GPU_WORKER_VAES: VAERegistry | None = None  # on ZeroGPU, where its GPU worker (a fork) finds the VAEs
 ASSETS = Path(__file__).parent / "assets"
 EXAMPLES = ["chelsea.png", "astronaut.png", "coffee.png", "rocket.jpg"]
 METHOD_TITLES = {
@@ -108,6 +117,13 @@ def choose_sources(args: argparse.Namespace) -> tuple[list[str], str]:
     )
 
 
+@gpu
+def encode_in_gpu_worker(vae_label: str, pixels: torch.Tensor) -> Latent:
+    """On ZeroGPU: one encode and decode in its GPU worker. Arguments and result cross as pickles, so
+    the VAE goes by its label, the pixels and the result on the CPU."""
+    return encode_and_decode(GPU_WORKER_VAES.get(vae_label), pixels).to_cpu()
+
+
 @dataclass
 class Overlay:
     """An image file with 0/1 mask files over it, each with its legend label."""
@@ -133,8 +149,14 @@ class Inspector:
     """The page's handlers, around one VAE registry, bounded caches (preparations, latents, inputs on the
     GPU) and a folder of content-named images."""
 
-    def __init__(self, registry: VAERegistry, max_side: int, files: Path):
+    def __init__(self, registry: VAERegistry, max_side: int, files: Path, zero_gpu: bool = ZERO_GPU):
+        """On ZeroGPU (`zero_gpu`) masks are made on the CPU and only encoding runs under spaces.GPU,
+        so the caches stay in this process and a masks-only change costs no GPU time."""
+        global GPU_WORKER_VAES
         self.registry = registry
+        self.zero_gpu = zero_gpu
+        if zero_gpu:
+            GPU_WORKER_VAES = registry
         self.max_side = max_side
         self.prepared = LRUCache(max_entries=16)  # each method's preparation, by content and amount
         self.latents = LRUCache(max_entries=16)
@@ -150,7 +172,6 @@ class Inspector:
         except ValueError as error:
             raise gr.Error(str(error)) from error
 
-    @gpu
     @torch.inference_mode()
     def _run(self, editor: EditorInput, vae_label, grow_mask_by, mask_offset, latents: str, progress) -> Comparison:
         """Both methods; latents: 'compute' (encode what the cache lacks) or 'peek' (only what it holds)."""
@@ -159,9 +180,9 @@ class Inspector:
             if latents == "compute":
                 progress(0.1, desc=f"Loading {vae_label}…")
             vae = self.registry.get(vae_label)
+            device = torch.device("cpu") if self.zero_gpu else vae.device
             pixels, mask = self.on_device.get_or_make(  # each edit crosses to the GPU once, not once a change
-                (editor.content_key, str(vae.device)),
-                lambda: (editor.pixels.to(vae.device), editor.mask.to(vae.device)),
+                (editor.content_key, str(device)), lambda: (editor.pixels.to(device), editor.mask.to(device))
             )[0]
             result = prepare_methods(
                 pixels, mask, vae.downscale_ratio, grow, offset, editor.content_key, vae.display_name,
@@ -169,10 +190,11 @@ class Inspector:
             )  # fmt: skip
             if latents == "compute":
                 progress(0.4, desc="Encoding and decoding…")
-                result = add_latents(result, vae, self.latents)
+                encode = (lambda _, p: encode_in_gpu_worker(vae_label, p)) if self.zero_gpu else encode_and_decode
+                result = add_latents(result, vae, self.latents, encode)
             else:
                 result = peek_latents(result, self.latents)
-            return result.to_cpu() if ZERO_GPU else result  # ZeroGPU pickles results out of its GPU worker
+            return result
         except (ValueError, MemoryError) as error:
             raise gr.Error(str(error)) from error
 
@@ -437,6 +459,9 @@ def main(argv: list[str] | None = None) -> None:
     device = torch.device(args.device) if args.device else default_device()
     sources, note = choose_sources(args)
     inspector = Inspector(VAERegistry(sources, device), args.max_side, image_folder())
+    if ZERO_GPU:  # load every VAE at start, as ZeroGPU expects, not inside a request
+        for label in inspector.registry.labels:
+            inspector.registry.get(label)
     limit_decoding(args.max_side)
     page = build_page(inspector, note)
     page.queue(max_size=int(os.environ.get("INPAINT_QUEUE_SIZE", "32")), default_concurrency_limit=2)

@@ -8,7 +8,8 @@ Host copies are made on first use: pixels (H', W', 3) float, masks (H', W') uint
 """
 
 import time
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import torch
@@ -24,6 +25,10 @@ class Latent:
     decoded: torch.Tensor  # (H', W', 3) uint8 preview, CPU
     squared_error: torch.Tensor  # (H', W') decoded minus encoded pixels, squared, summed over RGB, on the VAE's device
     timings_ms: dict[str, float]
+
+    def to_cpu(self) -> "Latent":
+        """The same latent wholly on the CPU (to cross a process boundary)."""
+        return replace(self, squared_error=self.squared_error.cpu())
 
 
 @dataclass
@@ -78,19 +83,6 @@ class Comparison:
     def methods(self) -> tuple[MethodResult, MethodResult]:
         return self.comfy, self.was
 
-    def to_cpu(self) -> "Comparison":
-        """The same comparison with its device tensors on the CPU (to cross a process boundary)."""
-        for method in self.methods:
-            method.prepared = Prepared(*(t.cpu() for t in astuple_shallow(method.prepared)))
-            if method.latent is not None:
-                method.latent.squared_error = method.latent.squared_error.cpu()
-        return self
-
-
-def astuple_shallow(value) -> tuple:
-    """A dataclass's fields as a tuple, without copying them (dataclasses.astuple deep-copies tensors)."""
-    return tuple(getattr(value, f.name) for f in fields(value))
-
 
 def _timed(fn, device: torch.device):
     """fn()'s value and its milliseconds, GPU work included (the table reports time per step)."""
@@ -140,28 +132,36 @@ def _crop_offset(height: int, width: int, multiple: int) -> tuple[int, int]:
     return height % multiple // 2, width % multiple // 2
 
 
-def encode_and_decode(vae: VAE, prepared: Prepared) -> Latent:
-    """The latent of the prepared pixels, its decoded preview and per-pixel error, with timings.
+def encode_and_decode(vae: VAE, pixels: torch.Tensor) -> Latent:
+    """The latent of prepared pixels (1, H', W', 3), its decoded preview and per-pixel error, with timings.
 
     A decode smaller than the crop (a crop that is not whole latent cells) is compared where both are.
     """
-    latents, encode_ms = _timed(lambda: vae.encode(prepared.pixels[:1]), vae.device)
+    latents, encode_ms = _timed(lambda: vae.encode(pixels[:1]), vae.device)
     decoded, decode_ms = _timed(lambda: vae.decode(latents)[0], vae.device)
-    height, width = (min(a, b) for a, b in zip(decoded.shape[:2], prepared.pixels.shape[1:3], strict=True))
-    encoded = prepared.pixels[0, :height, :width].to(decoded.device, decoded.dtype)
+    height, width = (min(a, b) for a, b in zip(decoded.shape[:2], pixels.shape[1:3], strict=True))
+    encoded = pixels[0, :height, :width].to(decoded.device, decoded.dtype)
     error = (decoded[:height, :width] - encoded).square_().sum(-1)  # stays on the VAE's device
     preview = decoded.mul(255).round_().to(torch.uint8).cpu()  # a quarter of the float traffic
     return Latent(latents.cpu(), preview, error, {"encode": encode_ms, "decode": decode_ms})
 
 
-def add_latents(comparison: Comparison, vae: VAE, cache: LRUCache | None = None) -> Comparison:
-    """Fill in both methods' latents, from the cache where they are already known."""
+Encoder = Callable[[VAE, torch.Tensor], Latent]
+
+
+def add_latents(
+    comparison: Comparison, vae: VAE, cache: LRUCache | None = None, encode: Encoder = encode_and_decode
+) -> Comparison:
+    """Fill in both methods' latents, from the cache where they are already known.
+
+    `encode(vae, pixels)` makes one (encode_and_decode, or a caller's wrapper that runs it elsewhere).
+    """
     for result in comparison.methods:
         if cache is None or result.cache_key is None:
-            result.latent, result.latent_cached = encode_and_decode(vae, result.prepared), False
+            result.latent, result.latent_cached = encode(vae, result.prepared.pixels), False
         else:
             result.latent, result.latent_cached = cache.get_or_make(
-                result.cache_key, lambda r=result: encode_and_decode(vae, r.prepared)
+                result.cache_key, lambda r=result: encode(vae, r.prepared.pixels)
             )
     return comparison
 

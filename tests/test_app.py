@@ -1,5 +1,7 @@
 """The /compare endpoint through gradio_client, against the core's own results."""
 
+import pickle
+
 import gradio as gr
 import numpy as np
 import pytest
@@ -99,3 +101,32 @@ def test_live_handlers_send_what_the_page_can_show(tmp_path, grow, offset):
     shown = masks[-1]
     again = inspector.show_masks(editor, label, grow, offset, shown, progress=lambda *a, **k: None)
     assert all(v == gr.skip() for v in again[:9])  # what the page shows is not sent again
+
+
+def test_on_zero_gpu_only_encoding_crosses_to_the_gpu_worker(tmp_path, monkeypatch):
+    """As spaces.GPU runs it: arguments and result pickled across a process; masks and caches stay here."""
+    from inpaint_core.registry import VAERegistry
+
+    in_worker, crossings = app.encode_in_gpu_worker, []
+
+    def across_a_process(vae_label, pixels):
+        label, pixels = pickle.loads(pickle.dumps((vae_label, pixels)))
+        result = pickle.dumps(in_worker(label, pixels))
+        crossings.append(len(result))
+        return pickle.loads(result)
+
+    monkeypatch.setattr(app, "encode_in_gpu_worker", across_a_process)
+    inspector = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path, zero_gpu=True)
+    value = {"background": Image.open(ASSETS / "coffee.png"), "layers": [Image.open(ASSETS / "coffee_mask.png")]}
+    editor, label = inspector.read_editor(value), inspector.registry.labels[0]
+    nothing = lambda *a, **k: None  # noqa: E731
+    decoded = inspector.show_latents(editor, label, 6, 6, progress=nothing)
+    assert len(crossings) == 2 and all(image is not None for image in decoded)  # both methods encoded
+    inspector.show_masks(editor, label, 9, 6, progress=nothing)
+    inspector.show_latents(editor, label, 9, 6, progress=nothing)  # grow only: both latents cached here
+    assert len(crossings) == 2
+    inspector.show_latents(editor, label, 9, -3, progress=nothing)
+    assert len(crossings) == 3  # an offset change: WAS alone
+    numbers = inspector.show_numbers(editor, label, 9, -3, progress=nothing)
+    assert numbers["was"]["latent_shape"][0] == 1 and numbers["was"]["drift_psnr_db"] > 10
+    assert max(crossings) < 4 * 1024 * 1024  # a latent, a preview and an error map: no network crosses

@@ -71,14 +71,6 @@ def test_cell_maps_and_sampler_view():
     assert view.shape == (60, 60) and view[10, 10] == 1 and view[0, 0] == 0  # cell (1, 1) at 10x
 
 
-def test_a_comparison_crosses_to_the_cpu_whole():
-    comparison = compare_methods(torch.rand(1, 48, 48, 3), square_mask(), pooling_vae(8), 6, -2)
-    before = summary(comparison)
-    moved = comparison.to_cpu()
-    assert all(t.device.type == "cpu" for m in moved.methods for t in vars(m.prepared).values())
-    assert summary(moved) == before
-
-
 def test_drift_is_the_psnr_between_input_and_decode_outside_the_noise_mask():
     pixels, vae = torch.rand(1, 48, 48, 3), approximate_vae()
     comparison = compare_methods(pixels, square_mask(), vae, 6, -2)
