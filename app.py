@@ -45,6 +45,7 @@ except ImportError:
 
 
 ZERO_GPU = bool(os.environ.get("SPACES_ZERO_GPU"))
+CACHE_BYTES = 1 << 30  # per cache (preparations, latents); the newest entry is kept whatever its size
 GPU_WORKER_VAES: VAERegistry | None = None  # on ZeroGPU, where its GPU worker (a fork) finds the VAEs
 ASSETS = Path(__file__).parent / "assets"
 EXAMPLES = ["chelsea.png", "astronaut.png", "coffee.png", "rocket.jpg"]
@@ -158,8 +159,9 @@ class Inspector:
         if zero_gpu:
             GPU_WORKER_VAES = registry
         self.max_side = max_side
-        self.prepared = LRUCache(max_entries=16)  # each method's preparation, by content and amount
-        self.latents = LRUCache(max_entries=16)
+        # each method's preparation by content and amount; latents by content: bounded in bytes too, for big images
+        self.prepared = LRUCache(16, max_bytes=CACHE_BYTES, size_of=lambda method: method.nbytes)
+        self.latents = LRUCache(16, max_bytes=CACHE_BYTES, size_of=lambda latent: latent.nbytes)
         self.on_device = LRUCache(max_entries=4)  # the latest edits' tensors on the compute device
         self.files = ImageFiles(files)
 

@@ -8,15 +8,19 @@ from typing import Any
 
 
 class LRUCache:
-    """Keeps at most `max_entries` values; the least recently used goes first.
+    """Keeps at most `max_entries` values and, given `size_of`, at most `max_bytes` of them (the newest
+    value is kept whatever its size); the least recently used goes first.
 
     A value asked for while another thread is making it is waited for, not made twice (two events
     of one slider change need the same preparation; two sessions may need the same latent).
     """
 
-    def __init__(self, max_entries: int):
+    def __init__(self, max_entries: int, max_bytes: int | None = None, size_of: Callable[[Any], int] | None = None):
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.size_of = size_of
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._sizes: dict[Hashable, int] = {}
         self._making: dict[Hashable, Future] = {}
         self._lock = threading.Lock()
 
@@ -52,9 +56,18 @@ class LRUCache:
             raise
         with self._lock:
             del self._making[key]
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
+            self._store(key, value)
         pending.set_result(value)
         return value, False
+
+    def _store(self, key: Hashable, value: Any) -> None:
+        """Insert as the newest, then drop the oldest while over a bound (called under the lock)."""
+        self._items[key] = value
+        self._items.move_to_end(key)
+        self._sizes[key] = self.size_of(value) if self.size_of else 0
+        while len(self._items) > 1 and (
+            len(self._items) > self.max_entries
+            or (self.max_bytes is not None and sum(self._sizes.values()) > self.max_bytes)
+        ):
+            oldest, _ = self._items.popitem(last=False)
+            del self._sizes[oldest]

@@ -26,6 +26,10 @@ class Latent:
     squared_error: torch.Tensor  # (H', W') decoded minus encoded pixels, squared, summed over RGB, on the VAE's device
     timings_ms: dict[str, float]
 
+    @property
+    def nbytes(self) -> int:
+        return self.latents.nbytes + self.decoded.nbytes + self.squared_error.nbytes
+
     def to_cpu(self) -> "Latent":
         """The same latent wholly on the CPU (to cross a process boundary)."""
         return replace(self, squared_error=self.squared_error.cpu())
@@ -48,6 +52,12 @@ class MethodResult:
     @property
     def size(self) -> tuple[int, int]:  # (H', W') of the crop
         return tuple(self.prepared.noise_mask.shape[-2:])
+
+    @property
+    def nbytes(self) -> int:  # what keeping it costs: the prepared tensors and the host masks
+        prepared = self.prepared
+        tensors = (prepared.pixels, prepared.mask, prepared.neutralise_mask, prepared.noise_mask)
+        return sum(t.nbytes for t in tensors) + 3 * self.size[0] * self.size[1]
 
     @cached_property
     def neutralised(self) -> torch.Tensor:  # (H', W', 3): what the VAE encodes

@@ -53,3 +53,13 @@ def test_an_error_reaches_every_waiter_and_nothing_is_kept():
                 future.result()
     assert cache.peek("key") is None
     assert cache.get_or_make("key", lambda: "made") == ("made", False)  # the next request starts afresh
+
+
+def test_a_byte_budget_drops_the_oldest_but_keeps_the_newest_whatever_its_size():
+    cache = LRUCache(max_entries=10, max_bytes=100, size_of=len)
+    cache.get_or_make("a", lambda: "x" * 40)
+    cache.get_or_make("b", lambda: "x" * 40)
+    cache.get_or_make("c", lambda: "x" * 40)  # 120 > 100: a goes
+    assert cache.peek("a") is None and cache.peek("b") and cache.peek("c")
+    cache.get_or_make("huge", lambda: "x" * 500)  # over the budget alone: kept, the rest goes
+    assert cache.peek("huge") and cache.peek("b") is None and cache.peek("c") is None
