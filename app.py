@@ -260,7 +260,8 @@ class Inspector:
         return tuple(as_sent(value) for value in values)
 
     def neutralised(self, batch: Batch, method: MethodResult) -> Path:
-        return batch.jpeg((method.cache_key, method.amount, "neutralised"), lambda: to_uint8(method.prepared.pixels[0]))
+        """What the VAE encodes (ComfyUI's does not depend on grow_mask_by: its cache key leaves it out)."""
+        return batch.jpeg((method.cache_key, "neutralised"), lambda: to_uint8(method.prepared.pixels[0]))
 
     def decoded(self, batch: Batch, method: MethodResult) -> Path:
         return batch.jpeg((method.cache_key, "decoded"), lambda: method.latent.decoded.numpy())
@@ -269,13 +270,13 @@ class Inspector:
         base = batch.jpeg(
             (method.cache_key[0], method.crop_offset, method.size), lambda: to_uint8(cropped_input(result, method))
         )
-        key = (method.cache_key, method.amount)
+        grey_key, noise_key = (method.cache_key, "grey"), (method.cache_key, method.amount, "noise")
         grey, noise = "grey (neutralised)", "noise mask"
         return Overlay(
             base,
             [
-                (grey, batch.mask((*key, "grey"), lambda: method.neutralise_mask.numpy(), ALL_COLOURS[grey])),
-                (noise, batch.mask((*key, "noise"), lambda: method.noise_mask.numpy(), ALL_COLOURS[noise])),
+                (grey, batch.mask(grey_key, lambda: method.neutralise_mask.numpy(), ALL_COLOURS[grey])),
+                (noise, batch.mask(noise_key, lambda: method.noise_mask.numpy(), ALL_COLOURS[noise])),
             ],
         )
 
@@ -290,8 +291,8 @@ class Inspector:
         return Overlay(
             self.neutralised(batch, method),
             [
-                (label, batch.mask(key, lambda m=make: m(result, method).numpy(), ALL_COLOURS[label]))
-                for label, (key, make) in maps.items()
+                (label, batch.mask(mask_key, lambda m=make: m(result, method).numpy(), ALL_COLOURS[label]))
+                for label, (mask_key, make) in maps.items()
             ],
         )
 

@@ -130,3 +130,20 @@ def test_on_zero_gpu_only_encoding_crosses_to_the_gpu_worker(tmp_path, monkeypat
     numbers = inspector.show_numbers(editor, label, 9, -3, progress=nothing)
     assert numbers["was"]["latent_shape"][0] == 1 and numbers["was"]["drift_psnr_db"] > 10
     assert max(crossings) < 4 * 1024 * 1024  # a latent, a preview and an error map: no network crosses
+
+
+def test_a_grow_change_sends_only_the_panels_it_changes(tmp_path):
+    from inpaint_core.registry import VAERegistry
+
+    inspector = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path)
+    value = {"background": Image.open(ASSETS / "coffee.png"), "layers": [Image.open(ASSETS / "coffee_mask.png")]}
+    editor, label = inspector.read_editor(value), inspector.registry.labels[0]
+    nothing = lambda *a, **k: None  # noqa: E731
+    first = inspector.show_masks(editor, label, 6, 6, progress=nothing)
+    files_before = set(tmp_path.iterdir())
+    after = inspector.show_masks(editor, label, 9, 6, first[-1], progress=nothing)
+    comfy_pixels, comfy_mask, comfy_cells, comfy_sampler, *was, difference = after[:9]
+    assert comfy_pixels == gr.skip() and all(panel == gr.skip() for panel in was)
+    assert all(panel != gr.skip() for panel in (comfy_mask, comfy_cells, comfy_sampler, difference))
+    written = set(tmp_path.iterdir()) - files_before
+    assert written and not any(path.suffix == ".jpg" for path in written)  # masks only: no image re-encoded
