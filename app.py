@@ -160,7 +160,7 @@ class Inspector:
             GPU_WORKER_VAES = registry
         self.max_side = max_side
         # each method's preparation by content and amount; latents by content: bounded in bytes too, for big images
-        self.prepared = LRUCache(16, max_bytes=CACHE_BYTES, size_of=lambda method: method.nbytes)
+        self.prepared = LRUCache(8, max_bytes=CACHE_BYTES, size_of=lambda method: method.nbytes)
         self.latents = LRUCache(16, max_bytes=CACHE_BYTES, size_of=lambda latent: latent.nbytes)
         self.on_device = LRUCache(max_entries=4)  # the latest edits' tensors on the compute device
         self.files = ImageFiles(files)
