@@ -39,13 +39,15 @@ def chelsea() -> torch.Tensor:
 
 
 @pytest.fixture(scope="session")
-def app_url(taef2_dir, tmp_path_factory):
-    """The page served on localhost with TAEF2 and the approximate VAE, on the CPU."""
+def app_url(taef2_dir):
+    """The page served on localhost with TAEF2 and the approximate VAE, on the CPU; its images in
+    Gradio's cache, as `python app.py` keeps them (a folder of their own)."""
     import app
+    from bench.slider import fresh_folder
 
     args = app.parse_settings(["--vae", str(taef2_dir), "--vae", "approx", "--device", "cpu"])
     sources, note = app.choose_sources(args)
-    inspector = app.Inspector(app.VAERegistry(sources, torch.device("cpu")), 4096, tmp_path_factory.mktemp("downloads"))
+    inspector = app.Inspector(app.VAERegistry(sources, torch.device("cpu")), 4096, fresh_folder())
     app.limit_decoding(4096)
     page = app.build_page(inspector, note)
     page.queue(max_size=64)
