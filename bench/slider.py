@@ -9,11 +9,13 @@ and once with the two at once, as the page's queue runs them. Medians over --cha
 """
 
 import argparse
+import shutil
 import statistics
 import tempfile
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +31,15 @@ from inpaint_core.registry import VAERegistry, label_of
 TAEF2 = Path(__file__).resolve().parents[2] / "shared" / "models" / "taef2"
 
 
-def fresh_folder() -> Path:
-    """An empty folder where the page keeps its images (inside Gradio's cache): every file is written anew."""
+@contextmanager
+def fresh_folder():
+    """An empty folder where the page keeps its images (inside Gradio's cache), removed after use."""
     app.image_folder().mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(dir=app.image_folder()))
+    folder = Path(tempfile.mkdtemp(dir=app.image_folder()))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def editor_value(size: int) -> dict:
@@ -112,6 +119,25 @@ def time_changes_at_once(inspector, page, calls, device) -> dict[str, list[float
     return times
 
 
+def measure(vae_source: str, device: torch.device, size: int, changes: int, folder: Path) -> tuple[str, dict]:
+    """The VAE's label and, per kind of change, per step, the milliseconds of each change."""
+    inspector = app.Inspector(VAERegistry([vae_source], device), 4096, folder)
+    page = app.build_page(inspector, "")
+    value, label = inspector.read_editor(editor_value(size)), label_of(vae_source)
+    inspector.show_latents(value, label, 6, 6, progress=nothing)  # load, warm up, cache ComfyUI's latent
+    grows = [(value, label, g, 6) for g in range(7, 7 + changes)]
+    offsets = [(value, label, 6, o) for o in range(-1, -1 - 2 * changes, -1)]  # each new: WAS encodes
+    return label, {
+        "grow_mask_by change": time_changes(inspector, page, grows, device, latents=False),
+        "mask_offset change, events one after the other": time_changes(
+            inspector, page, offsets[:changes], device, latents=True
+        ),
+        "mask_offset change, events at once as the page runs them": time_changes_at_once(
+            inspector, page, offsets[changes:], device
+        ),
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu")
@@ -120,21 +146,8 @@ def main():
     parser.add_argument("--changes", type=int, default=20)
     args = parser.parse_args()
     device = torch.device(args.device)
-    inspector = app.Inspector(VAERegistry([args.vae], device), 4096, fresh_folder())
-    page = app.build_page(inspector, "")
-    value, label = inspector.read_editor(editor_value(args.size)), label_of(args.vae)
-    inspector.show_latents(value, label, 6, 6, progress=nothing)  # load, warm up, cache ComfyUI's latent
-    grows = [(value, label, g, 6) for g in range(7, 7 + args.changes)]
-    offsets = [(value, label, 6, o) for o in range(-1, -1 - 2 * args.changes, -1)]  # each new: WAS encodes
-    rows = {
-        "grow_mask_by change": time_changes(inspector, page, grows, device, latents=False),
-        "mask_offset change, events one after the other": time_changes(
-            inspector, page, offsets[: args.changes], device, latents=True
-        ),
-        "mask_offset change, events at once as the page runs them": time_changes_at_once(
-            inspector, page, offsets[args.changes :], device
-        ),
-    }
+    with fresh_folder() as folder:
+        label, rows = measure(args.vae, device, args.size, args.changes, folder)
     print(f"{label} on {device}, {args.size}², median of {args.changes} changes (handler + Gradio's sending), ms:")
     for change, steps in rows.items():
         print(f"  {change}")

@@ -47,13 +47,14 @@ def app_url(taef2_dir):
 
     args = app.parse_settings(["--vae", str(taef2_dir), "--vae", "approx", "--device", "cpu"])
     sources, note = app.choose_sources(args)
-    inspector = app.Inspector(app.VAERegistry(sources, torch.device("cpu")), 4096, fresh_folder())
-    app.limit_decoding(4096)
-    page = app.build_page(inspector, note)
-    page.queue(max_size=64)
-    _, url, _ = page.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True, show_error=True)
-    yield url
-    page.close()
+    with fresh_folder() as folder:
+        inspector = app.Inspector(app.VAERegistry(sources, torch.device("cpu")), 4096, folder)
+        app.limit_decoding(4096)
+        page = app.build_page(inspector, note)
+        page.queue(max_size=64)
+        _, url, _ = page.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True, show_error=True)
+        yield url
+        page.close()
 
 
 @pytest.fixture(scope="session")
