@@ -80,11 +80,12 @@ def warnings(comparison: Comparison) -> list[str]:
 
 
 def _counts(comparison: Comparison, method: MethodResult) -> dict[str, int]:
-    """The areas and cell counts of method_table, computed once per method result (one device sync)."""
+    """The areas and cell counts of method_table, counted in integers (exact at any size), once per method
+    result (one device sync)."""
     if "counts" not in method.memo:
         prepared, cells = method.prepared, _cells(comparison, method)
         values = [prepared.mask, prepared.noise_mask, prepared.neutralise_mask]
-        counts = torch.stack([v[0, 0].sum() for v in values] + [cells["edge"].sum(), cells["halo"].sum()])
+        counts = torch.stack([(v[0, 0] > 0).sum() for v in values] + [cells["edge"].sum(), cells["halo"].sum()])
         names = ["mask_area", "noise_mask_area", "grey_area", "edge_cells", "halo_risk_cells"]
         method.memo["counts"] = dict(zip(names, map(int, counts.tolist()), strict=True))
     return method.memo["counts"]

@@ -3,7 +3,9 @@
 import pytest
 import torch
 
-from inpaint_core import load_vae, prepare_comfy, prepare_was
+from inpaint_core import approximate_vae, load_vae, prepare_comfy, prepare_was
+from inpaint_core.compare import compare_methods
+from inpaint_core.report import edge_cell_map, halo_cell_map, sampler_view, summary
 from tests.reference import comfy_reference, was_reference
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")
@@ -35,3 +37,23 @@ def test_taef2_on_cuda_in_half_precision(taef2_dir, chelsea):
     image = chelsea[:, :296, :448]
     decoded = vae.decode(vae.encode(image.cuda())).cpu()
     assert (10 * torch.log10(1 / ((decoded - image) ** 2).mean())).item() >= 28
+
+
+def test_the_report_on_cuda_is_the_report_on_the_cpu():
+    gen = torch.Generator().manual_seed(3)
+    pixels, mask = torch.rand(1, 203, 317, 3, generator=gen), torch.zeros(1, 203, 317)
+    mask[:, 40:150, 60:200] = 1
+    on = {device: compare_methods(pixels, mask, approximate_vae(device), 7, -5) for device in ("cpu", "cuda")}
+    reports = {device: summary(comparison) for device, comparison in on.items()}
+    drifts = {}
+    for device, report in reports.items():
+        for method in ("comfy", "was"):
+            del report[method]["time_ms"]
+            drifts[device, method] = report[method].pop("drift_psnr_db")
+    assert reports["cpu"] == reports["cuda"]  # areas and cell counts exactly
+    for method in ("comfy", "was"):
+        assert drifts["cuda", method] == pytest.approx(drifts["cpu", method], abs=0.05)
+    for cpu, cuda in zip(on["cpu"].methods, on["cuda"].methods, strict=True):
+        for draw in (edge_cell_map, halo_cell_map):
+            assert torch.equal(draw(on["cpu"], cpu), draw(on["cuda"], cuda))
+        torch.testing.assert_close(sampler_view(on["cuda"], cuda), sampler_view(on["cpu"], cpu), atol=1e-6, rtol=0)
