@@ -54,7 +54,7 @@ METHOD_TITLES = {
     "was": "WAS · WAS_VAEEncodeForInpaint (mask_offset)",
 }
 DIFF_COLOURS = {"only ComfyUI": "#ff8c00", "only WAS": "#1e90ff", "both": "#c040c0"}
-MASK_COLOURS = {"noise mask": "#ff3c78", "grey (neutralised)": "#808080"}
+MASK_COLOURS = {"noise mask": "#ff3c78", "grey (neutralised)": "#808080", "noise mask = grey": "#ff3c78"}
 CELL_COLOURS = {"latent grid": "#ffffff", "edge cells": "#ffd000", "grey-halo risk": "#ff2020"}
 ALL_COLOURS = DIFF_COLOURS | MASK_COLOURS | CELL_COLOURS
 
@@ -207,7 +207,6 @@ class Inspector:
         if editor is None:
             return (None,) * 11 + ({},)
         result = self._run(editor, vae, grow_mask_by, mask_offset, "peek", progress)
-        report = summary(result)
         batch = self.files.batch()
         panels = [
             (self.neutralised(batch, r), self.overlay(batch, result, r), self.cells(batch, result, r),
@@ -217,6 +216,7 @@ class Inspector:
         images = [*panels[0], *panels[1], self.difference(batch, result)]
         names = [_name(image) for image in images]
         shown = shown or {}
+        report = summary(result)  # while the files are written
         batch.wait()
         sent = [
             gr.skip() if shown.get(i) == name else as_sent(image)
@@ -267,15 +267,25 @@ class Inspector:
         return batch.jpeg((method.cache_key, "decoded"), lambda: method.latent.decoded.numpy())
 
     def overlay(self, batch: Batch, result: Comparison, method: MethodResult) -> Overlay:
+        """The noise mask and the grey (neutralised) area over the input; one mask where they are the same
+        (WAS always, ComfyUI at grow_mask_by 0)."""
         base = batch.jpeg(
             (method.cache_key[0], method.crop_offset, method.size), lambda: to_uint8(cropped_input(result, method))
         )
-        grey_key, noise_key = (method.cache_key, "grey"), (method.cache_key, method.amount, "noise")
+        noise_key = (method.cache_key, method.amount, "noise")
+        if grey_is_noise_mask(method):
+            label = "noise mask = grey"
+            return Overlay(
+                base, [(label, batch.mask(noise_key, lambda: method.noise_mask.numpy(), ALL_COLOURS[label]))]
+            )
         grey, noise = "grey (neutralised)", "noise mask"
         return Overlay(
             base,
             [
-                (grey, batch.mask(grey_key, lambda: method.neutralise_mask.numpy(), ALL_COLOURS[grey])),
+                (
+                    grey,
+                    batch.mask((method.cache_key, "grey"), lambda: method.neutralise_mask.numpy(), ALL_COLOURS[grey]),
+                ),
                 (noise, batch.mask(noise_key, lambda: method.noise_mask.numpy(), ALL_COLOURS[noise])),
             ],
         )
@@ -322,6 +332,14 @@ class Inspector:
         Image.fromarray(method.noise_mask.numpy() * 255).save(mask_png, compress_level=1)
         Image.fromarray(to_uint8(method.prepared.pixels[0])).save(pixels_png, compress_level=1)
         return [latent, mask_png, pixels_png]
+
+
+def grey_is_noise_mask(method: MethodResult) -> bool:
+    """Whether the pixels set to grey are exactly the noise mask (checked where the masks are, once)."""
+    if "grey is noise" not in method.memo:
+        prepared = method.prepared
+        method.memo["grey is noise"] = torch.equal(prepared.neutralise_mask, prepared.noise_mask)
+    return method.memo["grey is noise"]
 
 
 def _name(image: Path | Overlay) -> tuple:

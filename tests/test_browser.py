@@ -90,7 +90,8 @@ def test_paint_compare_and_slide(page):
 
     def six_panels_and_masks():
         sources = panel_sources(page)
-        masks_drawn = all(len(sources[f"{m}-mask"]) == 3 for m in ("comfy", "was")) and len(sources["difference"]) == 4
+        drawn = {"comfy-mask": 3, "was-mask": 2, "difference": 4}  # the image and its masks (WAS: grey = noise)
+        masks_drawn = all(len(sources[panel]) == count for panel, count in drawn.items())
         return sources if masks_drawn and all(sources[p] for p in PANELS) else None
 
     wait_for(six_panels_and_masks, timeout=120, what="six panels with their masks")
