@@ -7,7 +7,6 @@ slider change prepares and encodes only what it changes.
 Host copies are made on first use: pixels (H', W', 3) float, masks (H', W') uint8 0/1, latents (1, C, h, w).
 """
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -15,6 +14,7 @@ from functools import cached_property
 import torch
 
 from .cache import LRUCache
+from .clock import StepClock
 from .prepare import WAS_CROP_MULTIPLE, Prepared, prepare_comfy, prepare_was
 from .vae import VAE
 
@@ -94,15 +94,6 @@ class Comparison:
         return self.comfy, self.was
 
 
-def _timed(fn, device: torch.device):
-    """fn()'s value and its milliseconds, GPU work included (the table reports time per step)."""
-    start = time.perf_counter()
-    value = fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return value, round((time.perf_counter() - start) * 1e3, 2)
-
-
 def prepare_methods(
     pixels: torch.Tensor, mask: torch.Tensor, downscale_ratio: int, grow_mask_by: int, mask_offset: int,
     content_key: str | None = None, vae_name: str = "", image: torch.Tensor | None = None,
@@ -117,12 +108,12 @@ def prepare_methods(
     key = None if content_key is None else (content_key, vae_name)
 
     def comfy() -> MethodResult:
-        prepared, ms = _timed(lambda: prepare_comfy(pixels[:1], mask[:1], grow_mask_by, downscale_ratio), pixels.device)
+        prepared, ms = _timed(lambda: prepare_comfy(pixels[:1], mask[:1], grow_mask_by, downscale_ratio), pixels)
         crop = _crop_offset(height, width, downscale_ratio)
         return MethodResult("comfy", grow_mask_by, crop, prepared, ms, key and (*key, "comfy"))
 
     def was() -> MethodResult:
-        prepared, ms = _timed(lambda: prepare_was(pixels[:1], mask[:1], mask_offset), pixels.device)
+        prepared, ms = _timed(lambda: prepare_was(pixels[:1], mask[:1], mask_offset), pixels)
         crop = _crop_offset(height, width, WAS_CROP_MULTIPLE)
         return MethodResult("was", mask_offset, crop, prepared, ms, key and (*key, "was", mask_offset))
 
@@ -138,6 +129,12 @@ def prepare_methods(
     )
 
 
+def _timed(prepare: Callable[[], Prepared], pixels: torch.Tensor) -> tuple[Prepared, float]:
+    clock = StepClock(pixels.device)
+    prepared = clock.step("prepare", prepare)
+    return prepared, clock.milliseconds()["prepare"]
+
+
 def _crop_offset(height: int, width: int, multiple: int) -> tuple[int, int]:
     return height % multiple // 2, width % multiple // 2
 
@@ -147,13 +144,14 @@ def encode_and_decode(vae: VAE, pixels: torch.Tensor) -> Latent:
 
     A decode smaller than the crop (a crop that is not whole latent cells) is compared where both are.
     """
-    latents, encode_ms = _timed(lambda: vae.encode(pixels[:1]), vae.device)
-    decoded, decode_ms = _timed(lambda: vae.decode(latents)[0], vae.device)
+    clock = StepClock(vae.device)
+    latents = clock.step("encode", lambda: vae.encode(pixels[:1]))
+    decoded = clock.step("decode", lambda: vae.decode(latents)[0])
     height, width = (min(a, b) for a, b in zip(decoded.shape[:2], pixels.shape[1:3], strict=True))
     encoded = pixels[0, :height, :width].to(decoded.device, decoded.dtype)
     error = (decoded[:height, :width] - encoded).square_().sum(-1)  # stays on the VAE's device
     preview = decoded.mul(255).round_().to(torch.uint8).cpu()  # a quarter of the float traffic
-    return Latent(latents.cpu(), preview, error, {"encode": encode_ms, "decode": decode_ms})
+    return Latent(latents.cpu(), preview, error, clock.milliseconds())
 
 
 Encoder = Callable[[VAE, torch.Tensor], Latent]
