@@ -186,9 +186,10 @@ class Inspector:
             pixels, mask = self.on_device.get_or_make(  # each edit crosses to the GPU once, not once a change
                 (editor.content_key, str(device)), lambda: (editor.pixels.to(device), editor.mask.to(device))
             )[0]
+            content_key = (editor.content_key, vae_label)  # labels are unique; display names need not be
             result = prepare_methods(
-                pixels, mask, vae.downscale_ratio, grow, offset, editor.content_key, vae.display_name,
-                editor.pixels[0], self.prepared,
+                pixels, mask, vae.downscale_ratio, grow, offset, content_key, vae.display_name, editor.pixels[0],
+                self.prepared,
             )  # fmt: skip
             if latents == "compute":
                 progress(0.4, desc="Encoding and decoding…")

@@ -7,7 +7,7 @@ slider change prepares and encodes only what it changes.
 Host copies are made on first use: pixels (H', W', 3) float, masks (H', W') uint8 0/1, latents (1, C, h, w).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -96,10 +96,11 @@ class Comparison:
 
 def prepare_methods(
     pixels: torch.Tensor, mask: torch.Tensor, downscale_ratio: int, grow_mask_by: int, mask_offset: int,
-    content_key: str | None = None, vae_name: str = "", image: torch.Tensor | None = None,
+    content_key: Hashable | None = None, vae_name: str = "", image: torch.Tensor | None = None,
     cache: LRUCache | None = None,
 ) -> Comparison:  # fmt: skip
-    """Both preparations of the first image; `content_key` (a digest of image and mask) keys the caches.
+    """Both preparations of the first image; `content_key` (a digest of image and mask, with whatever
+    tells apart VAEs of one name) and `vae_name` key the caches.
 
     `image` is the first image on the CPU where the caller has it (else it is copied from `pixels`).
     With a `cache`, a method whose amount has not changed is not prepared again.

@@ -148,3 +148,23 @@ def test_a_grow_change_sends_only_the_panels_it_changes(tmp_path):
     assert all(panel != gr.skip() for panel in (comfy_mask, comfy_cells, comfy_sampler, difference))
     written = set(tmp_path.iterdir()) - files_before
     assert written and not any(path.suffix == ".jpg" for path in written)  # masks only: no image re-encoded
+
+
+def test_two_vaes_of_one_name_keep_their_own_latents(tmp_path):
+    """Two sources of one family share a display name; each still gets its own latent and preview."""
+    from dataclasses import replace
+
+    from inpaint_core import approximate_vae
+    from inpaint_core.registry import VAERegistry
+
+    registry = VAERegistry(["approx"], torch.device("cpu"))
+    plain = approximate_vae()
+    darker = replace(plain, decoder=lambda z: plain.decoder(z) * 0.5)
+    registry.sources, registry._loaded = {"a": "approx", "b": "approx"}, {"a": plain, "b": darker}
+    inspector = app.Inspector(registry, 4096, tmp_path)
+    value = {"background": Image.open(ASSETS / "coffee.png"), "layers": [Image.open(ASSETS / "coffee_mask.png")]}
+    editor = inspector.read_editor(value)
+    nothing = lambda *a, **k: None  # noqa: E731
+    first, second = (inspector.show_latents(editor, label, 6, 6, progress=nothing) for label in ("a", "b"))
+    assert first[0].path != second[0].path and first[1].path != second[1].path
+    assert read(second[0].path).mean() < read(first[0].path).mean()
