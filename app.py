@@ -337,10 +337,8 @@ class Inspector:
 
 def grey_is_noise_mask(method: MethodResult) -> bool:
     """Whether the pixels set to grey are exactly the noise mask (checked where the masks are, once)."""
-    if "grey is noise" not in method.memo:
-        prepared = method.prepared
-        method.memo["grey is noise"] = torch.equal(prepared.neutralise_mask, prepared.noise_mask)
-    return method.memo["grey is noise"]
+    prepared = method.prepared
+    return method.once("grey is noise", lambda: torch.equal(prepared.neutralise_mask, prepared.noise_mask))
 
 
 def _name(image: Path | Overlay) -> tuple:

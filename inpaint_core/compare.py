@@ -10,6 +10,7 @@ Host copies are made on first use: pixels (H', W', 3) float, masks (H', W') uint
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Any
 
 import torch
 
@@ -47,17 +48,23 @@ class MethodResult:
     cache_key: tuple | None  # names this method's latent in a cache
     latent: Latent | None = None
     latent_cached: bool = False
-    memo: dict = field(default_factory=dict, repr=False)  # analyses derived from this result, made once
+    memo: dict = field(default_factory=dict, repr=False)  # analyses derived from this result (see once)
 
     @property
     def size(self) -> tuple[int, int]:  # (H', W') of the crop
         return tuple(self.prepared.noise_mask.shape[-2:])
 
     @property
-    def nbytes(self) -> int:  # what keeping it costs: the prepared tensors and the host masks
+    def nbytes(self) -> int:  # what keeping it costs: the prepared tensors (some are one) and the host masks
         prepared = self.prepared
-        tensors = (prepared.pixels, prepared.mask, prepared.neutralise_mask, prepared.noise_mask)
-        return sum(t.nbytes for t in tensors) + 3 * self.size[0] * self.size[1]
+        tensors = {id(t): t for t in (prepared.pixels, prepared.mask, prepared.neutralise_mask, prepared.noise_mask)}
+        return sum(t.nbytes for t in tensors.values()) + 3 * self.size[0] * self.size[1]
+
+    def once(self, name: str, make: Callable[[], Any]) -> Any:
+        """make(), the first time `name` is asked for; then the same value, kept with this result."""
+        if name not in self.memo:
+            self.memo[name] = make()
+        return self.memo[name]
 
     @cached_property
     def neutralised(self) -> torch.Tensor:  # (H', W', 3): what the VAE encodes

@@ -82,13 +82,15 @@ def warnings(comparison: Comparison) -> list[str]:
 def _counts(comparison: Comparison, method: MethodResult) -> dict[str, int]:
     """The areas and cell counts of method_table, counted in integers (exact at any size), once per method
     result (one device sync)."""
-    if "counts" not in method.memo:
+
+    def count() -> dict[str, int]:
         prepared, cells = method.prepared, _cells(comparison, method)
         values = [prepared.mask, prepared.noise_mask, prepared.neutralise_mask]
         counts = torch.stack([(v[0, 0] > 0).sum() for v in values] + [cells["edge"].sum(), cells["halo"].sum()])
         names = ["mask_area", "noise_mask_area", "grey_area", "edge_cells", "halo_risk_cells"]
-        method.memo["counts"] = dict(zip(names, map(int, counts.tolist()), strict=True))
-    return method.memo["counts"]
+        return dict(zip(names, map(int, counts.tolist()), strict=True))
+
+    return method.once("counts", count)
 
 
 def _drift(method: MethodResult) -> float | None:
@@ -97,21 +99,19 @@ def _drift(method: MethodResult) -> float | None:
     Outside the noise mask the encoded pixels are the input's (both nodes grey only inside it), so
     the encode-time error there is the drift the VAE round trip brings to what the mask keeps.
     """
-    if "drift" not in method.memo:
-        noise_mask = method.prepared.noise_mask[0, 0].to(method.latent.squared_error.device)
-        method.memo["drift"] = psnr_outside(method.latent.squared_error, noise_mask)
-    return method.memo["drift"]
+    error = method.latent.squared_error
+    return method.once("drift", lambda: psnr_outside(error, method.prepared.noise_mask[0, 0].to(error.device)))
 
 
 def _cells(comparison: Comparison, method: MethodResult) -> dict[str, torch.Tensor]:
     """bool (h, w) edge and halo-risk cells, on the masks' device, computed once per method result."""
-    if "cells" not in method.memo:
-        ratio, prepared = comparison.downscale_ratio, method.prepared
-        method.memo["cells"] = {
-            "edge": edge_cells(prepared.noise_mask[0, 0], ratio),
-            "halo": halo_risk_cells(prepared.neutralise_mask[0, 0], prepared.noise_mask[0, 0], ratio),
-        }
-    return method.memo["cells"]
+    ratio = comparison.downscale_ratio
+    noise_mask, grey_mask = method.prepared.noise_mask[0, 0], method.prepared.neutralise_mask[0, 0]
+
+    def find() -> dict[str, torch.Tensor]:
+        return {"edge": edge_cells(noise_mask, ratio), "halo": halo_risk_cells(grey_mask, noise_mask, ratio)}
+
+    return method.once("cells", find)
 
 
 def _to_pixels(cells: torch.Tensor, method: MethodResult, ratio: int) -> torch.Tensor:

@@ -24,3 +24,11 @@ def test_an_offset_change_reuses_comfyui_and_a_grow_change_reuses_was():
     assert torch.equal(grow_moved.was.noise_mask.float(), ref_noise[0, 0])
     other = prepare_methods(pixels, mask(), 8, 6, 6, "other content", "vae", cache=cache)
     assert other.comfy is not first.comfy  # keyed by content
+
+
+def test_a_result_counts_the_bytes_it_keeps_once_each():
+    result = prepare_methods(torch.rand(1, 40, 56, 3), mask(), 8, 6, -3).was  # WAS greys its noise mask: one tensor
+    prepared = result.prepared
+    assert prepared.neutralise_mask is prepared.noise_mask
+    distinct = prepared.pixels.nbytes + prepared.mask.nbytes + prepared.noise_mask.nbytes
+    assert result.nbytes == distinct + 3 * 40 * 56  # and the three uint8 host masks
