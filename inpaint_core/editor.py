@@ -57,7 +57,9 @@ def painted(layers: list | None, height: int, width: int) -> np.ndarray:
         if alpha.ndim != 3 or alpha.shape[-1] != 4:
             raise ValueError(f"mask layers must be RGBA images, got an array of shape {alpha.shape}")
         alpha = alpha[..., 3] > 0
-        union = alpha if union is None or union.shape != alpha.shape else union | alpha
+        if union is not None and union.shape != alpha.shape:
+            raise ValueError(f"mask layers must share one size, got {union.shape[::-1]} and {alpha.shape[::-1]} (w, h)")
+        union = alpha if union is None else union | alpha
     return np.zeros((height, width), dtype=bool) if union is None else union
 
 

@@ -73,6 +73,13 @@ def test_mask_is_the_union_of_painted_layers():
         ({"background": None, "layers": []}, "no image"),
         ({"background": "not an image"}, "image must be an image, got str"),
         ({"background": Image.fromarray(RGB), "layers": [np.zeros((12, 20))]}, "mask layers must be RGBA"),
+        (
+            {
+                "background": Image.fromarray(RGB),
+                "layers": [np.zeros((12, 20, 4), np.uint8), np.zeros((6, 10, 4), np.uint8)],
+            },
+            r"mask layers must share one size, got \(20, 12\) and \(10, 6\)",
+        ),
     ],
 )
 def test_bad_values(value, message):
