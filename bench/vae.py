@@ -9,6 +9,7 @@ import argparse
 from pathlib import Path
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from bench.timing import fmt, median_seconds
 from inpaint_core import load_vae
@@ -29,8 +30,12 @@ def rows(vae, size, device, repeats):
             bare_s = median_seconds(bare, device, repeats)
             wrapped_s = median_seconds(wrapped, device, repeats)
             overhead = (wrapped_s / bare_s - 1) * 100
+            with FlopCounterMode(display=False) as flops:
+                bare()
+            gflop = flops.get_total_flops() / 1e9
             print(
                 f"{vae.display_name:>32} {size:>5} {step}  bare {fmt(bare_s)}  wrapper {fmt(wrapped_s)}  {overhead:+6.1f}%"
+                f"  {gflop:7.1f} GFLOP, {gflop / bare_s:7.1f} GFLOPS"
             )
 
 

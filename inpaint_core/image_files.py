@@ -32,6 +32,10 @@ class ImageFiles:
     def path(self, key: Hashable, suffix: str) -> Path:
         return self.folder / f"{hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()}.{suffix}"
 
+    def write(self, path: Path, make: Callable[[], Image.Image], options: dict) -> Future:
+        """Save make() at `path` in a worker thread, under a temporary name first."""
+        return self._pool.submit(_write, path, make, options)
+
 
 class Batch:
     def __init__(self, files: ImageFiles):
@@ -61,7 +65,7 @@ class Batch:
     def _file(self, key: Hashable, suffix: str, make: Callable[[], Image.Image], options: dict) -> Path:
         path = self._files.path(key, suffix)
         if path not in self._writes and not path.exists():
-            self._writes[path] = self._files._pool.submit(_write, path, make, options)
+            self._writes[path] = self._files.write(path, make, options)
         return path
 
 
