@@ -10,6 +10,7 @@ from gradio_client import Client
 from PIL import Image
 
 import app
+from bench.slider import nothing
 from inpaint_core import load_vae
 from inpaint_core.compare import compare_methods
 from inpaint_core.latent_file import load_latent
@@ -18,6 +19,11 @@ from tests.conftest import ASSETS
 
 def read(path) -> np.ndarray:
     return np.asarray(Image.open(path))
+
+
+def coffee() -> dict:
+    """The coffee example as the editor hands it to handlers."""
+    return {"background": Image.open(ASSETS / "coffee.png"), "layers": [Image.open(ASSETS / "coffee_mask.png")]}
 
 
 @pytest.fixture(scope="module")
@@ -92,15 +98,14 @@ def test_live_handlers_send_what_the_page_can_show(tmp_path, grow, offset):
 
     inspector = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path)
     page = app.build_page(inspector, "")
-    value = {"background": Image.open(ASSETS / "coffee.png"), "layers": [Image.open(ASSETS / "coffee_mask.png")]}
-    editor, label = inspector.read_editor(value), inspector.registry.labels[0]
+    editor, label = inspector.read_editor(coffee()), inspector.registry.labels[0]
     for handler in (inspector.show_masks, inspector.show_latents, inspector.show_numbers):
-        values = handler(editor, label, grow, offset, progress=lambda *a, **k: None)
+        values = handler(editor, label, grow, offset, progress=nothing)
         send(event_of(page, handler), values if isinstance(values, tuple) else (values,))
-    masks = inspector.show_masks(editor, label, grow, offset, progress=lambda *a, **k: None)
+    masks = inspector.show_masks(editor, label, grow, offset, progress=nothing)
     assert masks[-2] == "" or masks[-2].startswith("⚠️")
     shown = masks[-1]
-    again = inspector.show_masks(editor, label, grow, offset, shown, progress=lambda *a, **k: None)
+    again = inspector.show_masks(editor, label, grow, offset, shown, progress=nothing)
     assert all(v == gr.skip() for v in again[:9])  # what the page shows is not sent again
 
 
@@ -118,9 +123,7 @@ def test_on_zero_gpu_only_encoding_crosses_to_the_gpu_worker(tmp_path, monkeypat
 
     monkeypatch.setattr(app, "encode_in_gpu_worker", across_a_process)
     inspector = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path, zero_gpu=True)
-    value = {"background": Image.open(ASSETS / "coffee.png"), "layers": [Image.open(ASSETS / "coffee_mask.png")]}
-    editor, label = inspector.read_editor(value), inspector.registry.labels[0]
-    nothing = lambda *a, **k: None  # noqa: E731
+    editor, label = inspector.read_editor(coffee()), inspector.registry.labels[0]
     decoded = inspector.show_latents(editor, label, 6, 6, progress=nothing)
     assert len(crossings) == 2 and all(image is not None for image in decoded)  # both methods encoded
     inspector.show_masks(editor, label, 9, 6, progress=nothing)
@@ -137,9 +140,7 @@ def test_a_grow_change_sends_only_the_panels_it_changes(tmp_path):
     from inpaint_core.registry import VAERegistry
 
     inspector = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path)
-    value = {"background": Image.open(ASSETS / "coffee.png"), "layers": [Image.open(ASSETS / "coffee_mask.png")]}
-    editor, label = inspector.read_editor(value), inspector.registry.labels[0]
-    nothing = lambda *a, **k: None  # noqa: E731
+    editor, label = inspector.read_editor(coffee()), inspector.registry.labels[0]
     first = inspector.show_masks(editor, label, 6, 6, progress=nothing)
     files_before = set(tmp_path.iterdir())
     after = inspector.show_masks(editor, label, 9, 6, first[-1], progress=nothing)
@@ -162,9 +163,7 @@ def test_two_vaes_of_one_name_keep_their_own_latents(tmp_path):
     darker = replace(plain, decoder=lambda z: plain.decoder(z) * 0.5)
     registry.sources, registry._loaded = {"a": "approx", "b": "approx"}, {"a": plain, "b": darker}
     inspector = app.Inspector(registry, 4096, tmp_path)
-    value = {"background": Image.open(ASSETS / "coffee.png"), "layers": [Image.open(ASSETS / "coffee_mask.png")]}
-    editor = inspector.read_editor(value)
-    nothing = lambda *a, **k: None  # noqa: E731
+    editor = inspector.read_editor(coffee())
     first, second = (inspector.show_latents(editor, label, 6, 6, progress=nothing) for label in ("a", "b"))
     assert first[0].path != second[0].path and first[1].path != second[1].path
     assert read(second[0].path).mean() < read(first[0].path).mean()

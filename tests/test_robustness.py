@@ -11,6 +11,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 import app
+from bench.slider import nothing
 from inpaint_core import VAE
 from inpaint_core.editor import from_editor
 from inpaint_core.registry import VAERegistry
@@ -120,8 +121,8 @@ def test_out_of_memory_in_a_request_is_a_message_and_the_next_request_works(tmp_
     value = {"background": Image.open(ASSETS / "chelsea.png"), "layers": [Image.open(ASSETS / "chelsea_mask.png")]}
     editor = from_editor(value)
     with pytest.raises(gr.Error, match="out of GPU memory even in 512-pixel tiles"):
-        inspector.show_latents(editor, label, 6, 6, progress=lambda *a, **k: None)
-    comfy, was = inspector.show_latents(editor, label, 6, 6, progress=lambda *a, **k: None)
+        inspector.show_latents(editor, label, 6, 6, progress=nothing)
+    comfy, was = inspector.show_latents(editor, label, 6, 6, progress=nothing)
     assert Path(comfy.path).is_file() and Path(was.path).is_file()
 
 
