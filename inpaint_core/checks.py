@@ -62,6 +62,17 @@ def check_amount(amount, value) -> int:
     return int(value)
 
 
+def check_crop_fits_ratio(height: int, width: int, multiple: int, downscale_ratio: int) -> None:
+    """An image whose crop to `multiple` a VAE of `downscale_ratio` can still encode (one latent cell each way)."""
+    cropped_h, cropped_w = height // multiple * multiple, width // multiple * multiple
+    if min(cropped_h, cropped_w) < downscale_ratio:
+        raise ValueError(
+            f"pixels {width}x{height} crop to {cropped_w}x{cropped_h} (a multiple of {multiple}), smaller than "
+            f"the VAE's downscale ratio {downscale_ratio}: the image must be at least "
+            f"{downscale_ratio}x{downscale_ratio} after the crop"
+        )
+
+
 def check_ratio(downscale_ratio) -> int:
     """The VAE's downscale ratio: a positive integer."""
     if isinstance(downscale_ratio, bool) or not isinstance(downscale_ratio, Integral) or downscale_ratio < 1:

@@ -46,8 +46,7 @@ class WAS_VAEEncodeForInpaint:
     RETURN_TYPES, FUNCTION, CATEGORY = ("LATENT",), "encode", "latent/inpaint"
 
     def encode(self, vae, pixels, mask, mask_offset=MASK_OFFSET.default):
-        _ratio(vae)
-        return _latent(vae, prepare_was(pixels, mask, mask_offset))
+        return _latent(vae, prepare_was(pixels, mask, mask_offset, _ratio(vae)))
 
 
 # Keys of their own, so that neither ComfyUI's built-in node nor WAS_Extras' one is replaced.

@@ -10,7 +10,7 @@ from numbers import Integral
 
 import torch
 
-from .checks import check_amount, check_mask, check_pixels, check_ratio
+from .checks import check_amount, check_crop_fits_ratio, check_mask, check_pixels, check_ratio
 from .masks import grow_mask, offset_mask
 
 WAS_CROP_MULTIPLE = 8  # WAS_Extras crops to 8 whatever the VAE's downscale ratio
@@ -69,8 +69,10 @@ def neutralise(pixels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return torch.where(grey, torch.tensor(0.5, dtype=pixels.dtype, device=pixels.device), pixels)
 
 
-def _resized_and_cropped(pixels, mask, multiple):
+def _resized_and_cropped(pixels, mask, multiple, vae_ratio=None):
     pixels = check_pixels(pixels, min_size=multiple)
+    if vae_ratio is not None:
+        check_crop_fits_ratio(pixels.shape[1], pixels.shape[2], multiple, vae_ratio)
     mask = check_mask(mask, batch=pixels.shape[0]).to(pixels.device)
     mask = resize_mask(mask, pixels.shape[1], pixels.shape[2])
     return centre_crop(pixels, mask, multiple)
@@ -86,10 +88,17 @@ def prepare_comfy(
     return Prepared(neutralise(pixels, original), original, original, grow_mask(mask, grow_mask_by))
 
 
-def prepare_was(pixels: torch.Tensor, mask: torch.Tensor, mask_offset: int = MASK_OFFSET.default) -> Prepared:
-    """WAS_Extras' WAS_VAEEncodeForInpaint: offset the mask, neutralise with the offset mask, crop to 8."""
+def prepare_was(
+    pixels: torch.Tensor, mask: torch.Tensor, mask_offset: int = MASK_OFFSET.default, downscale_ratio: int | None = None
+) -> Prepared:
+    """WAS_Extras' WAS_VAEEncodeForInpaint: offset the mask, neutralise with the offset mask, crop to 8.
+
+    WAS crops to 8 whatever the VAE. Given the VAE's `downscale_ratio`, a crop smaller than one latent
+    cell (20x12 -> 16x8 for a ratio of 16) raises ValueError here rather than inside the VAE.
+    """
     check_amount(MASK_OFFSET, mask_offset)
-    pixels, mask = _resized_and_cropped(pixels, mask, WAS_CROP_MULTIPLE)
+    ratio = None if downscale_ratio is None else check_ratio(downscale_ratio)
+    pixels, mask = _resized_and_cropped(pixels, mask, WAS_CROP_MULTIPLE, ratio)
     offset = offset_mask(mask, mask_offset)
     return Prepared(neutralise(pixels, offset), mask.round(), offset, offset)
 
@@ -104,5 +113,5 @@ def prepare(
     if method == "comfy":
         return prepare_comfy(pixels, mask, amount, downscale_ratio)
     if method == "was":
-        return prepare_was(pixels, mask, amount)
+        return prepare_was(pixels, mask, amount, downscale_ratio)
     raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")

@@ -58,3 +58,14 @@ def test_mask_batch_of_one_broadcasts():
     result = prepare_comfy(PIXELS, mask, 6)
     assert result.pixels.shape == (2, 32, 32, 3)
     assert torch.all(result.pixels[:, 10:20, 10:20] == 0.5)
+
+
+def test_was_crop_smaller_than_the_vae_ratio_names_both():
+    """WAS crops 20x12 to 16x8, which a VAE of ratio 16 cannot encode: the error says so, not the VAE."""
+    pixels, mask = torch.rand(1, 12, 20, 3), torch.zeros(1, 12, 20)
+    for call in (lambda: prepare_was(pixels, mask, 6, 16), lambda: prepare("was", pixels, mask, 6, 16)):
+        with pytest.raises(ValueError, match=r"crop to 16x8 .*downscale ratio 16"):
+            call()
+    assert prepare_was(pixels, mask, 6).pixels.shape[1:3] == (8, 16)  # no ratio given: as before
+    assert prepare_was(pixels, mask, 6, 8).pixels.shape[1:3] == (8, 16)
+    assert prepare_was(torch.rand(1, 24, 40, 3), torch.zeros(24, 40), 6, 16).pixels.shape[1:3] == (24, 40)

@@ -1,5 +1,6 @@
 """The ComfyUI node classes: the seeds' interface, and the LATENT they return."""
 
+import pytest
 import torch
 
 import inpaint_core
@@ -48,3 +49,10 @@ def test_nodes_return_the_seeds_latent():
         torch.testing.assert_close(vae.seen, ref_pixels, atol=1e-6, rtol=0)
         assert torch.equal(latent["noise_mask"], ref_noise)
         assert latent["samples"].shape == (2, 3, ref_pixels.shape[1] // ratio, ref_pixels.shape[2] // ratio)
+
+
+def test_was_node_refuses_a_crop_smaller_than_the_vae_ratio():
+    vae = AveragePoolVAE(16)
+    with pytest.raises(ValueError, match=r"20x12 crop to 16x8 .*downscale ratio 16"):
+        WAS_VAEEncodeForInpaint().encode(vae, torch.rand(1, 12, 20, 3), torch.zeros(1, 12, 20), 6)
+    assert vae.seen is None  # refused before the VAE
