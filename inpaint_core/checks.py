@@ -6,12 +6,15 @@ from numbers import Integral
 import torch
 
 
-def _check_tensor(name: str, value, ranks: tuple[int, ...]) -> torch.Tensor:
+def _check_tensor(name: str, value, ranks: tuple[int, ...] | None) -> torch.Tensor:
+    """A non-empty floating-point tensor whose rank is one of `ranks` (None: 2 or more)."""
     if not isinstance(value, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
     if not value.is_floating_point():
         raise ValueError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
-    if value.ndim not in ranks:
+    if ranks is None and value.ndim < 2:
+        raise ValueError(f"{name} must have at least 2 dimensions, got shape {tuple(value.shape)}")
+    if ranks is not None and value.ndim not in ranks:
         raise ValueError(f"{name} must have {' or '.join(map(str, ranks))} dimensions, got shape {tuple(value.shape)}")
     if value.numel() == 0:
         raise ValueError(f"{name} is empty: shape {tuple(value.shape)}")
@@ -26,14 +29,19 @@ def _value_range(name: str, value: torch.Tensor) -> tuple[float, float]:
     return low, high
 
 
-def check_pixels(pixels, min_size: int) -> torch.Tensor:
-    """An IMAGE (B, H, W, 3) of finite floats, at least `min_size` pixels each way."""
+def check_pixels(pixels, min_size: int, rgb_only: bool = True) -> torch.Tensor:
+    """An IMAGE (B, H, W, 3) of finite floats, at least `min_size` pixels each way.
+
+    `rgb_only=False` takes what the original nodes take: 3 channels or more (they grey the first
+    three and hand the rest to the VAE, which ComfyUI's drops), never fewer.
+    """
     _check_tensor("pixels", pixels, (4,))
     _value_range("pixels", pixels)
-    if pixels.shape[-1] != 3:
-        raise ValueError(
-            f"pixels must be (B, H, W, 3) RGB, got {pixels.shape[-1]} channels in shape {tuple(pixels.shape)}"
-        )
+    channels = pixels.shape[-1]
+    if rgb_only and channels != 3:
+        raise ValueError(f"pixels must be (B, H, W, 3) RGB, got {channels} channels in shape {tuple(pixels.shape)}")
+    if channels < 3:
+        raise ValueError(f"pixels must have at least 3 channels (RGB), got {channels} in shape {tuple(pixels.shape)}")
     if min(pixels.shape[1], pixels.shape[2]) < min_size:
         raise ValueError(
             f"pixels must be at least {min_size}x{min_size} (the crop multiple), got {pixels.shape[2]}x{pixels.shape[1]}"
@@ -41,11 +49,15 @@ def check_pixels(pixels, min_size: int) -> torch.Tensor:
     return pixels
 
 
-def check_mask(mask, batch: int) -> torch.Tensor:
-    """A MASK (H, W) or (Bm, H, W) in [0, 1] with Bm 1 or `batch`, returned as float32 (Bm, 1, H, W)."""
-    _check_tensor("mask", mask, (2, 3))
+def check_mask(mask, batch: int, any_values: bool = False) -> torch.Tensor:
+    """A MASK (H, W) or (Bm, H, W) in [0, 1] with Bm 1 or `batch`, returned as float32 (Bm, 1, H, W).
+
+    `any_values=True` takes what the original nodes take: any finite values (they round them, see
+    integer_masks.py) and any rank from 2, the leading dimensions making the batch.
+    """
+    _check_tensor("mask", mask, None if any_values else (2, 3))
     low, high = _value_range("mask", mask)
-    if low < 0 or high > 1:
+    if not any_values and (low < 0 or high > 1):
         raise ValueError(f"mask values must lie in [0, 1], got [{low:g}, {high:g}]")
     mask = mask.reshape(-1, 1, mask.shape[-2], mask.shape[-1]).float()  # resized in float32, as ComfyUI's MASK is
     if mask.shape[0] not in (1, batch):

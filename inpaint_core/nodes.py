@@ -1,6 +1,11 @@
 """ComfyUI custom nodes: the two inpaint encoders, same inputs and outputs as the originals.
 
-`vae` is any object with an integer `downscale_ratio` and `encode(pixels)` taking (B, H, W, 3) in
+They take whatever the originals take (`strict=False` in prepare.py): an IMAGE of 3 or more
+channels (RGBA from JoinImageWithAlpha: the first three neutralised, all handed to the VAE, which
+drops the rest as ComfyUI 0.8's `comfy/sd.py` VAE.encode does) and a MASK of any finite values
+(a bicubic resize overshoots [0, 1]; rounded as the originals round it).
+
+`vae` is any object with an integer `downscale_ratio` and `encode(pixels)` taking (B, H, W, C) in
 [0, 1]: ComfyUI's VAE, or one from `inpaint_core.load_vae`.
 """
 
@@ -33,7 +38,7 @@ class VAEEncodeForInpaint:
     RETURN_TYPES, FUNCTION, CATEGORY = ("LATENT",), "encode", "latent/inpaint"
 
     def encode(self, vae, pixels, mask, grow_mask_by=GROW_MASK_BY.default):
-        return _latent(vae, prepare_comfy(pixels, mask, grow_mask_by, _ratio(vae)))
+        return _latent(vae, prepare_comfy(pixels, mask, grow_mask_by, _ratio(vae), strict=False))
 
 
 class WAS_VAEEncodeForInpaint:
@@ -46,7 +51,7 @@ class WAS_VAEEncodeForInpaint:
     RETURN_TYPES, FUNCTION, CATEGORY = ("LATENT",), "encode", "latent/inpaint"
 
     def encode(self, vae, pixels, mask, mask_offset=MASK_OFFSET.default):
-        return _latent(vae, prepare_was(pixels, mask, mask_offset, _ratio(vae)))
+        return _latent(vae, prepare_was(pixels, mask, mask_offset, _ratio(vae), strict=False))
 
 
 # Keys of their own, so that neither ComfyUI's built-in node nor WAS_Extras' one is replaced.

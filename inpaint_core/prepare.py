@@ -3,6 +3,10 @@ offset it, neutralise the masked pixels to 0.5 grey.
 
 Tensors follow ComfyUI: pixels `[B, H, W, 3]` float in [0, 1]; masks `[B, H, W]` or `[H, W]` in
 [0, 1] on input, `[B, 1, H, W]` holding 0 and 1 on output. Everything runs on the pixels' device.
+
+`strict=False` takes whatever the original nodes take (the nodes use it): pixels of 3 or more
+channels (the first three neutralised, the rest handed on) and masks of any finite values and any
+rank from 2; the masks then hold whatever integers the rounded input holds (integer_masks.py).
 """
 
 from dataclasses import dataclass
@@ -11,6 +15,7 @@ from numbers import Integral
 import torch
 
 from .checks import check_amount, check_crop_fits_ratio, check_mask, check_pixels, check_ratio
+from .integer_masks import grow_any, is_binary, neutralise_any, offset_any
 from .masks import grow_mask, offset_mask
 
 WAS_CROP_MULTIPLE = 8  # WAS_Extras crops to 8 whatever the VAE's downscale ratio
@@ -37,7 +42,7 @@ MASK_OFFSET = Amount("mask_offset", default=6, min=-128, max=128)
 class Prepared:
     """What an inpaint encoder hands its VAE, and the masks it made on the way."""
 
-    pixels: torch.Tensor  # (B, H', W', 3) cropped, masked pixels set to 0.5
+    pixels: torch.Tensor  # (B, H', W', 3) cropped, masked pixels set to 0.5 (strict=False: C >= 3 channels)
     mask: torch.Tensor  # (Bm, 1, H', W') 0/1: the input mask, resized, cropped and rounded
     neutralise_mask: torch.Tensor  # (Bm, 1, H', W') 0/1: the pixels that went grey
     noise_mask: torch.Tensor  # (Bm, 1, H', W') 0/1: the LATENT's noise_mask
@@ -60,47 +65,70 @@ def centre_crop(pixels: torch.Tensor, mask: torch.Tensor, multiple: int):
 
 
 def neutralise(pixels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Set pixels (B, H, W, 3) to 0.5 where the 0/1 mask (Bm, 1, H, W) is 1; a new tensor.
+    """Set pixels (B, H, W, C) to 0.5 where the 0/1 mask (Bm, 1, H, W) is 1; a new tensor.
 
-    The nodes compute (p - 0.5) * m + 0.5, which returns kept pixels up to a float rounding
-    (< 1e-7); here they come back untouched.
+    The nodes compute (p - 0.5) * m + 0.5 on the first three channels, which returns kept pixels up
+    to a float rounding (< 1e-7); here they come back untouched. Channels past the third are kept.
     """
     grey = mask.squeeze(1).unsqueeze(-1) != 0  # (Bm, H, W, 1)
-    return torch.where(grey, torch.tensor(0.5, dtype=pixels.dtype, device=pixels.device), pixels)
+    half = torch.tensor(0.5, dtype=pixels.dtype, device=pixels.device)
+    if pixels.shape[-1] == 3:
+        return torch.where(grey, half, pixels)
+    return torch.cat([torch.where(grey, half, pixels[..., :3]), pixels[..., 3:]], -1)
 
 
-def _resized_and_cropped(pixels, mask, multiple, vae_ratio=None):
-    pixels = check_pixels(pixels, min_size=multiple)
+def _resized_and_cropped(pixels, mask, multiple, vae_ratio=None, strict=True):
+    pixels = check_pixels(pixels, min_size=multiple, rgb_only=strict)
     if vae_ratio is not None:
         check_crop_fits_ratio(pixels.shape[1], pixels.shape[2], multiple, vae_ratio)
-    mask = check_mask(mask, batch=pixels.shape[0]).to(pixels.device)
+    mask = check_mask(mask, batch=pixels.shape[0], any_values=not strict).to(pixels.device)
     mask = resize_mask(mask, pixels.shape[1], pixels.shape[2])
     return centre_crop(pixels, mask, multiple)
 
 
 def prepare_comfy(
-    pixels: torch.Tensor, mask: torch.Tensor, grow_mask_by: int = GROW_MASK_BY.default, downscale_ratio: int = 8
+    pixels: torch.Tensor,
+    mask: torch.Tensor,
+    grow_mask_by: int = GROW_MASK_BY.default,
+    downscale_ratio: int = 8,
+    *,
+    strict: bool = True,
 ) -> Prepared:
-    """ComfyUI's VAEEncodeForInpaint: neutralise with the original mask, grow only the noise mask."""
+    """ComfyUI's VAEEncodeForInpaint: neutralise with the original mask, grow only the noise mask.
+
+    strict (default): RGB pixels and a mask in [0, 1]; False: whatever the node takes (module docstring).
+    """
     check_amount(GROW_MASK_BY, grow_mask_by)
-    pixels, mask = _resized_and_cropped(pixels, mask, check_ratio(downscale_ratio))
+    pixels, mask = _resized_and_cropped(pixels, mask, check_ratio(downscale_ratio), strict=strict)
     original = mask.round()
-    return Prepared(neutralise(pixels, original), original, original, grow_mask(mask, grow_mask_by))
+    if strict or is_binary(original):
+        return Prepared(neutralise(pixels, original), original, original, grow_mask(mask, grow_mask_by))
+    return Prepared(neutralise_any(pixels, original), original, original, grow_any(original, grow_mask_by))
 
 
 def prepare_was(
-    pixels: torch.Tensor, mask: torch.Tensor, mask_offset: int = MASK_OFFSET.default, downscale_ratio: int | None = None
+    pixels: torch.Tensor,
+    mask: torch.Tensor,
+    mask_offset: int = MASK_OFFSET.default,
+    downscale_ratio: int | None = None,
+    *,
+    strict: bool = True,
 ) -> Prepared:
     """WAS_Extras' WAS_VAEEncodeForInpaint: offset the mask, neutralise with the offset mask, crop to 8.
 
     WAS crops to 8 whatever the VAE. Given the VAE's `downscale_ratio`, a crop smaller than one latent
     cell (20x12 -> 16x8 for a ratio of 16) raises ValueError here rather than inside the VAE.
+    strict (default): RGB pixels and a mask in [0, 1]; False: whatever the node takes (module docstring).
     """
     check_amount(MASK_OFFSET, mask_offset)
     ratio = None if downscale_ratio is None else check_ratio(downscale_ratio)
-    pixels, mask = _resized_and_cropped(pixels, mask, WAS_CROP_MULTIPLE, ratio)
-    offset = offset_mask(mask, mask_offset)
-    return Prepared(neutralise(pixels, offset), mask.round(), offset, offset)
+    pixels, mask = _resized_and_cropped(pixels, mask, WAS_CROP_MULTIPLE, ratio, strict)
+    rounded = mask.round()
+    if strict or is_binary(rounded):
+        offset = offset_mask(mask, mask_offset)
+        return Prepared(neutralise(pixels, offset), rounded, offset, offset)
+    offset = offset_any(rounded, mask_offset)
+    return Prepared(neutralise_any(pixels, offset), rounded, offset, offset)
 
 
 METHODS = {"comfy": GROW_MASK_BY, "was": MASK_OFFSET}

@@ -35,10 +35,13 @@ class VAE:
 
     @torch.inference_mode()
     def encode(self, pixels: torch.Tensor) -> torch.Tensor:
-        """(B, H, W, 3) in [0, 1] -> raw latents (B, C, H/r, W/r)."""
-        if pixels.ndim != 4 or pixels.shape[-1] != 3:
+        """(B, H, W, 3) in [0, 1] -> raw latents (B, C, H/r, W/r).
+
+        Channels past the third (RGBA's alpha) are dropped, as ComfyUI 0.8's VAE.encode does.
+        """
+        if pixels.ndim != 4 or pixels.shape[-1] < 3:
             raise ValueError(f"pixels must be (B, H, W, 3), got shape {tuple(pixels.shape)}")
-        images = pixels.movedim(-1, 1).to(self.device, self.dtype, memory_format=torch.channels_last)
+        images = pixels[..., :3].movedim(-1, 1).to(self.device, self.dtype, memory_format=torch.channels_last)
         latents = self._run(self.encoder, images, 1 / self.downscale_ratio, self.tile)
         return latents.float()
 

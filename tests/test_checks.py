@@ -17,6 +17,7 @@ MASK = torch.zeros(2, 32, 32)
         ({"grow_mask_by": 6.0}, "grow_mask_by must be an integer"),
         ({"grow_mask_by": True}, "grow_mask_by must be an integer"),
         ({"pixels": PIXELS[..., :2]}, "pixels must be .* RGB, got 2 channels"),
+        ({"pixels": torch.rand(2, 32, 32, 4)}, "pixels must be .* RGB, got 4 channels"),  # the nodes take it
         ({"pixels": PIXELS[0]}, "pixels must have 4 dimensions"),
         ({"pixels": PIXELS.numpy()}, "pixels must be a torch.Tensor"),
         ({"pixels": (PIXELS * 255).to(torch.uint8)}, "pixels must be a floating-point tensor"),

@@ -44,6 +44,20 @@ def test_nodes_run_with_a_real_vae(taef2, chelsea):
         assert latent["noise_mask"].shape == (1, 1, 296, 448)
 
 
+def test_nodes_with_a_real_vae_drop_the_fourth_channel_as_comfyui_does(taef2, chelsea):
+    """An RGBA IMAGE gives the latent of its RGB, as ComfyUI 0.8's VAE.encode keeps three channels."""
+    image = chelsea[:, :64, :96]
+    rgba = torch.cat([image, torch.rand(1, 64, 96, 1)], -1)
+    mask = torch.zeros(1, 64, 96)
+    mask[:, 20:40, 30:60] = 1
+    for node, amount in ((VAEEncodeForInpaint(), 6), (WAS_VAEEncodeForInpaint(), -4)):
+        (rgba_latent,) = node.encode(taef2, rgba, mask, amount)
+        (rgb_latent,) = node.encode(taef2, image, mask, amount)
+        assert torch.equal(rgba_latent["samples"], rgb_latent["samples"])
+    with pytest.raises(ValueError, match="pixels must be"):
+        taef2.encode(image[..., :2])
+
+
 def test_approximate_vae_keeps_colours(chelsea):
     vae = approximate_vae("cpu")
     assert vae.approximate and "approximate" in vae.display_name
