@@ -11,11 +11,41 @@ drops the rest as ComfyUI 0.8's `comfy/sd.py` VAE.encode does) and a MASK of any
 
 from .prepare import GROW_MASK_BY, MASK_OFFSET, Amount, Prepared, prepare_comfy, prepare_was
 
+COMFY_TOOLTIPS = {
+    "pixels": "The image to inpaint. Cropped, centred, to a multiple of the VAE's downscale ratio; "
+    "the pixels under the mask are set to 0.5 grey before encoding.",
+    "vae": "The VAE that encodes the greyed image; its downscale ratio (8 for most) sets the crop.",
+    "mask": "Where to inpaint (1 = repaint, 0 = keep). Resized bilinearly to the image and rounded at 0.5. "
+    "Its pixels are greyed; grow_mask_by does not change which.",
+    "grow_mask_by": "Grows the noise mask only (where the sampler may change the latent), never the grey "
+    "pixels: a k-pixel square window, so the mask reaches k//2 px further down and right and (k-1)//2 px "
+    "up and left (6: 3 and 2). 0 keeps the mask as it is; it never shrinks.",
+}
+WAS_TOOLTIPS = {
+    "pixels": "The image to inpaint. Cropped, centred, to a multiple of 8 whatever the VAE; the pixels "
+    "under the offset mask are set to 0.5 grey before encoding.",
+    "vae": "The VAE that encodes the greyed image. One of downscale ratio 16 needs at least 16 px each "
+    "way after the crop to 8.",
+    "mask": "Where to inpaint (1 = repaint, 0 = keep). Resized bilinearly to the image, rounded at 0.5, "
+    "then moved by mask_offset.",
+    "mask_offset": "Moves the mask's edge by this many pixels on every side, for the grey pixels and the "
+    "noise mask alike: positive grows it (dilation), negative shrinks it (erosion; an edge on the "
+    "image's border stays there), 0 keeps it.",
+}
 
-def _input_types(amount: Amount) -> dict:
-    """The nodes' inputs: the originals', with the amount's range declared once in prepare.py."""
-    required = {"pixels": ("IMAGE",), "vae": ("VAE",), "mask": ("MASK",), amount.name: ("INT", amount.input_options())}
-    return {"required": required}
+LATENT_TOOLTIP = "The encoded image with its noise_mask: the sampler changes only the latent cells under it."
+
+
+def _input_types(amount: Amount, tooltips: dict[str, str]) -> dict:
+    """The nodes' inputs: the originals', the amount's range declared once in prepare.py, with tooltips."""
+    return {
+        "required": {
+            "pixels": ("IMAGE", {"tooltip": tooltips["pixels"]}),
+            "vae": ("VAE", {"tooltip": tooltips["vae"]}),
+            "mask": ("MASK", {"tooltip": tooltips["mask"]}),
+            amount.name: ("INT", {**amount.input_options(), "tooltip": tooltips[amount.name]}),
+        }
+    }
 
 
 def _latent(vae, prepared: Prepared) -> tuple[dict]:
@@ -33,9 +63,11 @@ class VAEEncodeForInpaint:
 
     @classmethod
     def INPUT_TYPES(cls):
-        return _input_types(GROW_MASK_BY)
+        return _input_types(GROW_MASK_BY, COMFY_TOOLTIPS)
 
     RETURN_TYPES, FUNCTION, CATEGORY = ("LATENT",), "encode", "latent/inpaint"
+    DESCRIPTION = "ComfyUI's VAE Encode (for Inpainting), same result: greys the masked pixels, grows the noise mask."
+    OUTPUT_TOOLTIPS = (LATENT_TOOLTIP,)
 
     def encode(self, vae, pixels, mask, grow_mask_by=GROW_MASK_BY.default):
         return _latent(vae, prepare_comfy(pixels, mask, grow_mask_by, _ratio(vae), strict=False))
@@ -46,9 +78,11 @@ class WAS_VAEEncodeForInpaint:
 
     @classmethod
     def INPUT_TYPES(cls):
-        return _input_types(MASK_OFFSET)
+        return _input_types(MASK_OFFSET, WAS_TOOLTIPS)
 
     RETURN_TYPES, FUNCTION, CATEGORY = ("LATENT",), "encode", "latent/inpaint"
+    DESCRIPTION = "WAS_Extras' VAE Encode for Inpaint, same result: grows or shrinks the mask, then greys it."
+    OUTPUT_TOOLTIPS = (LATENT_TOOLTIP,)
 
     def encode(self, vae, pixels, mask, mask_offset=MASK_OFFSET.default):
         return _latent(vae, prepare_was(pixels, mask, mask_offset, _ratio(vae), strict=False))

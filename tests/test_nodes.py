@@ -24,13 +24,32 @@ class AveragePoolVAE:
         return F.avg_pool2d(pixels[..., :3].movedim(-1, 1), self.downscale_ratio)
 
 
+def without_tooltips(input_types: dict) -> dict:
+    return {
+        name: (kind, {k: v for k, v in opts.items() if k != "tooltip"}) for name, (kind, opts) in input_types.items()
+    }
+
+
 def test_interface_matches_seeds():
-    comfy, was = VAEEncodeForInpaint, WAS_VAEEncodeForInpaint
-    assert comfy.INPUT_TYPES()["required"]["grow_mask_by"] == ("INT", {"default": 6, "min": 0, "max": 64, "step": 1})
-    assert was.INPUT_TYPES()["required"]["mask_offset"] == ("INT", {"default": 6, "min": -128, "max": 128, "step": 1})
-    for node in (comfy, was):
-        assert list(node.INPUT_TYPES()["required"])[:3] == ["pixels", "vae", "mask"]
+    comfy = without_tooltips(VAEEncodeForInpaint.INPUT_TYPES()["required"])
+    was = without_tooltips(WAS_VAEEncodeForInpaint.INPUT_TYPES()["required"])
+    assert comfy["grow_mask_by"] == ("INT", {"default": 6, "min": 0, "max": 64, "step": 1})
+    assert was["mask_offset"] == ("INT", {"default": 6, "min": -128, "max": 128, "step": 1})
+    for node, required in ((VAEEncodeForInpaint, comfy), (WAS_VAEEncodeForInpaint, was)):
+        assert list(required)[:3] == ["pixels", "vae", "mask"]
+        assert [kind for kind, _ in required.values()] == ["IMAGE", "VAE", "MASK", "INT"]
         assert (node.RETURN_TYPES, node.FUNCTION, node.CATEGORY) == (("LATENT",), "encode", "latent/inpaint")
+
+
+def test_every_input_has_a_tooltip_and_the_amounts_say_which_way_the_mask_moves():
+    for node in (VAEEncodeForInpaint, WAS_VAEEncodeForInpaint):
+        for name, (_, options) in node.INPUT_TYPES()["required"].items():
+            assert len(options.get("tooltip", "")) > 30, f"{node.__name__}.{name} has no tooltip"
+        assert len(node.OUTPUT_TOOLTIPS) == len(node.RETURN_TYPES) and node.DESCRIPTION
+    grow = VAEEncodeForInpaint.INPUT_TYPES()["required"]["grow_mask_by"][1]["tooltip"]
+    offset = WAS_VAEEncodeForInpaint.INPUT_TYPES()["required"]["mask_offset"][1]["tooltip"]
+    assert "noise mask only" in grow and "never shrinks" in grow and "k//2" in grow
+    assert "positive grows" in offset and "negative shrinks" in offset
 
 
 def test_registered_under_keys_of_their_own():
