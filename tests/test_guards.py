@@ -1,0 +1,273 @@
+"""web.guards on a small served page: the editor's blob store and the queue, through the real HTTP routes."""
+
+import io
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import Counter
+from urllib.parse import urlparse
+
+import gradio as gr
+import httpx
+import numpy as np
+import pytest
+from gradio_client import Client
+from PIL import Image
+
+from web.guards import GuardLimits, install_guards
+
+LIMITS = GuardLimits(
+    blob_sets_per_session=2,
+    blob_bytes_per_session=1 << 20,
+    blob_sets_total=6,
+    blob_bytes_total=3 << 20,
+    request_bytes=2 << 20,
+    waiting_per_session=2,
+    waiting_per_event=1,
+    listen_grace_s=0.5,
+)
+calls = Counter()
+
+
+def slow(text: str) -> str:
+    """Counts its calls, then works for `text` seconds (0.3 by default)."""
+    calls[text] += 1
+    time.sleep(float(text) if text.replace(".", "", 1).isdigit() else 0.3)
+    return text
+
+
+def read_editor(value) -> str:
+    calls["editor"] += 1
+    return "image" if value and value.get("background") is not None else "none"
+
+
+@pytest.fixture(scope="module")
+def page():
+    with gr.Blocks() as demo:
+        editor = gr.ImageEditor(type="numpy", format="png")
+        text, out = gr.Textbox(), gr.Textbox()
+        editor.change(read_editor, editor, out, api_name="editor", concurrency_id="work")
+        for name in ("slow", "slow2", "slow3"):
+            text.submit(slow, text, out, api_name=name, concurrency_id="work")
+    demo.queue(default_concurrency_limit=1)
+    guards = install_guards(demo, LIMITS)
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True, app_kwargs=guards.app_kwargs)
+    fns = {dep.api_name: index for index, dep in demo.fns.items()}
+    yield {"url": url, "guards": guards, "editor": editor._id, "fns": fns}
+    demo.close()
+
+
+def new_session() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def png(side: int = 32, noise: bool = False) -> bytes:
+    pixels = np.random.default_rng(side).integers(0, 256, (side, side, 4), np.uint8) if noise else None
+    image = Image.fromarray(pixels) if noise else Image.new("RGBA", (side, side), (200, 30, 30, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=0)
+    return buffer.getvalue()
+
+
+def post_blob(page, session: str, blob_id: str, part: str, index="null", data: bytes = b"x") -> httpx.Response:
+    """One part of a stroke, as the editor posts it."""
+    fields = {"id": blob_id, "type": part, "index": index, "component_id": str(page["editor"])}
+    fields |= {"fn_name": "accept_blobs", "session_hash": session}
+    files = {"file": (f"{part}.png", data, "image/png")}
+    return httpx.post(page["url"] + "gradio_api/component_server", data=fields, files=files, timeout=10)
+
+
+def stroke(page, session: str, data: bytes) -> str:
+    blob_id = uuid.uuid4().hex[:10]
+    for part, index in (("background", "null"), ("composite", "null"), ("layer", "0")):
+        assert post_blob(page, session, blob_id, part, index, data).status_code == 200
+    return blob_id
+
+
+def join(page, session: str, api_name: str, data: list) -> httpx.Response:
+    body = {"data": data, "fn_index": page["fns"][api_name], "session_hash": session}
+    return httpx.post(page["url"] + "gradio_api/queue/join", json=body | {"event_data": None, "trigger_id": None})
+
+
+def results(page, session: str, timeout: float = 10) -> list[dict]:
+    """The session's stream, read until the server closes it."""
+    messages = []
+    with httpx.stream(
+        "GET", page["url"] + "gradio_api/queue/data", params={"session_hash": session}, timeout=timeout
+    ) as r:
+        for line in r.iter_lines():
+            if line.startswith("data: "):
+                messages.append(json.loads(line[6:]))
+                if messages[-1]["msg"] == "close_stream":
+                    break
+    return [m for m in messages if m["msg"] == "process_completed"]
+
+
+def open_socket(page, path: str) -> socket.socket:
+    """A GET whose connection the caller closes when it likes."""
+    address = urlparse(page["url"])
+    connection = socket.create_connection((address.hostname, address.port))
+    connection.sendall(f"GET {path} HTTP/1.1\r\nHost: {address.netloc}\r\nAccept: text/event-stream\r\n\r\n".encode())
+    return connection
+
+
+def resident_mb() -> float:
+    for line in open(f"/proc/{os.getpid()}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def wait_until(condition, timeout: float = 5) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def block_worker(page, seconds: float) -> threading.Thread:
+    """Keeps the one worker busy for `seconds`, for a caller who listens; returns once it runs."""
+    session, key = new_session(), f"{seconds}"
+    before = calls[key]
+    assert join(page, session, "slow", [key]).status_code == 200
+    reader = threading.Thread(target=results, args=(page, session))
+    reader.start()
+    assert wait_until(lambda: calls[key] > before)
+    return reader
+
+
+@pytest.mark.parametrize("index", ["100000000", "1000000000", "-5", "abc", "8", "1e3", "", "null"])
+def test_a_layer_index_beyond_the_page_is_refused_and_keeps_nothing(page, index):
+    store, session = page["guards"].store, new_session()
+    before = resident_mb()
+    response = post_blob(page, session, "probe", "layer", index)
+    assert response.status_code == 400, response.text
+    assert "index" in response.json()["detail"]
+    assert "probe" not in store
+    assert resident_mb() - before < 50  # a list of 10^8 entries would take 763 MB
+
+
+def test_bad_fields_are_refused_and_a_good_post_is_kept(page):
+    store, session = page["guards"].store, new_session()
+    assert post_blob(page, session, "a" * 65, "background").status_code == 400
+    assert post_blob(page, session, "ok1", "mask").status_code == 400
+    assert post_blob(page, session, "ok1", "layer", "7").status_code == 200  # max_layers 8: 0..7
+    assert store.get("ok1").layers[7] == b"x"
+    assert post_blob(page, new_session(), "ok1", "background").status_code == 400  # another session's id
+
+
+def test_oversized_and_unsized_posts_are_refused_before_reading(page):
+    session = new_session()
+    response = post_blob(page, session, "big", "background", data=b"\0" * (LIMITS.request_bytes + 1))
+    assert response.status_code == 413
+    chunks = iter([b"--x\r\n", b"0" * 100, b"\r\n--x--\r\n"])
+    headers = {"Content-Type": "multipart/form-data; boundary=x"}
+    chunked = httpx.post(page["url"] + "gradio_api/component_server", content=chunks, headers=headers)
+    assert chunked.status_code == 411
+    assert "big" not in page["guards"].store
+
+
+def test_posts_under_new_ids_stay_within_the_bounds(page):
+    store, small, large = page["guards"].store, png(64, noise=True), png(256, noise=True)  # 16 KB, 260 KB
+    own = new_session()
+    for _ in range(8):
+        stroke(page, own, small)
+    assert store.sessions()[own] == LIMITS.blob_sets_per_session  # by count
+    for _ in range(3):
+        stroke(page, own, large)  # two sets of 3 × 260 KB pass 1 MB: the newest alone stays
+    assert store.sessions()[own] == 1
+    for _ in range(12):  # a caller taking a new session each time
+        stroke(page, new_session(), large)
+    assert len(store) <= LIMITS.blob_sets_total
+    assert store.nbytes <= LIMITS.blob_bytes_total
+
+
+def test_old_sets_expire(page):
+    store = page["guards"].store
+    session = new_session()
+    stroke(page, session, b"x")
+    now = store.clock
+    try:
+        store.clock = lambda: now() + LIMITS.blob_max_age_s + 1
+        assert store.get("anything") is None
+        assert store.sessions()[session] == 0
+    finally:
+        store.clock = now
+
+
+def test_the_blobs_of_an_ended_session_are_gone(page):
+    store, session = page["guards"].store, new_session()
+    heartbeat = open_socket(page, f"/gradio_api/heartbeat/{session}")
+    received = b""
+    while b"ALIVE" not in received:  # the session is open
+        received += heartbeat.recv(4096)
+    stroke(page, session, png())
+    stroke(page, session, png())
+    assert store.sessions()[session] == 2
+    heartbeat.close()  # the tab is closed
+    assert wait_until(lambda: store.sessions()[session] == 0)
+
+
+def test_an_event_reads_its_stroke_even_after_more_strokes(page):
+    """The id a waiting event will read is kept past the per-session limit, then read and dropped."""
+    store, session = page["guards"].store, new_session()
+    reader = block_worker(page, 1.0)
+    blob_id = stroke(page, session, png())
+    value = {"background": None, "layers": [], "composite": None, "id": blob_id}
+    assert join(page, session, "editor", [value]).status_code == 200
+    messages = []
+    listener = threading.Thread(target=lambda: messages.extend(results(page, session)))
+    listener.start()
+    for _ in range(4):  # strokes while the event waits
+        stroke(page, session, png())
+    assert blob_id in store
+    listener.join()
+    (completed,) = messages
+    assert completed["output"]["data"] == ["image"]
+    assert blob_id not in store
+    reader.join()
+
+
+def test_callers_who_have_gone_are_not_run(page):
+    reader = block_worker(page, 1.0)
+    never_read = [new_session() for _ in range(3)]
+    for session in never_read:
+        assert join(page, session, "slow", [session]).status_code == 200
+    leaving = new_session()
+    assert join(page, leaving, "slow", [leaving]).status_code == 200
+    stream = open_socket(page, f"/gradio_api/queue/data?session_hash={leaving}")
+    time.sleep(0.2)
+    stream.close()
+    listening = new_session()
+    assert join(page, listening, "slow", [listening]).status_code == 200
+    (completed,) = results(page, listening)
+    reader.join()
+    assert completed["success"] and calls[listening] == 1
+    assert all(calls[session] == 0 for session in [*never_read, leaving])
+    assert page["guards"].dropped >= 3
+
+
+def test_a_gradio_client_caller_runs(page):
+    """gradio_client joins, then opens its stream: the gap is within the grace."""
+    client = Client(page["url"], verbose=False)
+    key = f"client-{uuid.uuid4().hex[:6]}"
+    assert client.predict(key, api_name="/slow") == key
+    assert calls[key] == 1
+
+
+def test_one_session_holds_few_places(page):
+    reader = block_worker(page, 1.0)
+    session = new_session()
+    assert join(page, session, "slow", ["a"]).status_code == 200
+    again = join(page, session, "slow", ["b"])
+    assert again.status_code == 429 and "at most" in again.json()["detail"]
+    assert join(page, session, "slow2", ["c"]).status_code == 200
+    third = join(page, session, "slow3", ["d"])
+    assert third.status_code == 429 and "2 requests waiting" in third.json()["detail"]
+    assert join(page, new_session(), "slow3", ["e"]).status_code == 200  # another session is not held back
+    reader.join()
