@@ -10,6 +10,17 @@ from .vae import VAE
 
 APPROX = "approx"
 DEFAULT_HUB_VAE = "madebyollin/taesd"
+BUNDLED_TAEF2 = Path(__file__).resolve().parent.parent / "assets" / "taef2"  # MIT, see its README.md
+
+
+def default_sources(hub_reachable: bool) -> list[str]:
+    """What to offer with no VAE given: TAESD from the Hub where it answers, the bundled TAEF2, `approx`.
+
+    The bundled folder is left out where it is missing (`inpaint_core/` copied on its own).
+    """
+    hub = [DEFAULT_HUB_VAE] if hub_reachable else []
+    bundled = [str(BUNDLED_TAEF2)] if (BUNDLED_TAEF2 / "taef2_encoder.pth").is_file() else []
+    return [*hub, *bundled, APPROX]
 
 
 def label_of(source: str) -> str:

@@ -1,0 +1,34 @@
+"""The VAEs a server offers by default: the Hub's TAESD where it answers, the bundled TAEF2, approx."""
+
+import hashlib
+
+import torch
+
+from inpaint_core import load_vae
+from inpaint_core.registry import APPROX, BUNDLED_TAEF2, DEFAULT_HUB_VAE, VAERegistry, default_sources, label_of
+
+
+def test_default_sources_in_order():
+    assert default_sources(hub_reachable=True) == [DEFAULT_HUB_VAE, str(BUNDLED_TAEF2), APPROX]
+    assert default_sources(hub_reachable=False) == [str(BUNDLED_TAEF2), APPROX]
+    assert label_of(str(BUNDLED_TAEF2)) == "taef2"
+
+
+def test_bundled_weights_are_the_published_ones_with_their_licence(taef2_dir):
+    for part in ("encoder", "decoder"):
+        bundled, shared = BUNDLED_TAEF2 / f"taef2_{part}.pth", taef2_dir / f"taef2_{part}.pth"
+        assert hashlib.sha256(bundled.read_bytes()).hexdigest() == hashlib.sha256(shared.read_bytes()).hexdigest()
+    assert (BUNDLED_TAEF2 / "LICENSE").read_text() == (taef2_dir / "LICENSE").read_text()
+    assert "MIT" in (BUNDLED_TAEF2 / "LICENSE").read_text()
+
+
+def test_bundled_taef2_loads_and_decodes_like_the_shared_copy(taef2, chelsea):
+    vae = VAERegistry(default_sources(hub_reachable=False), torch.device("cpu")).get("taef2")
+    image = chelsea[:, :64, :96]
+    latents = vae.encode(image)
+    assert latents.shape == (1, 32, 8, 12) and vae.name == "TAEF2 (FLUX.2)"
+    assert torch.equal(latents, taef2.encode(image))
+    decoded = vae.decode(latents)
+    assert torch.equal(decoded, taef2.decode(latents))
+    assert 10 * torch.log10(1 / (decoded - image).square().mean()) >= 28  # dB: a real VAE, not the approximation
+    assert load_vae(str(BUNDLED_TAEF2), "cpu").latent_channels == 32
