@@ -9,6 +9,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .samplers import latent_view
+
 
 def sampler_mask(noise_mask: torch.Tensor, latent_size: tuple[int, int]) -> torch.Tensor:
     """(h, w) in [0, 1]: the noise mask resized bilinearly to the latent, as ComfyUI's sampler does."""
@@ -26,13 +28,16 @@ def edge_cells(noise_mask: torch.Tensor, ratio: int) -> torch.Tensor:
     return (share > 0) & (share < 1)
 
 
-def halo_risk_cells(grey_mask: torch.Tensor, noise_mask: torch.Tensor, ratio: int) -> torch.Tensor:
+def halo_risk_cells(
+    grey_mask: torch.Tensor, noise_mask: torch.Tensor, ratio: int, backend: str = "comfyui"
+) -> torch.Tensor:
     """bool (h, w): cells holding grey (neutralised) pixels that the sampler's mask does not fully cover.
 
-    There the sampler keeps part of the encoded grey: the halo a too small grow leaves.
+    There the sampler keeps part of the encoded grey: the halo a too small grow leaves. `backend`
+    names the sampler whose view counts (a key of samplers.BACKENDS).
     """
     holds_grey = cell_fractions(grey_mask, ratio) > 0
-    return holds_grey & (sampler_mask(noise_mask, holds_grey.shape) < 1)
+    return holds_grey & (latent_view(noise_mask, ratio, backend) < 1)
 
 
 def grow_extent(grow_mask_by: int) -> dict[str, int]:

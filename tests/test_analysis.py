@@ -68,3 +68,28 @@ def test_psnr_outside_the_mask():
     mse = ((image - changed) ** 2).mean().item()
     assert psnr_outside(error, torch.zeros(8, 8)) == pytest.approx(10 * math.log10(1 / mse))
     assert psnr_outside(error, torch.ones(8, 8)) is None
+
+
+@pytest.mark.parametrize(
+    ("top", "size", "expected"),
+    [
+        # Grid-aligned: every grey cell is wholly in the noise mask, whichever pixels a sampler reads.
+        (8, 16, {"comfyui": 0, "diffusers": 0, "fooocus": 0}),
+        # Rows 9..24 touch cells 1, 2, 3. ComfyUI reads pixels 8i+3, 8i+4: 1 at cells 1, 2 (see above);
+        # diffusers reads pixel 8i: 1 at cells 2, 3; Fooocus repaints any cell the mask touches.
+        (9, 16, {"comfyui": 5, "diffusers": 5, "fooocus": 0}),
+        # Rows 10..23 touch cells 1, 2: ComfyUI reads 11, 12 and 19, 20 (all in); diffusers reads 8 (out), 16.
+        (10, 14, {"comfyui": 0, "diffusers": 3, "fooocus": 0}),
+    ],
+)
+def test_halo_risk_per_backend(top, size, expected):
+    mask = square(top, size)
+    for backend, count in expected.items():
+        assert halo_risk_cells(mask, mask, 8, backend=backend).sum() == count, backend
+
+
+def test_halo_risk_default_backend_is_comfyui():
+    mask = square(9)
+    assert torch.equal(halo_risk_cells(mask, mask, 8), halo_risk_cells(mask, mask, 8, backend="comfyui"))
+    with pytest.raises(ValueError, match="backend must be one of"):
+        halo_risk_cells(mask, mask, 8, backend="a1111")
