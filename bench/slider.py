@@ -1,20 +1,20 @@
-"""Server-side time of a slider change: the page's handler plus Gradio's encoding of what it returns.
+"""Server-side time of what the page asks the server: the handler plus Gradio's sending of what it returns.
 
     python -m bench.slider --size 512                          # the CPU, TAEF2
     python -m bench.slider --device cuda --size 1024           # a GPU
-A grow_mask_by change runs the masks event alone (ComfyUI's latent is cached); a mask_offset
-change runs it and the latent event (WAS encodes and decodes anew: a new offset every time), then
-the numbers event that follows: once one after the other, each event's handler and sending apart,
-and once with the two at once, as the page's queue runs them. Medians over --changes changes.
+Slider steps never reach the server (the browser draws the masks; bench/live_slider.py times that). The
+server is asked once per edit (the live panels' payload) and once per release (settle: latents, previews,
+numbers). A grow_mask_by release encodes nothing (ComfyUI's latent is cached); a mask_offset release
+encodes and decodes WAS's anew. Medians over --changes calls.
 """
 
 import argparse
+import inspect
 import shutil
 import statistics
 import tempfile
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from PIL import Image
 import app
 from bench.timing import sync
 from inpaint_core.registry import VAERegistry, label_of
+from web.examples import ASSETS
 
 TAEF2 = Path(__file__).resolve().parents[2] / "shared" / "models" / "taef2"
 
@@ -44,8 +45,8 @@ def fresh_folder():
 
 def editor_value(size: int) -> dict:
     """The cat at size², with its example mask, as the editor hands it to handlers."""
-    background = Image.open(app.ASSETS / "chelsea.png").convert("RGBA").resize((size, size))
-    layer = Image.open(app.ASSETS / "chelsea_mask.png").resize((size, size), Image.NEAREST)
+    background = Image.open(ASSETS / "chelsea.png").convert("RGBA").resize((size, size))
+    layer = Image.open(ASSETS / "chelsea_mask.png").resize((size, size), Image.NEAREST)
     return {"background": np.asarray(background), "layers": [np.asarray(layer)], "composite": None}
 
 
@@ -76,7 +77,8 @@ def nothing(*args, **kwargs) -> None:
 def time_event(page, handler, args, shown=None) -> tuple[float, float, tuple]:
     """Seconds in the handler and in sending its values, and the values; `shown` for handlers that keep it."""
     start = time.perf_counter()
-    values = handler(*args, shown, progress=nothing) if shown is not None else handler(*args, progress=nothing)
+    kwargs = {"progress": nothing} if "progress" in inspect.signature(handler).parameters else {}
+    values = handler(*args, shown, **kwargs) if shown is not None else handler(*args, **kwargs)
     if not isinstance(values, tuple):
         values = (values,)
     middle = time.perf_counter()
@@ -84,57 +86,42 @@ def time_event(page, handler, args, shown=None) -> tuple[float, float, tuple]:
     return middle - start, time.perf_counter() - middle, values
 
 
-def time_changes(inspector, page, calls, device, latents: bool) -> dict[str, list[float]]:
-    """Per change, milliseconds: the masks event (handler, sending), and with `latents` the latent event and
-    the numbers event that follows it, as the page runs them for a mask_offset change."""
+def time_releases(inspector, page, calls, device) -> dict[str, list[float]]:
+    """Per release, milliseconds in the settle handler (latents, decoded previews, numbers, detail panels) and in
+    sending its values, as the page runs it when a slider is let go."""
     times, shown = defaultdict(list), {}
     for args in calls:
         sync(device)
-        handler_s, send_s, values = time_event(page, inspector.show_masks, args, shown)
+        handler_s, send_s, values = time_event(page, inspector.settle, args, shown)
         shown = values[-1]
-        steps = {"masks: handler": handler_s, "masks: sending": send_s}
-        if latents:
-            handler_s, send_s, _ = time_event(page, inspector.show_latents, args)
-            steps |= {"latent: handler": handler_s, "latent: sending": send_s}
-            steps["numbers"] = sum(time_event(page, inspector.show_numbers, args)[:2])
-        steps["whole change"] = sum(steps.values())
-        for name, seconds in steps.items():
+        for name, seconds in {"handler": handler_s, "sending": send_s, "whole": handler_s + send_s}.items():
             times[name].append(seconds * 1e3)
     return times
 
 
-def time_changes_at_once(inspector, page, calls, device) -> dict[str, list[float]]:
-    """Per mask_offset change, milliseconds from the change until every panel is sent, with the masks and
-    latent events running at once (each event has its own worker in the page's queue), then the numbers."""
-    times, shown = defaultdict(list), {}
-    with ThreadPoolExecutor(max_workers=2) as workers:
-        for args in calls:
-            sync(device)
-            start = time.perf_counter()
-            masks = workers.submit(time_event, page, inspector.show_masks, args, shown)
-            workers.submit(time_event, page, inspector.show_latents, args).result()
-            shown = masks.result()[2][-1]
-            time_event(page, inspector.show_numbers, args)
-            times["whole change"].append((time.perf_counter() - start) * 1e3)
+def time_edits(inspector, page, value, label, device, repeats: int) -> dict[str, list[float]]:
+    """Milliseconds of the live panels' payload for an edit (the mask as bits, the crops, the input JPEG)."""
+    times = defaultdict(list)
+    for _ in range(repeats):
+        inspector.files = type(inspector.files)(inspector.files.folder / "edits" / str(len(times["whole"])))
+        sync(device)
+        handler_s, send_s, _ = time_event(page, inspector.edit, (value, label))
+        times["whole"].append((handler_s + send_s) * 1e3)
     return times
 
 
 def measure(vae_source: str, device: torch.device, size: int, changes: int, folder: Path) -> tuple[str, dict]:
-    """The VAE's label and, per kind of change, per step, the milliseconds of each change."""
+    """The VAE's label and, per kind of server call, per step, the milliseconds of each call."""
     inspector = app.Inspector(VAERegistry([vae_source], device), 4096, folder)
     page = app.build_page(inspector, "")
     value, label = inspector.read_editor(editor_value(size)), label_of(vae_source)
-    inspector.show_latents(value, label, 6, 6, progress=nothing)  # load, warm up, cache ComfyUI's latent
+    inspector.settle(value, label, 6, 6, progress=nothing)  # load, warm up, cache ComfyUI's latent
     grows = [(value, label, g, 6) for g in range(7, 7 + changes)]
-    offsets = [(value, label, 6, o) for o in range(-1, -1 - 2 * changes, -1)]  # each new: WAS encodes
+    offsets = [(value, label, 6, o) for o in range(-1, -1 - changes, -1)]  # each new: WAS encodes
     return label, {
-        "grow_mask_by change": time_changes(inspector, page, grows, device, latents=False),
-        "mask_offset change, events one after the other": time_changes(
-            inspector, page, offsets[:changes], device, latents=True
-        ),
-        "mask_offset change, events at once as the page runs them": time_changes_at_once(
-            inspector, page, offsets[changes:], device
-        ),
+        "an edit: the live panels' payload": time_edits(inspector, page, value, label, device, min(changes, 5)),
+        "grow_mask_by release (no encoding)": time_releases(inspector, page, grows, device),
+        "mask_offset release (WAS encodes and decodes)": time_releases(inspector, page, offsets, device),
     }
 
 
@@ -148,7 +135,7 @@ def main():
     device = torch.device(args.device)
     with fresh_folder() as folder:
         label, rows = measure(args.vae, device, args.size, args.changes, folder)
-    print(f"{label} on {device}, {args.size}², median of {args.changes} changes (handler + Gradio's sending), ms:")
+    print(f"{label} on {device}, {args.size}², median of {args.changes} calls (handler + Gradio's sending), ms:")
     for change, steps in rows.items():
         print(f"  {change}")
         for step, times in steps.items():

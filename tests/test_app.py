@@ -1,6 +1,8 @@
 """The /compare endpoint through gradio_client, against the core's own results."""
 
+import base64
 import pickle
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -13,6 +15,7 @@ import app
 from bench.slider import nothing
 from inpaint_core import load_vae
 from inpaint_core.compare import compare_methods
+from inpaint_core.editor import to_uint8
 from inpaint_core.latent_file import load_latent
 from tests.conftest import ASSETS
 
@@ -72,7 +75,7 @@ def test_compare_returns_every_output(client, chelsea_with_mask, expected):
         noise = read(mask_path)
         assert set(np.unique(noise)) <= {0, 255}
         assert np.array_equal(noise > 0, method.noise_mask.numpy() > 0)
-        assert np.array_equal(read(pixels_path), app.to_uint8(method.neutralised))
+        assert np.array_equal(read(pixels_path), to_uint8(method.neutralised))
 
 
 def test_bad_requests_get_clear_errors(client, chelsea_with_mask):
@@ -90,30 +93,59 @@ def test_bad_requests_get_clear_errors(client, chelsea_with_mask):
     assert len(ok) == 10  # the server keeps serving
 
 
+def decoded_files(live: dict) -> list[Path]:
+    """The decoded previews a settle payload points the live panels at (served from Gradio's cache)."""
+    return [Path(live[method]["url"].removeprefix("gradio_api/file=")) for method in ("comfy", "was")]
+
+
 @pytest.mark.parametrize(("grow", "offset"), [(7, 6), (6, -3), (0, 0)])
-def test_live_handlers_send_what_the_page_can_show(tmp_path, grow, offset):
-    """Each live handler's values go through Gradio's sending path, with and without warnings."""
+def test_handlers_send_what_the_page_can_show(tmp_path, grow, offset):
+    """The edit and settle handlers' values go through Gradio's sending path, with and without warnings."""
     from bench.slider import event_of, send
     from inpaint_core.registry import VAERegistry
 
     inspector = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path)
     page = app.build_page(inspector, "")
     editor, label = inspector.read_editor(coffee()), inspector.registry.labels[0]
-    for handler in (inspector.show_masks, inspector.show_latents, inspector.show_numbers):
-        values = handler(editor, label, grow, offset, progress=nothing)
-        send(event_of(page, handler), values if isinstance(values, tuple) else (values,))
-    masks = inspector.show_masks(editor, label, grow, offset, progress=nothing)
-    assert masks[-2] == "" or masks[-2].startswith("⚠️")
-    shown = masks[-1]
-    again = inspector.show_masks(editor, label, grow, offset, shown, progress=nothing)
-    assert all(v == gr.skip() for v in again[:9])  # what the page shows is not sent again
+    payload = inspector.edit(editor, label)
+    send(event_of(page, inspector.edit), (payload,))
+    assert payload["kind"] == "edit" and payload["crops"]["was"] == [0, 0, 400, 600]
+    settled = inspector.settle(editor, label, grow, offset, progress=nothing)
+    send(event_of(page, inspector.settle), settled)
+    live, _, table, notes, *_, shown = settled
+    assert live["kind"] == "decoded" and live["was"]["amount"] == offset and live["key"] == payload["key"]
+    assert all(path.is_file() for path in decoded_files(live))
+    assert f"mask_offset {offset}" in table and "grey-halo cells" in table
+    assert notes == "" or notes.startswith("⚠️")
+    again = inspector.settle(editor, label, grow, offset, shown, progress=nothing)
+    assert all(v == gr.skip() for v in again[4:13])  # what the page shows is not sent again
+
+
+def test_the_edit_payload_is_the_rounded_mask_and_the_crops():
+    """The bits the browser unpacks are the mask both nodes round, in the input's frame; crops as the nodes crop."""
+    from inpaint_core.prepare import centre_crop, prepare_comfy
+    from inpaint_core.registry import VAERegistry
+    from web.live import edit_payload, rounded_mask
+
+    editor = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, Path("/tmp")).read_editor(coffee())
+    payload = edit_payload(editor, "key", 16, Path("input.jpg"))
+    height, width = editor.pixels.shape[1:3]
+    bits = np.unpackbits(np.frombuffer(base64.b64decode(payload["mask"]), np.uint8))[: height * width]
+    assert np.array_equal(bits.reshape(height, width), rounded_mask(editor).numpy())
+    top, left, crop_h, crop_w = payload["crops"]["comfy"]
+    prepared = prepare_comfy(editor.pixels, editor.mask, 0, downscale_ratio=16)
+    cropped = bits.reshape(height, width)[top : top + crop_h, left : left + crop_w]
+    assert np.array_equal(cropped, prepared.mask[0, 0].numpy())
+    pixels, _ = centre_crop(editor.pixels, editor.mask[:, None], 16)
+    assert torch.equal(pixels, editor.pixels[:, top : top + crop_h, left : left + crop_w])
 
 
 def test_on_zero_gpu_only_encoding_crosses_to_the_gpu_worker(tmp_path, monkeypatch):
     """As spaces.GPU runs it: arguments and result pickled across a process; masks and caches stay here."""
     from inpaint_core.registry import VAERegistry
+    from web import gpu
 
-    in_worker, crossings = app.encode_in_gpu_worker, []
+    in_worker, crossings = gpu.encode_in_gpu_worker, []
 
     def across_a_process(vae_label, pixels):
         label, pixels = pickle.loads(pickle.dumps((vae_label, pixels)))
@@ -121,32 +153,31 @@ def test_on_zero_gpu_only_encoding_crosses_to_the_gpu_worker(tmp_path, monkeypat
         crossings.append(len(result))
         return pickle.loads(result)
 
-    monkeypatch.setattr(app, "encode_in_gpu_worker", across_a_process)
+    monkeypatch.setattr(gpu, "encode_in_gpu_worker", across_a_process)
     inspector = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path, zero_gpu=True)
     editor, label = inspector.read_editor(coffee()), inspector.registry.labels[0]
-    decoded = inspector.show_latents(editor, label, 6, 6, progress=nothing)
-    assert len(crossings) == 2 and all(image is not None for image in decoded)  # both methods encoded
-    inspector.show_masks(editor, label, 9, 6, progress=nothing)
-    inspector.show_latents(editor, label, 9, 6, progress=nothing)  # grow only: both latents cached here
+    live = inspector.settle(editor, label, 6, 6, progress=nothing)[0]
+    assert len(crossings) == 2 and all(path.is_file() for path in decoded_files(live))  # both methods encoded
+    inspector.settle(editor, label, 9, 6, progress=nothing)  # grow only: both latents cached here
     assert len(crossings) == 2
-    inspector.show_latents(editor, label, 9, -3, progress=nothing)
+    table = inspector.settle(editor, label, 9, -3, progress=nothing)[2]
     assert len(crossings) == 3  # an offset change: WAS alone
-    numbers = inspector.show_numbers(editor, label, 9, -3, progress=nothing)
-    assert numbers["was"]["latent_shape"][0] == 1 and numbers["was"]["drift_psnr_db"] > 10
+    assert "mask_offset -3" in table and "pending" not in table
     assert max(crossings) < 4 * 1024 * 1024  # a latent, a preview and an error map: no network crosses
 
 
-def test_a_grow_change_sends_only_the_panels_it_changes(tmp_path):
+def test_a_grow_release_sends_only_the_panels_it_changes(tmp_path):
     from inpaint_core.registry import VAERegistry
 
     inspector = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path)
     editor, label = inspector.read_editor(coffee()), inspector.registry.labels[0]
-    first = inspector.show_masks(editor, label, 6, 6, progress=nothing)
+    first = inspector.settle(editor, label, 6, 6, progress=nothing)
     files_before = set(tmp_path.iterdir())
-    after = inspector.show_masks(editor, label, 9, 6, first[-1], progress=nothing)
-    comfy_pixels, comfy_mask, comfy_cells, comfy_sampler, *was, difference = after[:9]
+    after = inspector.settle(editor, label, 9, 6, first[-1], progress=nothing)
+    comfy_pixels, comfy_mask, comfy_cells, comfy_sampler, *was, difference = after[4:13]
     assert comfy_pixels == gr.skip() and all(panel == gr.skip() for panel in was)
     assert all(panel != gr.skip() for panel in (comfy_mask, comfy_cells, comfy_sampler, difference))
+    assert after[0]["comfy"]["url"] == first[0]["comfy"]["url"]  # ComfyUI's latent ignores grow_mask_by
     written = set(tmp_path.iterdir()) - files_before
     assert written and not any(path.suffix == ".jpg" for path in written)  # masks only: no image re-encoded
 
@@ -164,6 +195,6 @@ def test_two_vaes_of_one_name_keep_their_own_latents(tmp_path):
     registry.sources, registry._loaded = {"a": "approx", "b": "approx"}, {"a": plain, "b": darker}
     inspector = app.Inspector(registry, 4096, tmp_path)
     editor = inspector.read_editor(coffee())
-    first, second = (inspector.show_latents(editor, label, 6, 6, progress=nothing) for label in ("a", "b"))
-    assert first[0].path != second[0].path and first[1].path != second[1].path
-    assert read(second[0].path).mean() < read(first[0].path).mean()
+    first, second = (decoded_files(inspector.settle(editor, label, 6, 6, progress=nothing)[0]) for label in "ab")
+    assert first[0] != second[0] and first[1] != second[1]
+    assert read(second[0]).mean() < read(first[0]).mean()

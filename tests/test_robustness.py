@@ -121,9 +121,9 @@ def test_out_of_memory_in_a_request_is_a_message_and_the_next_request_works(tmp_
     value = {"background": Image.open(ASSETS / "chelsea.png"), "layers": [Image.open(ASSETS / "chelsea_mask.png")]}
     editor = from_editor(value)
     with pytest.raises(gr.Error, match="out of GPU memory even in 512-pixel tiles"):
-        inspector.show_latents(editor, label, 6, 6, progress=nothing)
-    comfy, was = inspector.show_latents(editor, label, 6, 6, progress=nothing)
-    assert Path(comfy.path).is_file() and Path(was.path).is_file()
+        inspector.settle(editor, label, 6, 6, progress=nothing)
+    live = inspector.settle(editor, label, 6, 6, progress=nothing)[0]
+    assert all(Path(live[m]["url"].removeprefix("gradio_api/file=")).is_file() for m in ("comfy", "was"))
 
 
 def test_a_mask_layer_of_another_size_is_resized_as_the_nodes_do(client, tmp_path):

@@ -1,0 +1,146 @@
+"""The page's handlers: an edit read once, the live panels' payload, the server's work when a slider settles,
+and /compare. The maths is inpaint_core's; files come from web.panels; only encoding crosses to a GPU worker
+on ZeroGPU (web.gpu)."""
+
+from pathlib import Path
+
+import gradio as gr
+import torch
+from gradio.components.imageslider import SliderData
+from gradio.data_classes import ImageData
+
+from inpaint_core.cache import LRUCache
+from inpaint_core.compare import Comparison, add_latents, encode_and_decode, peek_latents, prepare_methods
+from inpaint_core.editor import EditorInput, from_editor
+from inpaint_core.image_files import ImageFiles
+from inpaint_core.registry import VAERegistry
+from inpaint_core.report import summary
+
+from . import gpu, panels
+from .live import decoded_payload, edit_payload
+from .numbers import numbers_table, step_times
+from .panels import as_sent, name_of
+
+CACHE_BYTES = 1 << 30  # per cache (preparations, latents); the newest entry is kept whatever its size
+
+
+def integer(value, name: str) -> int:
+    """Slider values arrive as int or float; a fractional or non-finite one is refused, not rounded."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value or value != int(value):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    return int(value)
+
+
+class Inspector:
+    """The handlers, around one VAE registry, bounded caches (preparations, latents, inputs on the compute
+    device) and a folder of content-named images."""
+
+    def __init__(self, registry: VAERegistry, max_side: int, files: Path, zero_gpu: bool = gpu.ZERO_GPU):
+        """On ZeroGPU (`zero_gpu`) masks are made on the CPU and only encoding runs under spaces.GPU,
+        so the caches stay in this process and a masks-only change costs no GPU time."""
+        self.registry = registry
+        self.zero_gpu = zero_gpu
+        if zero_gpu:
+            gpu.share_with_worker(registry)
+        self.max_side = max_side
+        self.prepared = LRUCache(8, max_bytes=CACHE_BYTES, size_of=lambda method: method.nbytes)
+        self.latents = LRUCache(16, max_bytes=CACHE_BYTES, size_of=lambda latent: latent.nbytes)
+        self.on_device = LRUCache(max_entries=4)  # the latest edits' tensors on the compute device
+        self.files = ImageFiles(files)
+
+    def read_editor(self, image) -> EditorInput | None:
+        """The editor's image and painted mask, once per change (kept in the session's State)."""
+        if not image or image.get("background") is None:
+            return None
+        try:
+            return from_editor(image, self.max_side)
+        except ValueError as error:
+            raise gr.Error(str(error)) from error
+
+    def edit(self, editor: EditorInput | None, vae_label: str) -> dict | None:
+        """The live panels' payload for an edit and a VAE: the rounded mask and each method's crop."""
+        if editor is None:
+            return None
+        try:
+            ratio = self.registry.get(vae_label).downscale_ratio
+        except ValueError as error:
+            raise gr.Error(str(error)) from error
+        batch = self.files.batch()
+        image = panels.input_image(batch, editor.content_key, editor.pixels[0])
+        batch.wait()
+        return edit_payload(editor, f"{editor.content_key}:{vae_label}", ratio, image)
+
+    @torch.inference_mode()
+    def run(self, editor: EditorInput, vae_label, grow_mask_by, mask_offset, latents: str, progress) -> Comparison:
+        """Both methods; latents: 'compute' (encode what the cache lacks) or 'peek' (only what it holds)."""
+        try:
+            grow, offset = integer(grow_mask_by, "grow_mask_by"), integer(mask_offset, "mask_offset")
+            if latents == "compute":
+                progress(0.1, desc=f"Loading {vae_label}…")
+            vae = self.registry.get(vae_label)
+            device = torch.device("cpu") if self.zero_gpu else vae.device
+            pixels, mask = self.on_device.get_or_make(  # each edit crosses to the GPU once, not once a change
+                (editor.content_key, str(device)), lambda: (editor.pixels.to(device), editor.mask.to(device))
+            )[0]
+            content_key = (editor.content_key, vae_label)  # labels are unique; display names need not be
+            result = prepare_methods(
+                pixels, mask, vae.downscale_ratio, grow, offset, content_key, vae.display_name, editor.pixels[0],
+                self.prepared,
+            )  # fmt: skip
+            if latents == "compute":
+                progress(0.4, desc="Encoding and decoding…")
+                encode = (lambda _, p: gpu.encode_in_gpu_worker(vae_label, p)) if self.zero_gpu else encode_and_decode
+                return add_latents(result, vae, self.latents, encode)
+            return peek_latents(result, self.latents)
+        except (ValueError, MemoryError) as error:
+            raise gr.Error(str(error)) from error
+
+    def settle(self, editor, vae_label, grow_mask_by, mask_offset, shown=None, progress=gr.Progress()):
+        """When a slider settles (or the edit or VAE changes): the latents (encoding what the caches lack), the
+        decoded previews for the live panels and the wipe, the numbers and warnings, and the detail panels.
+        `shown` names the images the page already shows (a session State): those are not sent again."""
+        if editor is None:
+            return (None, None, "", "", *(None,) * 9, {})
+        result = self.run(editor, vae_label, grow_mask_by, mask_offset, "compute", progress)
+        batch = self.files.batch()
+        decoded = {r.method: panels.decoded(batch, r) for r in result.methods}
+        details = [
+            f(batch, result, r) if f is not panels.neutralised else f(batch, r)
+            for r in result.methods
+            for f in (panels.neutralised, panels.overlay, panels.cells, panels.sampler)
+        ]
+        details.append(panels.difference(batch, result))
+        report = summary(result)
+        table = numbers_table(report, result)
+        batch.wait()
+        shown = shown or {}
+        names = [name_of(image) for image in details]
+        sent = [
+            gr.skip() if shown.get(i) == name else as_sent(image)
+            for i, (image, name) in enumerate(zip(details, names, strict=True))
+        ]
+        key = f"{editor.content_key}:{vae_label}"
+        timing = {m.method: " · ".join(f"{k} {v}" for k, v in step_times(m).items()) for m in result.methods}
+        live = decoded_payload(key, {m.method: (decoded[m.method], m.amount, timing[m.method]) for m in result.methods})
+        wipe = SliderData(root=(ImageData(path=str(decoded["comfy"])), ImageData(path=str(decoded["was"]))))
+        notes = "\n".join(f"⚠️ {note}  " for note in report["warnings"])
+        return (live, wipe, table, notes, *sent, dict(enumerate(names)))
+
+    def compare(self, image, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
+        """Six panels (ComfyUI, then WAS: neutralised pixels, noise mask, decoded latent), the difference,
+        the numbers as JSON, then each method's downloads (.latent, noise mask PNG, neutralised PNG)."""
+        try:
+            editor = from_editor(image, self.max_side)
+        except ValueError as error:
+            raise gr.Error(str(error)) from error
+        result = self.run(editor, vae, grow_mask_by, mask_offset, "compute", progress)
+        batch = self.files.batch()
+        six = [
+            (panels.neutralised(batch, r), panels.overlay(batch, result, r), panels.decoded(batch, r))
+            for r in result.methods
+        ]
+        difference = panels.difference(batch, result)
+        files = [panels.downloads(self.files.folder, r) for r in result.methods]
+        batch.wait()
+        values = (*six[0], *six[1], difference, summary(result), *files)
+        return tuple(as_sent(value) for value in values)

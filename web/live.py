@@ -1,0 +1,71 @@
+"""The live panels: a gr.HTML whose script (live_masks.js, live_panels.js) draws both methods' masks at any
+slider position with no server call. The server sends it, once per edit, the rounded mask in the input's
+frame and each method's crop; and, when the latents are ready, the decoded previews with what they were
+made for."""
+
+import base64
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import torch
+
+from inpaint_core.editor import EditorInput
+from inpaint_core.prepare import WAS_CROP_MULTIPLE, resize_mask
+
+HERE = Path(__file__).parent
+
+
+def live_panels(elem_id: str = "live") -> gr.HTML:
+    """The component; its value is a payload from edit_payload or decoded_payload."""
+    script = (HERE / "live_masks.js").read_text() + "\n" + (HERE / "live_panels.js").read_text()
+    return gr.HTML(
+        None,
+        html_template=(HERE / "live_panels.html").read_text(),
+        css_template=(HERE / "live_panels.css").read_text(),
+        js_on_load=script,
+        elem_id=elem_id,
+        padding=False,
+    )
+
+
+def rounded_mask(editor: EditorInput) -> torch.Tensor:
+    """bool (H, W): the painted mask resized to the image and rounded, as both nodes make it before cropping."""
+    height, width = editor.pixels.shape[1:3]
+    return resize_mask(editor.mask[:, None].float(), height, width)[0, 0].round() > 0
+
+
+def crop_box(height: int, width: int, multiple: int) -> list[int]:
+    """[top, left, height, width] of the centred crop to a multiple, as the nodes crop."""
+    return [height % multiple // 2, width % multiple // 2, height // multiple * multiple, width // multiple * multiple]
+
+
+def file_url(path: Path) -> str:
+    """A URL, relative to the page, under which Gradio serves a file of its cache."""
+    return f"gradio_api/file={path}"
+
+
+def edit_payload(editor: EditorInput, key: str, ratio: int, image: Path) -> dict:
+    """What the browser needs to draw both methods at any amount: the mask as packed bits, the crops.
+    `key` names the edit and the VAE (the decoded previews say which they belong to)."""
+    height, width = editor.pixels.shape[1:3]
+    bits = np.packbits(rounded_mask(editor).numpy().reshape(-1))
+    return {
+        "kind": "edit",
+        "key": key,
+        "ratio": ratio,
+        "width": width,
+        "height": height,
+        "image": file_url(image),
+        "mask": base64.b64encode(bits.tobytes()).decode("ascii"),
+        "crops": {"comfy": crop_box(height, width, ratio), "was": crop_box(height, width, WAS_CROP_MULTIPLE)},
+    }
+
+
+def decoded_payload(key: str, previews: dict[str, tuple[Path, int, str]]) -> dict:
+    """The decoded previews by method: (file, amount it was made for, a note on its timing)."""
+    made = {
+        method: {"url": file_url(path), "amount": amount, "timing": timing, "key": key}
+        for method, (path, amount, timing) in previews.items()
+    }
+    return {"kind": "decoded", "key": key, **made}

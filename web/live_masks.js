@@ -1,0 +1,131 @@
+// Live masks: ComfyUI's grow_mask_by and WAS's signed mask_offset, computed in the browser.
+//
+// The specification is inpaint_core/masks.py (grow_mask, offset_mask); tests/test_browser.py holds
+// these functions to it bit for bit. Masks are Uint8Array(h * w) of 0/1, row-major, already
+// resized, rounded and cropped by the server.
+//
+// Instead of growing the mask anew on every slider step, each pixel gets a level once per edit:
+// the smallest amount at which the method's noise mask covers it. Both operations are nested in
+// their amount (a larger amount covers all a smaller one does), so the mask at amount a is exactly
+// {level <= a}, and a step from a to b changes only the pixels whose level lies between them.
+//
+// Levels come from chessboard distances (exact, two raster passes of the 8-neighbour chamfer):
+// - ComfyUI, k x k window: odd k = 2p+1 reaches p px each way, so a pixel joins at k = 2*d + 1
+//   (d = distance to the mask); even k = 2q reaches q-1 up/left and q down/right, which is the
+//   (q-1)-ball moved by a 2 x 2 window down/right, so a pixel joins at k = 2*(e + 1) where e is the
+//   smallest distance among itself and its upper, left and upper-left neighbours. Masked: 0.
+// - WAS: n > 0 dilates by n px (joins at n = d); n < 0 erodes by |n| px, the outside counting as
+//   masked, so a masked pixel leaves at n = -u where u is its distance to the nearest unmasked
+//   pixel inside the image: it stays for n >= 1 - u.
+"use strict";
+
+const FAR = 65535; // no such pixel in the image
+
+/** Chessboard distance from each pixel to the nearest pixel where mask == target (FAR: none). */
+function chessboardDistance(mask, w, h, target) {
+  const d = new Uint16Array(w * h);
+  for (let i = 0; i < w * h; i++) d[i] = mask[i] === target ? 0 : FAR;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      let v = d[i];
+      if (v === 0) continue;
+      if (x > 0 && d[i - 1] + 1 < v) v = d[i - 1] + 1;
+      if (y > 0) {
+        const up = i - w;
+        if (d[up] + 1 < v) v = d[up] + 1;
+        if (x > 0 && d[up - 1] + 1 < v) v = d[up - 1] + 1;
+        if (x < w - 1 && d[up + 1] + 1 < v) v = d[up + 1] + 1;
+      }
+      d[i] = v;
+    }
+  }
+  for (let y = h - 1; y >= 0; y--) {
+    for (let x = w - 1; x >= 0; x--) {
+      const i = y * w + x;
+      let v = d[i];
+      if (v === 0) continue;
+      if (x < w - 1 && d[i + 1] + 1 < v) v = d[i + 1] + 1;
+      if (y < h - 1) {
+        const down = i + w;
+        if (d[down] + 1 < v) v = d[down] + 1;
+        if (x < w - 1 && d[down + 1] + 1 < v) v = d[down + 1] + 1;
+        if (x > 0 && d[down - 1] + 1 < v) v = d[down - 1] + 1;
+      }
+      d[i] = v;
+    }
+  }
+  return d;
+}
+
+/** Int16Array: the smallest grow_mask_by (0..max) whose noise mask covers each pixel; max + 1: none. */
+function comfyLevels(mask, w, h, max = 64) {
+  const d = chessboardDistance(mask, w, h, 1);
+  const levels = new Int16Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      if (d[i] === FAR) { levels[i] = max + 1; continue; }
+      if (d[i] === 0) { levels[i] = 0; continue; }
+      let e = d[i];
+      if (x > 0 && d[i - 1] < e) e = d[i - 1];
+      if (y > 0 && d[i - w] < e) e = d[i - w];
+      if (x > 0 && y > 0 && d[i - w - 1] < e) e = d[i - w - 1];
+      levels[i] = Math.min(max + 1, 2 * d[i] + 1, 2 * (e + 1));
+    }
+  }
+  return levels;
+}
+
+/** Int16Array: the smallest mask_offset (min..max) whose noise mask covers each pixel; max + 1: none. */
+function wasLevels(mask, w, h, min = -128, max = 128) {
+  const toMask = chessboardDistance(mask, w, h, 1);
+  const toOutside = chessboardDistance(mask, w, h, 0);
+  const levels = new Int16Array(w * h);
+  for (let i = 0; i < w * h; i++) {
+    const level = mask[i] ? (toOutside[i] === FAR ? min : 1 - toOutside[i]) : toMask[i];
+    levels[i] = Math.max(min, Math.min(max + 1, level));
+  }
+  return levels;
+}
+
+/** Uint8Array 0/1: the pixels whose level is at most `amount`. */
+function atAmount(levels, amount) {
+  const out = new Uint8Array(levels.length);
+  for (let i = 0; i < levels.length; i++) out[i] = levels[i] <= amount ? 1 : 0;
+  return out;
+}
+
+/** ComfyUI's grow_mask_by on a 0/1 mask (inpaint_core.masks.grow_mask). */
+function growMask(mask, w, h, growMaskBy) {
+  return atAmount(comfyLevels(mask, w, h), growMaskBy);
+}
+
+/** WAS's signed mask_offset on a 0/1 mask (inpaint_core.masks.offset_mask). */
+function offsetMask(mask, w, h, maskOffset) {
+  return atAmount(wasLevels(mask, w, h), maskOffset);
+}
+
+/** Pixel indices sorted by level (a counting sort), with where each level starts: a step from
+ * amount a to b changes exactly the pixels order[starts[min(a,b)+1 - lo] .. starts[max(a,b)+1 - lo]). */
+function sortByLevel(levels, lo, hi) {
+  const counts = new Uint32Array(hi - lo + 2);
+  for (let i = 0; i < levels.length; i++) counts[levels[i] - lo + 1]++;
+  for (let k = 1; k < counts.length; k++) counts[k] += counts[k - 1];
+  const starts = counts.slice();
+  const order = new Uint32Array(levels.length);
+  for (let i = 0; i < levels.length; i++) order[counts[levels[i] - lo]++] = i;
+  return { order, starts, lo, hi };
+}
+
+/** Unpack a base64 string of bits (numpy.packbits order, most significant first) into n 0/1 bytes. */
+function unpackBits(base64, n) {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (bytes[i >> 3] >> (7 - (i & 7))) & 1;
+  return out;
+}
+
+window.inpaintLiveMasks = {
+  FAR, chessboardDistance, comfyLevels, wasLevels, atAmount, growMask, offsetMask, sortByLevel, unpackBits,
+};

@@ -1,0 +1,254 @@
+// The live panels: each method's noise mask and grey (neutralised) area over its crop, where the two
+// noise masks differ, and the decoded latents with a plain note when they no longer match the sliders.
+// Runs as a gr.HTML js_on_load after web/live_masks.js: `element` is the panel, `props.value` what the
+// server sent last ({kind: "edit"} once per edit, {kind: "decoded"} when the latents are ready).
+// Slider steps never reach the server: each redraws only the pixels whose state changed.
+"use strict";
+
+(() => {
+  const M = window.inpaintLiveMasks;
+  const SLIDERS = { comfy: "grow_mask_by", was: "mask_offset" };
+  const RANGES = { comfy: [0, 64], was: [-128, 128] };
+  const PINK = [255, 60, 120], ORANGE = [255, 140, 0], BLUE = [30, 144, 255], MAGENTA = [192, 64, 192];
+  const GREY_MASKED = mix([128, 128, 128], PINK, 0.3);
+  const live = { edit: null, methods: {}, decoded: null, released: { comfy: true, was: true } };
+  window.inpaintLive = live;
+
+  function mix(a, b, t) {
+    return [0, 1, 2].map((c) => Math.round(a[c] * (1 - t) + b[c] * t));
+  }
+
+  function sliderValue(method) {
+    const input = document.querySelector(`#${SLIDERS[method]} input[type=range]`);
+    const value = input ? Number(input.value) : NaN;
+    return Number.isFinite(value) ? value : live.methods[method]?.amount ?? 0;
+  }
+
+  function loadImage(url) {
+    return new Promise((resolve, reject) => {
+      const image = new Image();
+      image.onload = () => resolve(image);
+      image.onerror = () => reject(new Error(`could not load ${url}`));
+      image.src = url;
+    });
+  }
+
+  /** A canvas of w x h with its pixels as a Uint8ClampedArray we write and put back in dirty rectangles. */
+  function surface(canvas, w, h) {
+    canvas.width = w;
+    canvas.height = h;
+    const context = canvas.getContext("2d", { willReadFrequently: true });
+    const data = context.createImageData(w, h);
+    return { canvas, context, data, w, h };
+  }
+
+  function put(target, x0, y0, x1, y1) {
+    if (x1 < x0) return;
+    target.context.putImageData(target.data, 0, 0, x0, y0, x1 - x0 + 1, y1 - y0 + 1);
+  }
+
+  // ---- one method's mask panel ----
+  function setUpMethod(method, edit, base) {
+    const [top, left, h, w] = edit.crops[method];
+    const mask = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) mask.set(edit.mask.subarray((y + top) * edit.width + left, (y + top) * edit.width + left + w), y * w);
+    const [lo, hi] = RANGES[method];
+    const levels = method === "comfy" ? M.comfyLevels(mask, w, h, hi) : M.wasLevels(mask, w, h, lo, hi);
+    const sorted = M.sortByLevel(levels, lo, hi + 1);
+    const target = surface(element.querySelector(`[data-method=${method}] canvas`), w, h);
+    const state = { method, top, left, w, h, mask, levels, sorted, target, base, amount: null, noise: new Uint8Array(w * h) };
+    live.methods[method] = state;
+    setAmount(method, sliderValue(method), true);
+  }
+
+  function colourMethodPixel(state, i) {
+    const { base, top, left, w } = state;
+    const frame = ((Math.floor(i / w) + top) * live.edit.width + (i % w) + left) * 4;
+    const grey = state.method === "comfy" ? state.mask[i] : state.noise[i];
+    const rgb = grey ? GREY_MASKED : state.noise[i] ? mix([base[frame], base[frame + 1], base[frame + 2]], PINK, 0.55)
+      : [base[frame], base[frame + 1], base[frame + 2]];
+    const data = state.target.data.data;
+    data[i * 4] = rgb[0]; data[i * 4 + 1] = rgb[1]; data[i * 4 + 2] = rgb[2]; data[i * 4 + 3] = 255;
+  }
+
+  /** Move one method to `amount`: flip the pixels whose level lies between the old and new amount. */
+  function setAmount(method, amount, redrawAll = false) {
+    const state = live.methods[method];
+    if (!state || (!redrawAll && amount === state.amount)) return;
+    const { order, starts, lo } = state.sorted;
+    const flipped = [];
+    if (redrawAll) {
+      const covered = starts[Math.min(amount + 1 - lo, starts.length - 1)];
+      state.noise.fill(0);
+      for (let k = 0; k < covered; k++) state.noise[order[k]] = 1;
+      for (let i = 0; i < state.w * state.h; i++) colourMethodPixel(state, i);
+      put(state.target, 0, 0, state.w - 1, state.h - 1);
+    } else {
+      const a = Math.min(amount, state.amount), b = Math.max(amount, state.amount);
+      const from = starts[Math.min(a + 1 - lo, starts.length - 1)], to = starts[Math.min(b + 1 - lo, starts.length - 1)];
+      const value = amount > state.amount ? 1 : 0;
+      let x0 = state.w, y0 = state.h, x1 = -1, y1 = -1;
+      for (let k = from; k < to; k++) {
+        const i = order[k], x = i % state.w, y = (i - x) / state.w;
+        state.noise[i] = value;
+        colourMethodPixel(state, i);
+        flipped.push(i);
+        if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y;
+      }
+      put(state.target, x0, y0, x1, y1);
+    }
+    state.amount = amount;
+    element.querySelector(`[data-method=${method}] .amount`).textContent = `${SLIDERS[method]} = ${amount}`;
+    redrawDifference(redrawAll ? null : { state, flipped });
+    updateDecoded();
+  }
+
+  // ---- where the two noise masks differ, in the input's frame, zoomed to the mask ----
+  function setUpDifference(edit, base) {
+    let x0 = edit.width, y0 = edit.height, x1 = -1, y1 = -1;
+    for (let y = 0; y < edit.height; y++) {
+      for (let x = 0; x < edit.width; x++) {
+        if (!edit.mask[y * edit.width + x]) continue;
+        if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y;
+      }
+    }
+    if (x1 < 0) { x0 = 0; y0 = 0; x1 = edit.width - 1; y1 = edit.height - 1; }
+    const margin = Math.max(24, Math.round(0.15 * Math.max(x1 - x0, y1 - y0)));
+    const view = {
+      x0: Math.max(0, x0 - margin), y0: Math.max(0, y0 - margin),
+      x1: Math.min(edit.width - 1, x1 + margin), y1: Math.min(edit.height - 1, y1 + margin),
+    };
+    view.target = surface(element.querySelector(".difference canvas"), view.x1 - view.x0 + 1, view.y1 - view.y0 + 1);
+    view.base = base;
+    live.difference = view;
+  }
+
+  function noiseAt(method, x, y) {
+    const s = live.methods[method];
+    if (!s || x < s.left || y < s.top || x >= s.left + s.w || y >= s.top + s.h) return 0;
+    return s.noise[(y - s.top) * s.w + (x - s.left)];
+  }
+
+  function colourDifferencePixel(view, x, y) {
+    const frame = (y * live.edit.width + x) * 4;
+    const image = [view.base[frame], view.base[frame + 1], view.base[frame + 2]];
+    const comfy = noiseAt("comfy", x, y), was = noiseAt("was", x, y);
+    const rgb = comfy && was ? mix(image, MAGENTA, 0.35) : comfy ? mix(image, ORANGE, 0.85)
+      : was ? mix(image, BLUE, 0.85) : mix(image, [0, 0, 0], 0.45);
+    const i = ((y - view.y0) * view.target.w + (x - view.x0)) * 4, data = view.target.data.data;
+    data[i] = rgb[0]; data[i + 1] = rgb[1]; data[i + 2] = rgb[2]; data[i + 3] = 255;
+  }
+
+  function redrawDifference(change) {
+    const view = live.difference;
+    if (!view || !live.methods.comfy || !live.methods.was) return;
+    if (!change) {
+      for (let y = view.y0; y <= view.y1; y++) for (let x = view.x0; x <= view.x1; x++) colourDifferencePixel(view, x, y);
+      put(view.target, 0, 0, view.target.w - 1, view.target.h - 1);
+    } else {
+      const { state, flipped } = change;
+      let x0 = view.target.w, y0 = view.target.h, x1 = -1, y1 = -1;
+      for (const i of flipped) {
+        const x = (i % state.w) + state.left, y = Math.floor(i / state.w) + state.top;
+        if (x < view.x0 || x > view.x1 || y < view.y0 || y > view.y1) continue;
+        colourDifferencePixel(view, x, y);
+        const vx = x - view.x0, vy = y - view.y0;
+        if (vx < x0) x0 = vx; if (vx > x1) x1 = vx; if (vy < y0) y0 = vy; if (vy > y1) y1 = vy;
+      }
+      put(view.target, x0, y0, x1, y1);
+    }
+    element.querySelector(".difference .rings").innerHTML = ringText();
+  }
+
+  /** How far each method's noise mask reaches beyond the painted mask, each way, in pixels. */
+  function ringText() {
+    const k = live.methods.comfy.amount, n = live.methods.was.amount;
+    const comfyUp = k ? k - 1 - Math.floor(k / 2) : 0, comfyDown = Math.floor(k / 2);
+    const dUp = n - comfyUp, dDown = n - comfyDown;
+    const say = (d) => (d > 0 ? `WAS ${d} px further` : d < 0 ? `ComfyUI ${-d} px further` : "the same");
+    return `ComfyUI grows ${comfyUp} px up/left, ${comfyDown} px down/right; WAS ${n >= 0 ? "grows" : "shrinks"} ` +
+      `${Math.abs(n)} px every side.<br>Up/left: ${say(dUp)}; down/right: ${say(dDown)}.`;
+  }
+
+  // ---- decoded latents: current, or dimmed with what they are waiting for ----
+  function updateDecoded() {
+    const decoded = live.decoded;
+    for (const method of ["comfy", "was"]) {
+      const card = element.querySelector(`[data-method=${method}] .decoded`);
+      const made = decoded && decoded[method];
+      const img = card.querySelector("img");
+      if (made && img.dataset.url !== made.url) { img.src = made.url; img.dataset.url = made.url; }
+      img.style.visibility = made ? "visible" : "hidden";
+      const amount = live.methods[method]?.amount;
+      let note = "";
+      if (!live.edit) note = "";
+      else if (!made || made.key !== live.edit.key) note = "encoding the new mask…";
+      else if (method === "was" && made.amount !== amount) {
+        note = live.released.was ? `encoding for mask_offset = ${amount}…` : `mask_offset = ${amount}: encodes when you let go`;
+      }
+      card.classList.toggle("stale", note !== "");
+      card.querySelector(".note").textContent = note || (made ? `${made.timing}` : "");
+    }
+  }
+
+  // ---- from the server ----
+  async function onValue() {
+    const value = props.value;
+    if (!value || typeof value !== "object") return;
+    if (value.kind === "decoded") {
+      live.decoded = value;
+      updateDecoded();
+      return;
+    }
+    if (value.kind !== "edit" || (live.edit && live.edit.key === value.key && live.edit.ratio === value.ratio)) return;
+    const image = await loadImage(value.image);
+    const canvas = document.createElement("canvas");
+    canvas.width = value.width;
+    canvas.height = value.height;
+    const context = canvas.getContext("2d", { willReadFrequently: true });
+    context.drawImage(image, 0, 0, value.width, value.height);
+    const base = context.getImageData(0, 0, value.width, value.height).data;
+    live.edit = { ...value, mask: M.unpackBits(value.mask, value.width * value.height) };
+    live.methods = {};
+    element.querySelector(".live-grid").classList.add("ready");
+    setUpDifference(live.edit, base);
+    setUpMethod("comfy", live.edit, base);
+    setUpMethod("was", live.edit, base);
+    redrawDifference(null);
+    updateDecoded();
+    element.dataset.edit = value.key;
+  }
+
+  // ---- the sliders: every input event (each drag step, each arrow key) redraws at once ----
+  function methodOf(target) {
+    for (const method of ["comfy", "was"]) if (target.closest && target.closest(`#${SLIDERS[method]}`)) return method;
+    return null;
+  }
+  document.addEventListener("input", (event) => {
+    const method = methodOf(event.target);
+    const value = Number(event.target.value);
+    if (!method || !Number.isInteger(value)) return;
+    live.released[method] = false;
+    setAmount(method, Math.max(RANGES[method][0], Math.min(RANGES[method][1], value)));
+  }, true);
+  document.addEventListener("change", (event) => {
+    const method = methodOf(event.target);
+    if (!method) return;
+    live.released[method] = true;
+    updateDecoded();
+  }, true);
+  // Gradio's slider settles (its `release`) on pointer-up and blur only: keys settle it too.
+  document.addEventListener("keyup", (event) => {
+    const method = methodOf(event.target);
+    const settles = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End", "Enter"];
+    if (method && settles.includes(event.key)) event.target.dispatchEvent(new PointerEvent("pointerup", { bubbles: true }));
+  }, true);
+  live.setAmount = (method, value) => {
+    live.released[method] = true;
+    if (Number.isInteger(value)) setAmount(method, value);
+    updateDecoded();
+  };
+
+  watch("value", onValue);
+  onValue();
+})();

@@ -1,0 +1,63 @@
+"""The numbers as a short table for people: one row a quantity, one line saying what it means.
+
+The JSON on /compare keeps the machine names (inpaint_core.report.summary); this is the page's reading of it.
+"""
+
+from html import escape
+
+from inpaint_core.compare import Comparison, MethodResult
+
+NUMBERS_CSS = """
+.numbers { font-size: 0.85rem; border-collapse: collapse; width: 100%; }
+.numbers th, .numbers td { padding: 2px 6px; text-align: left; border-bottom: 1px solid var(--border-color-primary); }
+.numbers .meaning { opacity: 0.75; font-size: 0.78rem; }
+"""
+ROWS = [
+    ("noise_mask_area", "noise mask (px)", "pixels the sampler may repaint"),
+    ("grey_area", "grey (px)", "pixels set to 0.5 grey before encoding"),
+    ("edge_cells", "edge cells", "latent cells the noise mask's edge cuts: half kept, half repainted"),
+    ("halo_risk_cells", "grey-halo cells", "cells holding grey the sampler does not fully repaint: grey may show"),
+    ("drift_psnr_db", "drift outside (dB)", "how well the VAE round trip keeps the unmasked pixels; higher is better"),
+    ("latent_shape", "latent", "batch × channels × height × width of the LATENT"),
+]
+
+
+def step_times(method: MethodResult) -> dict[str, str]:
+    """encode and decode as measured, or 'from cache' beside the time they first took."""
+    latent = method.latent
+    if latent is None:
+        return {"encode": "pending", "decode": "pending"}
+    said = "from cache, took {:.0f} ms" if method.latent_cached else "{:.0f} ms"
+    return {step: said.format(ms) for step, ms in latent.timings_ms.items() if step in ("encode", "decode")}
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return "×".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def numbers_table(summary: dict, comparison: Comparison) -> str:
+    """HTML: rows of ROWS and the step times, a column per method, the explanation beside each row."""
+    comfy, was = summary["comfy"], summary["was"]
+    rows = [(label, comfy.get(key), was.get(key), meaning) for key, label, meaning in ROWS]
+    times = [step_times(m) for m in comparison.methods]
+    for step, meaning in (
+        ("encode", "time to encode the neutralised pixels"),
+        ("decode", "time to decode the preview"),
+    ):
+        rows.append((step, times[0].get(step), times[1].get(step), meaning))
+    body = "".join(
+        f"<tr><th>{escape(label)}</th><td>{escape(_cell(a))}</td><td>{escape(_cell(b))}</td>"
+        f"<td class='meaning'>{escape(meaning)}</td></tr>"
+        for label, a, b, meaning in rows
+    )
+    head = (
+        f"<tr><th>{escape(summary.get('vae', ''))}</th><th>ComfyUI · grow_mask_by {comfy['grow_mask_by']}</th>"
+        f"<th>WAS · mask_offset {was['mask_offset']}</th><th></th></tr>"
+    )
+    return f"<table class='numbers'><thead>{head}</thead><tbody>{body}</tbody></table>"

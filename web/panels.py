@@ -1,0 +1,172 @@
+"""A comparison's results as files the page shows: previews named by content, masks over images, downloads.
+
+Each function names its files by what they show (see inpaint_core.image_files), so an unchanged panel
+is neither written nor sent again.
+"""
+
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from gradio.components.annotated_image import AnnotatedImageData, Annotation
+from gradio.data_classes import FileData, ListFiles
+from PIL import Image
+
+from inpaint_core.compare import Comparison, MethodResult
+from inpaint_core.editor import to_uint8
+from inpaint_core.image_files import Batch
+from inpaint_core.latent_file import save_latent
+from inpaint_core.report import cropped_input, edge_cell_map, grid_lines, halo_cell_map, sampler_view
+
+DIFF_COLOURS = {"only ComfyUI": "#ff8c00", "only WAS": "#1e90ff", "both": "#c040c0"}
+MASK_COLOURS = {"noise mask": "#ff3c78", "grey (neutralised)": "#808080", "noise mask = grey": "#ff3c78"}
+CELL_COLOURS = {"latent grid": "#ffffff", "edge cells": "#ffd000", "grey-halo risk": "#ff2020"}
+ALL_COLOURS = DIFF_COLOURS | MASK_COLOURS | CELL_COLOURS
+
+
+@dataclass
+class Overlay:
+    """An image file with 0/1 mask files over it, each with its legend label."""
+
+    base: Path
+    masks: list[tuple[str, Path]]  # (label, mask PNG)
+
+
+def as_sent(value):
+    """A handler's value as the browser receives it (events use postprocess=False): a Path as FileData,
+    a list of Paths as ListFiles, an Overlay as AnnotatedImageData; anything else as it is."""
+    if isinstance(value, Path):
+        return FileData(path=str(value))
+    if isinstance(value, list) and all(isinstance(p, Path) for p in value):
+        return ListFiles(root=[FileData(path=str(p), orig_name=p.name, size=p.stat().st_size) for p in value])
+    if isinstance(value, Overlay):
+        annotations = [Annotation(image=FileData(path=str(path)), label=label) for label, path in value.masks]
+        return AnnotatedImageData(image=FileData(path=str(value.base)), annotations=annotations)
+    return value
+
+
+def name_of(image: Path | Overlay) -> tuple:
+    """What identifies an image panel's content: its files (named by their content)."""
+    if isinstance(image, Overlay):
+        return str(image.base), tuple(str(path) for _, path in image.masks)
+    return (str(image),)
+
+
+def input_image(batch: Batch, content_key: str, image: torch.Tensor) -> Path:
+    """The input image (H, W, 3) in [0, 1] as a JPEG, once per content."""
+    return batch.jpeg((content_key, "input"), lambda: to_uint8(image))
+
+
+def neutralised(batch: Batch, method: MethodResult) -> Path:
+    """What the VAE encodes (ComfyUI's does not depend on grow_mask_by: its cache key leaves it out)."""
+    return batch.jpeg((method.cache_key, "neutralised"), lambda: to_uint8(method.prepared.pixels[0]))
+
+
+def decoded(batch: Batch, method: MethodResult) -> Path:
+    return batch.jpeg((method.cache_key, "decoded"), lambda: method.latent.decoded.numpy())
+
+
+def grey_is_noise_mask(method: MethodResult) -> bool:
+    """Whether the pixels set to grey are exactly the noise mask (checked where the masks are, once)."""
+    prepared = method.prepared
+    return method.once("grey is noise", lambda: torch.equal(prepared.neutralise_mask, prepared.noise_mask))
+
+
+def overlay(batch: Batch, result: Comparison, method: MethodResult) -> Overlay:
+    """The noise mask and the grey (neutralised) area over the input; one mask where they are the same
+    (WAS always, ComfyUI at grow_mask_by 0)."""
+    base = batch.jpeg(
+        (method.cache_key[0], method.crop_offset, method.size), lambda: to_uint8(cropped_input(result, method))
+    )
+    noise_key = (method.cache_key, method.amount, "noise")
+    if grey_is_noise_mask(method):
+        label = "noise mask = grey"
+        return Overlay(base, [(label, batch.mask(noise_key, lambda: method.noise_mask.numpy(), ALL_COLOURS[label]))])
+    grey, noise = "grey (neutralised)", "noise mask"
+    grey_file = batch.mask((method.cache_key, "grey"), lambda: method.neutralise_mask.numpy(), ALL_COLOURS[grey])
+    noise_file = batch.mask(noise_key, lambda: method.noise_mask.numpy(), ALL_COLOURS[noise])
+    return Overlay(base, [(grey, grey_file), (noise, noise_file)])
+
+
+def cells(batch: Batch, result: Comparison, method: MethodResult) -> Overlay:
+    """The latent grid over the neutralised pixels, with edge cells and grey-halo risk cells."""
+    key = (method.cache_key, method.amount)
+    maps = {
+        "latent grid": (("grid", *method.size, result.downscale_ratio), grid_lines),
+        "edge cells": ((*key, "edge"), edge_cell_map),
+        "grey-halo risk": ((*key, "halo"), halo_cell_map),
+    }
+    return Overlay(
+        neutralised(batch, method),
+        [
+            (label, batch.mask(mask_key, lambda m=make: m(result, method).numpy(), ALL_COLOURS[label]))
+            for label, (mask_key, make) in maps.items()
+        ],
+    )
+
+
+def sampler(batch: Batch, result: Comparison, method: MethodResult) -> Path:
+    """The noise mask as the sampler sees it: bilinearly resized to the latent, shown enlarged."""
+    return batch.png((method.cache_key, method.amount, "sampler"), lambda: to_uint8(sampler_view(result, method)))
+
+
+def difference(batch: Batch, result: Comparison) -> Overlay:
+    """The two noise masks in the input's frame: where only one method masks, and where both do."""
+    comfy, was = (in_full_frame(result, r) for r in result.methods)
+    regions = {"only ComfyUI": comfy & ~was, "only WAS": was & ~comfy, "both": comfy & was}
+    base = input_image(batch, result.comfy.cache_key[0], result.image)
+    key = (result.comfy.cache_key, result.comfy.amount, result.was.cache_key)
+    return Overlay(
+        base,
+        [
+            (label, batch.mask((*key, label), lambda r=region: r.cpu().numpy(), ALL_COLOURS[label]))
+            for label, region in regions.items()
+        ],
+    )
+
+
+def in_full_frame(result: Comparison, method: MethodResult) -> torch.Tensor:
+    """bool (H, W), on the masks' device: the method's noise mask placed in the input's frame."""
+    noise_mask = method.prepared.noise_mask[0, 0]
+    frame = torch.zeros(result.image.shape[:2], dtype=torch.bool, device=noise_mask.device)
+    top, left = method.crop_offset
+    height, width = method.size
+    frame[top : top + height, left : left + width] = noise_mask > 0
+    return frame
+
+
+def downloads(folder: Path, method: MethodResult) -> list[Path]:
+    """The method's .latent (Load Latent reads it), noise mask PNG and neutralised PNG, in a folder named
+    by their content: an identical request writes nothing new."""
+    stem = f"{method.method}_{method.amount}"
+    folder = folder / "downloads" / _digest(method.cache_key, method.amount)
+    folder.mkdir(parents=True, exist_ok=True)
+    latent_path = folder / f"{stem}.latent"
+    mask_png, pixels_png = folder / f"{stem}_noise_mask.png", folder / f"{stem}_neutralised.png"
+    _write_once(latent_path, lambda path: save_latent(method.latent.latents, path))
+    _write_once(mask_png, lambda path: _save_png(method.noise_mask.numpy() * 255, path))
+    _write_once(pixels_png, lambda path: _save_png(to_uint8(method.prepared.pixels[0]), path))
+    return [latent_path, mask_png, pixels_png]
+
+
+def _save_png(array, path: Path) -> None:
+    Image.fromarray(array).save(path, format="png", compress_level=1)
+
+
+def _write_once(path: Path, write) -> None:
+    """write(path) unless the file exists; under a temporary name first, so no reader sees half a file."""
+    if path.exists():
+        return
+    staging = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    try:
+        write(staging)
+        os.replace(staging, path)
+    finally:
+        staging.unlink(missing_ok=True)
+
+
+def _digest(*key) -> str:
+    return hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
