@@ -44,17 +44,21 @@ class InpaintConditioning:
         return {"concat_latent_image": self.concat_latent, "concat_mask": self.concat_mask}
 
 
+def crop_as_vae(pixels: torch.Tensor, ratio: int) -> tuple[torch.Tensor, tuple[int, int]]:
+    """(B, H, W, 3) cropped, centred, to a multiple of `ratio` as ComfyUI's VAE.encode does; and (top, left)."""
+    height, width = pixels.shape[1], pixels.shape[2]
+    if min(height, width) < ratio:
+        raise ValueError(f"pixels must be at least {ratio}x{ratio} for this VAE, got {width}x{height}")
+    top, left = height % ratio // 2, width % ratio // 2
+    return pixels[:, top : top + height // ratio * ratio, left : left + width // ratio * ratio], (top, left)
+
+
 def encode_as_comfy(vae, pixels: torch.Tensor) -> torch.Tensor | None:
     """ComfyUI's VAE.encode: crop (B, H, W, 3), centred, to the VAE's downscale ratio, then encode."""
     if vae is None:
         return None
-    ratio = _ratio(vae)
-    height, width = pixels.shape[1], pixels.shape[2]
-    if min(height, width) < ratio:
-        raise ValueError(f"pixels must be at least {ratio}x{ratio} for this VAE, got {width}x{height}")
-    rows = slice(height % ratio // 2, height % ratio // 2 + height // ratio * ratio)
-    cols = slice(width % ratio // 2, width % ratio // 2 + width // ratio * ratio)
-    return vae.encode(pixels[:, rows, cols])
+    cropped, _ = crop_as_vae(pixels, _ratio(vae))
+    return vae.encode(cropped)
 
 
 def _ratio(vae) -> int:

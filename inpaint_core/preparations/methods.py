@@ -1,0 +1,157 @@
+"""Every preparation by name, with its settings declared once: one call from image and mask to what a sampler gets.
+
+`run_method(name, pixels, mask, settings, vae)` -> Preparation. Each method is a chain of the nodes
+users put before a sampler, exact to their sources (see each module):
+
+- comfy, was: the two seed encoders (inpaint_core.prepare).
+- set_latent_noise_mask: GrowMask -> FeatherMask -> VAEEncode + SetLatentNoiseMask (no grey: denoise < 1 works).
+- inpaint_model_conditioning: GrowMask -> FeatherMask -> InpaintModelConditioning.
+- acly_fill / acly_blur: Acly's Expand Mask -> Fill (or Blur) Masked Area -> VAE Encode & Inpaint Conditioning,
+  whose `latent_samples` goes to the sampler (its `latent_inpaint` is in `extra`).
+A mask node at its neutral amount (0) is skipped, as leaving it out of the graph would.
+Pixels (B, H, W, 3), mask (H, W) or (B, H, W) of the image's size, in [0, 1]. With `vae` None the
+latents are left out (None), so a page can show the preparation first and encode after.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import torch
+
+from ..checks import check_mask, check_pixels
+from ..prepare import GROW_MASK_BY, MASK_OFFSET, WAS_CROP_MULTIPLE, prepare_comfy, prepare_was
+from . import acly
+from .comfy_mask_nodes import EXPAND, FEATHER_SIDES, TAPERED_CORNERS, feather_mask, grow_mask
+from .conditioning import (
+    NOISE_MASK,
+    InpaintConditioning,
+    crop_as_vae,
+    inpaint_model_conditioning,
+    vae_encode_with_noise_mask,
+)
+from .settings import Int, Setting, check_settings
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """One method's result: what to show, and the LATENT (and conditioning) a sampler would get."""
+
+    method: str
+    settings: dict
+    neutralised: torch.Tensor  # (B, H', W', 3) the pixels as the method greys, fills or blurs them
+    encoded: torch.Tensor  # (B, h·r, w·r, 3) the pixels whose latent is latent["samples"], cropped as the VAE does
+    crop_offset: tuple[int, int]  # (top, left) of `encoded` in the input image
+    latent: dict  # "samples": (B, C, h, w) or None without a VAE; "noise_mask": (Bm, 1, H', W') where one is set
+    conditioning: InpaintConditioning | None = None  # concat pixels, mask and latent, where the method conditions
+    extra: dict = field(default_factory=dict)  # what else the last node returns (Acly's latent_inpaint)
+
+    @property
+    def noise_mask(self) -> torch.Tensor | None:
+        """(Bm, 1, H', W'), soft where the method makes it soft; None where the method sets none."""
+        return self.latent.get("noise_mask")
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    label: str
+    settings: tuple[Setting, ...]
+    run: Callable  # (pixels, mask, settings: dict, vae, downscale_ratio) -> Preparation
+
+
+FEATHER = replace(FEATHER_SIDES[0], name="feather")  # FeatherMask with left = top = right = bottom
+MASK_NODES = (EXPAND, TAPERED_CORNERS, FEATHER)
+ACLY_MASK = (acly.GROW, replace(acly.MASK_BLUR, name="mask_blur"), acly.BLUR_TYPE)
+
+
+def _amount(amount) -> Int:
+    return Int(amount.name, amount.default, amount.min, amount.max)
+
+
+def _comfy_mask_nodes(mask: torch.Tensor, s: dict) -> torch.Tensor:
+    if s["expand"]:
+        mask = grow_mask(mask, s["expand"], s["tapered_corners"])
+    if s["feather"]:
+        mask = feather_mask(mask, *(4 * [s["feather"]]))
+    return mask
+
+
+def _seed(prepared, s, vae, multiple, pixels) -> Preparation:
+    top, left = pixels.shape[1] % multiple // 2, pixels.shape[2] % multiple // 2
+    latent = {"samples": None if vae is None else vae.encode(prepared.pixels), "noise_mask": prepared.noise_mask}
+    return Preparation("", s, prepared.pixels, prepared.pixels, (top, left), latent, extra={"prepared": prepared})
+
+
+def _comfy(pixels, mask, s, vae, ratio):
+    return _seed(prepare_comfy(pixels, mask, s["grow_mask_by"], ratio), s, vae, ratio, pixels)
+
+
+def _was(pixels, mask, s, vae, ratio):
+    return _seed(prepare_was(pixels, mask, s["mask_offset"]), s, vae, WAS_CROP_MULTIPLE, pixels)
+
+
+def _set_latent_noise_mask(pixels, mask, s, vae, ratio):
+    latent = vae_encode_with_noise_mask(pixels, _comfy_mask_nodes(mask, s), vae)
+    encoded, offset = crop_as_vae(pixels, ratio)
+    return Preparation("", s, pixels, encoded, offset, latent)
+
+
+def _inpaint_model_conditioning(pixels, mask, s, vae, ratio):
+    conditioning = inpaint_model_conditioning(pixels, _comfy_mask_nodes(mask, s), vae, s["noise_mask"])
+    encoded, offset = crop_as_vae(pixels, ratio)
+    return Preparation("", s, conditioning.concat_pixels, encoded, offset, conditioning.latent, conditioning)
+
+
+def _acly(preprocess):
+    def run(pixels, mask, s, vae, ratio):
+        mask = acly.expand_mask(mask, s["grow"], s["mask_blur"], s["blur_type"])
+        prepared = preprocess(pixels, mask, s)
+        out = acly.vae_encode_inpaint_conditioning(prepared, mask, vae)
+        encoded, offset = crop_as_vae(prepared, ratio)
+        extra = {"latent_inpaint": out["latent_inpaint"]}
+        return Preparation("", s, prepared, encoded, offset, out["latent_samples"], out["conditioning"], extra)
+
+    return run
+
+
+METHODS = {
+    m.name: m
+    for m in (
+        Method("comfy", "VAE Encode (for Inpainting), ComfyUI", (_amount(GROW_MASK_BY),), _comfy),
+        Method("was", "WAS VAE Encode for Inpaint", (_amount(MASK_OFFSET),), _was),
+        Method("set_latent_noise_mask", "VAE Encode + Set Latent Noise Mask", MASK_NODES, _set_latent_noise_mask),
+        Method("inpaint_model_conditioning", "InpaintModelConditioning", (*MASK_NODES, NOISE_MASK), _inpaint_model_conditioning),
+        Method(
+            "acly_fill", "Acly: Expand Mask, Fill Masked Area", (*ACLY_MASK, acly.FILL, acly.FALLOFF),
+            _acly(lambda p, m, s: acly.fill_masked_area(p, m, s["fill"], s["falloff"])),
+        ),
+        Method(
+            "acly_blur", "Acly: Expand Mask, Blur Masked Area", (*ACLY_MASK, acly.BLUR, acly.FALLOFF),
+            _acly(lambda p, m, s: acly.blur_masked_area(p, m, s["blur"], s["falloff"])),
+        ),
+    )
+}  # fmt: skip
+
+
+def run_method(
+    name: str,
+    pixels: torch.Tensor,
+    mask: torch.Tensor,
+    settings: dict | None = None,
+    vae=None,
+    downscale_ratio: int = 8,
+) -> Preparation:
+    """The method `name` with `settings` (missing ones at their defaults); latents when `vae` is given.
+
+    `downscale_ratio` is the VAE's (read from `vae` when there is one): it sets the crops.
+    """
+    if name not in METHODS:
+        raise ValueError(f"method must be one of {sorted(METHODS)}, got {name!r}")
+    method = METHODS[name]
+    checked = check_settings(method.settings, settings or {})
+    pixels = check_pixels(pixels, min_size=8)
+    check_mask(mask, batch=pixels.shape[0])
+    if mask.shape[-2:] != pixels.shape[1:3]:
+        raise ValueError(f"mask must be the image's size {tuple(pixels.shape[1:3])}, got {tuple(mask.shape[-2:])}")
+    ratio = downscale_ratio if vae is None else vae.downscale_ratio
+    return replace(method.run(pixels, mask.to(pixels.device), checked, vae, ratio), method=name)
