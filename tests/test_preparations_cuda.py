@@ -39,7 +39,7 @@ def test_feather_and_expand():
     assert torch.equal(expand_mask(mask.to(CUDA), 23, 0).cpu(), expand_mask(mask, 23, 0))
     for blur_type in ("gaussian", "box", "linear"):
         torch.testing.assert_close(
-            expand_mask(mask.to(CUDA), 5, 31, blur_type).cpu(), expand_mask(mask, 5, 31, blur_type), atol=1e-5, rtol=0
+            expand_mask(mask.to(CUDA), 5, 31, blur_type).cpu(), expand_mask(mask, 5, 31, blur_type), **BLURRED
         )
 
 
@@ -49,14 +49,12 @@ def test_fill_and_blur():
         torch.testing.assert_close(
             fill_masked_area(image.to(CUDA), mask.to(CUDA), fill, 11).cpu(),
             fill_masked_area(image, mask, fill, 11),
-            atol=1e-5,
-            rtol=0,
+            **BLURRED,
         )
     torch.testing.assert_close(
         blur_masked_area(image.to(CUDA), mask.to(CUDA), 65, 9).cpu(),
         blur_masked_area(image, mask, 65, 9),
-        atol=1e-5,
-        rtol=0,
+        **BLURRED,
     )
 
 
