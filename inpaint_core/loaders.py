@@ -129,7 +129,13 @@ def wrap_diffusers(model, name: str, device: torch.device) -> VAE:
     else:
         encode = lambda x: model.encode(x * 2 - 1).latent_dist.mean  # noqa: E731
         decode = lambda z: (model.decode(z).sample + 1) / 2  # noqa: E731
-    return VAE(name, encode, decode, config.latent_channels, device, model.dtype, downscale_ratio=ratio)
+    # AutoencoderKL's activations: ComfyUI 0.8 (comfy/sd.py) budgets 1767 (encode) and 2178 (decode)
+    # bytes per image pixel per dtype byte; tiny autoencoders keep the VAE's default.
+    channels = 2200 if type(model).__name__ == "AutoencoderKL" else VAE.activation_channels
+    return VAE(
+        name, encode, decode, config.latent_channels, device, model.dtype, downscale_ratio=ratio,
+        activation_channels=channels,
+    )  # fmt: skip
 
 
 def _tiny_family_of(name: str, latent_channels: int) -> str:

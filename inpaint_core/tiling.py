@@ -1,5 +1,8 @@
-"""Run an image-to-image network in overlapping tiles, for inputs too large to run whole."""
+"""Run an image-to-image network in overlapping tiles, for inputs too large to run whole, and choose
+the tile side from a byte budget."""
 
+import itertools
+import math
 from collections.abc import Callable
 
 import torch
@@ -36,3 +39,22 @@ def run_tiled(net: Callable, x: torch.Tensor, scale: float, tile: int, overlap: 
             py, px = round(top * scale), round(left * scale)
             out[..., oy0:oy1, ox0:ox1] = piece[..., oy0 - py : oy1 - py, ox0 - px : ox1 - px]
     return out
+
+
+def tile_for_budget(height: int, width: int, bytes_per_unit: float, budget: int, unit: int) -> int | None:
+    """The tile side for run_tiled (default overlap) whose tiles each hold at most `budget` bytes, when an
+    input unit costs `bytes_per_unit`; None where the whole input fits.
+
+    Of the sides that fit, the largest multiple of `unit` is not always best: it takes the fewest tiles
+    per side, n, and then the smallest multiple of `unit` that covers the side with n tiles (2048 px in
+    tiles of at most 1024: three of 832, not three of 1024). Never smaller than `unit`.
+    """
+    if height * width * bytes_per_unit <= budget:
+        return None
+    largest = max(unit, math.isqrt(int(budget / bytes_per_unit)) // unit * unit)
+    side = max(height, width)
+    for n in itertools.count(1):
+        covering = -(-4 * side // (3 * n + 1))  # n tiles of side t, overlapping by t/4, span t(3n+1)/4
+        tile = -(-covering // unit) * unit
+        if tile <= largest:
+            return tile

@@ -3,6 +3,11 @@
 `encode`: pixels (B, H, W, 3) in [0, 1] -> raw latents (B, C, H/r, W/r), float32, deterministic.
 `decode`: raw latents -> pixels (B, H, W, 3) in [0, 1], float32.
 Raw latents are what ComfyUI's LATENT carries: unscaled, unshifted.
+
+Memory: before running, each step estimates its activations from the input's size, the VAE's
+`activation_channels` and its dtype, and runs in tiles (tiling.py) where they would pass
+`memory_budget`, so a large image on a CPU is tiled before the machine runs out, not after. Inputs
+within the budget run whole, exactly as before.
 """
 
 from collections.abc import Callable
@@ -10,9 +15,11 @@ from dataclasses import dataclass
 
 import torch
 
-from .tiling import run_tiled
+from .tiling import run_tiled, tile_for_budget
 
 Net = Callable[[torch.Tensor], torch.Tensor]  # NCHW in, NCHW out, on the VAE's device and dtype
+CPU_MEMORY_BUDGET = 2**30  # bytes of activations one CPU encode or decode may hold
+GPU_BUDGET_SHARE = 0.5  # of the GPU memory free when a step starts
 
 
 @dataclass
@@ -27,7 +34,11 @@ class VAE:
     dtype: torch.dtype
     downscale_ratio: int = 8
     approximate: bool = False
-    tile: int = 512  # pixels per tile side when a whole image does not fit in GPU memory
+    tile: int = 512  # pixels per tile side after running out of GPU memory all the same
+    # Activation bytes per image pixel at a pass's peak, per byte of dtype: tiny autoencoders hold
+    # about 240 (bench/memory_vae.py measures 780-960 B/px in float32), so 256.
+    activation_channels: int = 256
+    memory_budget: int | None = None  # bytes; None: CPU_MEMORY_BUDGET, or a share of the GPU's free memory
 
     @property
     def display_name(self) -> str:
@@ -42,8 +53,7 @@ class VAE:
         if pixels.ndim != 4 or pixels.shape[-1] < 3:
             raise ValueError(f"pixels must be (B, H, W, 3), got shape {tuple(pixels.shape)}")
         images = pixels[..., :3].movedim(-1, 1).to(self.device, self.dtype, memory_format=torch.channels_last)
-        latents = self._run(self.encoder, images, 1 / self.downscale_ratio, self.tile)
-        return latents.float()
+        return self._run("encode", self.encoder, images).float()
 
     @torch.inference_mode()
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
@@ -51,21 +61,49 @@ class VAE:
         if latents.ndim != 4 or latents.shape[1] != self.latent_channels:
             raise ValueError(f"latents must be (B, {self.latent_channels}, h, w), got shape {tuple(latents.shape)}")
         codes = latents.to(self.device, self.dtype, memory_format=torch.channels_last)
-        images = self._run(self.decoder, codes, self.downscale_ratio, self.tile // self.downscale_ratio)
-        return images.float().clamp(0, 1).movedim(1, -1)
+        return self._run("decode", self.decoder, codes).float().clamp(0, 1).movedim(1, -1)
 
-    def _run(self, net: Net, x: torch.Tensor, scale: float, tile: int) -> torch.Tensor:
-        """net(x); out of GPU memory: again in tiles; still out: a clear error (the next call starts afresh)."""
+    def tile_side(self, step: str, batch: int, height: int, width: int) -> int | None:
+        """The tile side, in the step's input units (pixels to encode, latent cells to decode), that keeps
+        its activations within the memory budget; None where the whole input fits."""
+        pixels_per_unit = self.downscale_ratio**2 if step == "decode" else 1
+        per_unit = batch * pixels_per_unit * self.activation_channels * self.dtype.itemsize
+        return tile_for_budget(height, width, per_unit, self.budget(), self._tile_unit(step))
+
+    def _tile_unit(self, step: str) -> int:
+        """Tiles in multiples of 8 latent cells: their quarter overlaps and half overlaps stay whole cells."""
+        return 8 if step == "decode" else 8 * self.downscale_ratio
+
+    def budget(self) -> int:
+        """Bytes of activations a step may hold: `memory_budget`, else the CPU's or a share of the GPU's free memory."""
+        if self.memory_budget is not None:
+            return self.memory_budget
+        if self.device.type != "cuda":
+            return CPU_MEMORY_BUDGET
+        free, _ = torch.cuda.mem_get_info(self.device)
+        cached = torch.cuda.memory_reserved(self.device) - torch.cuda.memory_allocated(self.device)
+        return int((free + cached) * GPU_BUDGET_SHARE)
+
+    def _run(self, step: str, net: Net, x: torch.Tensor) -> torch.Tensor:
+        """net(x), in tiles where the budget says so; out of GPU memory: again in smaller tiles; still out:
+        a clear error (the next call starts afresh)."""
+        ratio = self.downscale_ratio
+        scale = 1 / ratio if step == "encode" else ratio
+        tile = self.tile_side(step, x.shape[0], x.shape[2], x.shape[3])
         try:
-            return net(x)
+            return net(x) if tile is None else run_tiled(net, x, scale, tile)
         except torch.OutOfMemoryError:
             _free_gpu_memory(self.device)
+        smaller = self.tile if step == "encode" else self.tile // ratio
+        if tile is not None:
+            unit = self._tile_unit(step)
+            smaller = min(smaller, max(tile // 2 // unit * unit, unit))
         try:
-            return run_tiled(net, x, scale, tile)
+            return run_tiled(net, x, scale, smaller)
         except torch.OutOfMemoryError as error:
             _free_gpu_memory(self.device)
             raise MemoryError(
-                f"{self.display_name}: out of GPU memory even in {tile}-pixel tiles for input {tuple(x.shape)}; "
+                f"{self.display_name}: out of GPU memory even in {smaller}-pixel tiles for input {tuple(x.shape)}; "
                 "try a smaller image"
             ) from error
 

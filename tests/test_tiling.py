@@ -1,0 +1,80 @@
+"""Tiles chosen from a byte budget before a step runs: few, whole latent cells, within the budget."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from inpaint_core import VAE
+from inpaint_core.tiling import _starts, tile_for_budget
+
+
+def tiles_per_side(side: int, tile: int) -> int:
+    return len(_starts(side, tile, tile - tile // 4))
+
+
+@pytest.mark.parametrize(
+    ("height", "width", "bytes_per_unit", "budget", "unit"),
+    [(2048, 2048, 1024, 2**30, 64), (4096, 4096, 1024, 2**30, 64), (4096, 2500, 1024, 2**30, 64),
+     (512, 256, 8 * 64 * 1024, 2**30, 8), (300, 451, 1024, 2**24, 64), (1000, 1000, 1024, 2**20, 64)],
+)  # fmt: skip
+def test_tile_for_budget_is_the_smallest_of_the_fewest_tiles_that_fit(height, width, bytes_per_unit, budget, unit):
+    tile = tile_for_budget(height, width, bytes_per_unit, budget, unit)
+    side = max(height, width)
+    fitting = [t for t in range(unit, side + unit, unit) if t * t * bytes_per_unit <= budget] or [unit]
+    fewest = min(tiles_per_side(side, t) for t in fitting)
+    assert tile % unit == 0 and (tile * tile * bytes_per_unit <= budget or tile == unit)
+    assert tiles_per_side(side, tile) == fewest
+    assert tile == min(t for t in fitting if tiles_per_side(side, t) == fewest)
+
+
+def test_whole_input_within_the_budget_is_not_tiled():
+    assert tile_for_budget(1024, 1024, 1024, 2**30, 64) is None
+    assert tile_for_budget(1024, 1025, 1024, 2**30, 64) == 640  # two of 640, overlapping by 160, cover 1025
+
+
+class Recording:
+    """A network that records the largest input it was handed."""
+
+    def __init__(self, net):
+        self.net, self.largest = net, 0
+
+    def __call__(self, x):
+        self.largest = max(self.largest, x.shape[0] * x.shape[-2] * x.shape[-1])
+        return self.net(x)
+
+
+def test_a_step_over_the_budget_runs_in_tiles_that_fit_it_and_aligned_tiles_change_nothing():
+    encoder = Recording(lambda x: F.avg_pool2d(x, 8))
+    decoder = Recording(lambda z: F.interpolate(z, scale_factor=8, mode="nearest"))
+    vae = VAE("stand-in", encoder, decoder, 3, torch.device("cpu"), torch.float32, activation_channels=64)
+    vae.memory_budget = 2**21  # two images of 64x64 pixels of 64 float32 channels: 64-pixel tiles
+    pixels = torch.rand(2, 200, 328, 3)
+    latents = vae.encode(pixels)
+    torch.testing.assert_close(latents, F.avg_pool2d(pixels.movedim(-1, 1), 8), rtol=0, atol=1e-6)
+    assert encoder.largest * 64 * 4 <= vae.memory_budget
+    decoded = vae.decode(latents)
+    assert torch.equal(decoded, F.interpolate(latents, scale_factor=8).clamp(0, 1).movedim(1, -1))
+    assert decoder.largest * 8 * 8 * 64 * 4 <= vae.memory_budget
+
+
+def test_within_the_budget_the_network_runs_whole_bit_for_bit(taef2, chelsea):
+    image = chelsea[:, :296, :448]
+    assert taef2.tile_side("encode", 1, 296, 448) is None and taef2.budget() == 2**30
+    images = image.movedim(-1, 1).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        assert torch.equal(taef2.encode(image), taef2.encoder(images))
+
+
+def test_taef2_in_tiles_is_still_a_real_vae(taef2_dir, taef2, chelsea):
+    """Tiles change TAEF2's group norms' statistics, so tiled latents differ from whole ones; they still
+    decode to the image about as well."""
+    from inpaint_core import load_vae
+
+    def psnr(vae, image):
+        return (10 * torch.log10(1 / (vae.decode(vae.encode(image)) - image).square().mean())).item()
+
+    tiled = load_vae(str(taef2_dir), "cpu")
+    tiled.memory_budget = 2**24  # 16 MiB: 128-pixel tiles for a 192x256 image
+    image = chelsea[:, 40:232, 100:356]
+    assert tiled.tile_side("encode", 1, 192, 256) == 128 and tiled.tile_side("decode", 1, 24, 32) == 16
+    assert psnr(tiled, image) >= max(28, psnr(taef2, image) - 1)
