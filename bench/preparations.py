@@ -121,7 +121,8 @@ def main():
     grow_rows(mask, device, args.repeats, args.source_max)
     feather_rows(mask, device, args.repeats)
     acly_rows(mask, device, args.repeats, args.source_max)
-    print(f"\n(log2 of the largest window: {math.ceil(math.log2(2 * args.size + 1))} doubling passes per axis at most)")
+    passes = math.ceil(math.log2(2 * (args.size - 1) + 1))
+    print(f"\n(doubling passes per axis at most: {passes} for a square, {passes + 1} in a diamond's turned grid)")
 
 
 if __name__ == "__main__":
