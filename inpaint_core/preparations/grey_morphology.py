@@ -10,10 +10,11 @@ in the window).
 Window maxima along a line by doubling: runs of 2, 4, 8... pixels, one elementwise max each, and a
 window is the max of two overlapping runs; ceil(log2(2r + 1)) passes, and r never exceeds the side
 less one (a wider window holds no more pixels), so at most 12 passes per axis for a 2048-px square,
-13 in a diamond's turned grid, whatever the amount. A diamond is a square in coordinates turned by 45° (u = y + x, v = x - y): the mask is written
-into that grid (cells between pixels stay empty), filtered as a square and read back; small diamonds
-(radius <= CROSS_STEPS_MAX) are cheaper as repeated cross steps. Max and min pick values, so the
-results are exact. Tensors `[..., H, W]`, any float dtype, any device.
+13 in a diamond's turned grid, whatever the amount. A diamond is a square in coordinates turned by
+45° (u = y + x, v = x - y): the mask is written into that grid (cells between pixels stay empty),
+filtered as a square and read back; small diamonds (radius <= CROSS_STEPS_MAX) are cheaper as
+repeated cross steps. Max and min pick values, so the results are exact. Tensors `[..., H, W]`, any
+float dtype, any device.
 """
 
 import torch
