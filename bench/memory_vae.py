@@ -53,11 +53,10 @@ def child(size: int, budget_mib: int | None, source: str, device: str) -> dict:
     figures["encode_hwm_mib"] = status_mib("VmHWM")
     decoded, figures["decode_s"] = timed(lambda: vae.decode(latents))
     figures["decode_hwm_mib"] = status_mib("VmHWM")
-    batch, _, height, width = latents.shape
-    figures |= {
-        "encode_tile": vae.tile_side("encode", batch, size, size),
-        "decode_tile": vae.tile_side("decode", batch, height, width),
-    }
+    if hasattr(vae, "tile_side"):  # versions before the memory budget ran whole, or tiled after running out
+        batch, _, height, width = latents.shape
+        figures["encode_tile"] = vae.tile_side("encode", batch, size, size)
+        figures["decode_tile"] = vae.tile_side("decode", batch, height, width)
     if device.startswith("cuda"):
         figures["gpu_peak_mib"] = torch.cuda.max_memory_allocated() / 2**20
         _, figures["again_s"] = timed(lambda: vae.decode(vae.encode(pixels)).cpu())
@@ -111,7 +110,7 @@ def main():
         if "failed" in r:
             print(f"{size:>5}²  failed: {r['failed']}")
             continue
-        tiles = f"  tiles: encode {r['encode_tile']}, decode {r['decode_tile']}"
+        tiles = f"  tiles: encode {r['encode_tile']}, decode {r['decode_tile']}" if "encode_tile" in r else ""
         gpu = f"  GPU peak {r['gpu_peak_mib']:.0f} MiB, again {r['again_s']:.3f} s" if "gpu_peak_mib" in r else ""
         print(
             f"{size:>5}²  loaded {r['loaded_rss_mib']:7.0f} MiB  peak after encode {r['encode_hwm_mib']:7.0f} MiB"
