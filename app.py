@@ -16,7 +16,7 @@ from inpaint_core import GROW_MASK_BY, MASK_OFFSET
 from inpaint_core.device import default_device
 from inpaint_core.editor import MAX_SIDE
 from inpaint_core.registry import APPROX, DEFAULT_HUB_VAE, VAERegistry, hub_reachable, label_of, scan_models_dir
-from web.examples import ASSETS, example_values
+from web.examples import ASSETS, load_example, thumbnails
 from web.gpu import ZERO_GPU
 from web.inspector import Inspector
 from web.live import live_panels
@@ -129,9 +129,10 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                     elem_id="editor",
                 )  # fmt: skip
                 vae = gr.Dropdown(inspector.registry.labels, value=inspector.registry.labels[0], label="VAE")
-                gr.Examples(
-                    example_values(inspector.files.folder / "examples"), inputs=[editor], label="Examples (with masks)"
-                )
+                examples = gr.Dataset(
+                    components=[gr.Image(visible=False)], samples=thumbnails(inspector.files.folder / "examples"),
+                    type="index", label="Examples (with masks)", elem_id="examples",
+                )  # fmt: skip
             with gr.Column(scale=3, min_width=320):
                 with gr.Row():
                     grow = _slider(GROW_MASK_BY, "grow_mask_by · ComfyUI (k×k window, noise mask only)")
@@ -158,7 +159,15 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
 
         state = gr.State()  # the editor's image and mask, read once per edit
         shown = gr.State({})  # which detail images the page shows, so unchanged ones are not sent again
-        quiet = dict(trigger_mode="always_last", show_progress="hidden", api_visibility="private")
+        # Edits are light and must not wait behind encoding: each kind of work has its own places in the queue.
+        quiet = dict(
+            trigger_mode="always_last",
+            show_progress="hidden",
+            api_visibility="private",
+            concurrency_id="edit",
+            concurrency_limit=4,
+        )
+        examples.click(load_example, examples, editor, **(quiet | {"trigger_mode": "once"}))
         editor.change(inspector.read_editor, editor, state, **quiet)
         gr.on([state.change, vae.change], inspector.edit, [state, vae], live, postprocess=False, **quiet)
         for slider, method in ((grow, "comfy"), (offset, "was")):  # values set by the server redraw the masks too
@@ -171,12 +180,12 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
             [state, vae, grow, offset, shown],
             [live, wipe, numbers, warnings, *details, shown],
             trigger_mode="always_last", show_progress="minimal", show_progress_on=[wipe],
-            api_visibility="private", postprocess=False,
+            api_visibility="private", postprocess=False, concurrency_id="encode",
         )  # fmt: skip
         six = [comfy["pixels"], comfy["mask"], comfy["decoded"], was["pixels"], was["mask"], was["decoded"]]
         compare_button.click(
             inspector.compare, [editor, vae, grow, offset], [*six, diff, table, comfy["files"], was["files"]],
-            api_name="compare", postprocess=False,
+            api_name="compare", postprocess=False, concurrency_id="encode",
         )  # fmt: skip
     return page
 

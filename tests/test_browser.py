@@ -1,12 +1,19 @@
-"""The page in headless Chromium: upload, paint a stroke, see six panels, move a slider, see masks change."""
+"""The page in headless Chromium: examples in place, masks that follow the sliders with no server call,
+decoded latents on release, one screen at 1440×900 and on a phone, and the browser's mask maths equal
+to inpaint_core's bit for bit."""
 
+import base64
 import shutil
-import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
+from PIL import Image
 
+from inpaint_core.masks import grow_mask, offset_mask
 from tests.conftest import ASSETS, ROOT
+from web.examples import EXAMPLES, mask_file
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
@@ -14,100 +21,283 @@ FLAGS = [
     "--disable-sync", "--no-first-run", "--enable-unsafe-swiftshader",
 ]  # fmt: skip
 ARTIFACTS = ROOT / "artifacts"
+GROW_AMOUNTS = [0, 1, 2, 5, 6, 7, 33, 64]
+OFFSET_AMOUNTS = [-128, -17, -1, 0, 1, 17, 128]
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def page(app_url):
+def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Debian's chromium is expected at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        tab = browser.new_page(viewport={"width": 1400, "height": 1800})
-        tab.goto(app_url)
-        tab.wait_for_selector("#editor input[type=file]", state="attached")
-        tab.wait_for_timeout(1000)  # the editor's canvas starts after its input appears
-        yield tab
+        yield browser
         browser.close()
 
 
-PANELS = [f"{method}-{kind}" for method in ("comfy", "was") for kind in ("pixels", "mask", "decoded")]
+def open_page(browser, url, width=1440, height=900):
+    tab = browser.new_page(viewport={"width": width, "height": height})
+    tab.goto(url)
+    tab.wait_for_selector("#editor input[type=file]", state="attached")
+    tab.wait_for_function("window.inpaintLiveMasks !== undefined && window.inpaintLive !== undefined")
+    tab.wait_for_timeout(500)  # the editor's canvas starts after its input appears
+    return tab
 
 
-def panel_sources(page) -> dict[str, list[str]]:
-    """The served images (src) each panel shows, by panel id; the difference panel too."""
-    return {
-        panel: page.eval_on_selector_all(f"#{panel} img", "els => els.map(e => e.src).filter(s => s.includes('file='))")
-        for panel in [*PANELS, "difference"]
-    }
+@pytest.fixture(scope="module")
+def page(browser, app_url):
+    tab = open_page(browser, app_url)
+    yield tab
+    tab.close()
 
 
-def wait_for(condition, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
+def server_calls(tab) -> list[str]:
+    """Start recording the requests that run server code (queue joins); the list fills as they happen."""
+    calls = []
+    tab.on("request", lambda request: calls.append(request.url) if "queue/join" in request.url else None)
+    return calls
 
 
-def settled(page, quiet_seconds=3.0):
-    """A condition: the panels' sources, once they have not changed for `quiet_seconds`."""
-    last = {"sources": None, "since": time.monotonic()}
-
-    def check():
-        sources = panel_sources(page)
-        if sources != last["sources"]:
-            last.update(sources=sources, since=time.monotonic())
-        return sources if time.monotonic() - last["since"] >= quiet_seconds else None
-
-    return check
+def edit_key(tab) -> str | None:
+    return tab.evaluate("window.inpaintLive.edit && window.inpaintLive.edit.key")
 
 
-def paint_stroke(page, canvas, points):
+def load_example(tab, index: int) -> None:
+    before = edit_key(tab)
+    tab.locator("#examples .gallery-item").nth(index).click()
+    tab.wait_for_function("(key) => window.inpaintLive.edit && window.inpaintLive.edit.key !== key", arg=before)
+    tab.wait_for_timeout(300)
+
+
+def editor_layer(tab) -> np.ndarray:
+    """bool (H, W): the painted layer as the editor would post it (alpha > 0)."""
+    packed = tab.evaluate(
+        """async () => {
+        const blobs = await window.editor.get_blobs();
+        const bitmap = await createImageBitmap(blobs.layers[0]);
+        const canvas = new OffscreenCanvas(bitmap.width, bitmap.height), context = canvas.getContext('2d');
+        context.drawImage(bitmap, 0, 0);
+        const rgba = context.getImageData(0, 0, bitmap.width, bitmap.height).data;
+        let bits = '';
+        for (let i = 3; i < rgba.length; i += 4) bits += rgba[i] > 0 ? '1' : '0';
+        return [bitmap.width, bitmap.height, bits];
+    }"""
+    )
+    width, height, bits = packed
+    return (np.frombuffer(bits.encode(), np.uint8) == ord("1")).reshape(height, width)
+
+
+def panel_pixels(tab, selector: str) -> str:
+    """A digest of a live canvas's pixels."""
+    return tab.evaluate(
+        """(selector) => {
+        const canvas = document.querySelector(selector);
+        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let hash = 0;
+        for (let i = 0; i < data.length; i += 1) hash = (hash * 31 + data[i]) | 0;
+        return `${canvas.width}x${canvas.height}:${hash}`;
+    }""",
+        selector,
+    )
+
+
+def paint_stroke(tab, canvas, points):
     box = canvas.bounding_box()
-    x0, y0 = box["x"] + box["width"] * points[0][0], box["y"] + box["height"] * points[0][1]
-    page.mouse.move(x0, y0)
-    page.mouse.down()
+    tab.mouse.move(box["x"] + box["width"] * points[0][0], box["y"] + box["height"] * points[0][1])
+    tab.mouse.down()
     for fx, fy in points[1:]:
-        page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy, steps=2)
-        page.wait_for_timeout(20)
-    page.mouse.up()
+        tab.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy, steps=2)
+        tab.wait_for_timeout(20)
+    tab.mouse.up()
 
 
-def test_paint_compare_and_slide(page):
-    page.locator("#editor input[type=file]").first.set_input_files(str(ASSETS / "chelsea.png"))
-    page.wait_for_function("document.querySelector('#editor canvas') !== null")
-    page.wait_for_timeout(1500)
+def test_each_example_mask_lies_where_the_server_reads_it(page):
+    for index, name in enumerate(EXAMPLES):
+        load_example(page, index)
+        expected = np.asarray(Image.open(mask_file(name)).convert("RGBA"))[..., 3] > 0
+        layer = editor_layer(page)
+        assert layer.shape == expected.shape, name
+        assert np.mean(layer != expected) < 0.002, f"{name}: the editor's layer is not the example's mask"
+    thumbnails = page.locator("#examples .gallery-item img")
+    assert all("with_mask" in (thumbnails.nth(i).get_attribute("src") or "") for i in range(len(EXAMPLES)))
+
+
+def test_a_stroke_after_an_example_adds_to_its_mask(page):
+    load_example(page, 0)
+    expected = np.asarray(Image.open(mask_file(EXAMPLES[0])).convert("RGBA"))[..., 3] > 0
     page.get_by_role("button", name="Brush").first.click()
     canvas = page.locator("#editor canvas").first
-    stroke = [(0.35 + 0.02 * i, 0.45 + 0.01 * i) for i in range(12)]
-    paint_stroke(page, canvas, stroke)
-
-    def six_panels_and_masks():
-        sources = panel_sources(page)
-        drawn = {"comfy-mask": 3, "was-mask": 2, "difference": 4}  # the image and its masks (WAS: grey = noise)
-        masks_drawn = all(len(sources[panel]) == count for panel, count in drawn.items())
-        return sources if masks_drawn and all(sources[p] for p in PANELS) else None
-
-    wait_for(six_panels_and_masks, timeout=120, what="six panels with their masks")
-    before = wait_for(settled(page), timeout=120, what="the panels to settle")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "browser_panels.png"), full_page=True)
-
-    slider = page.locator("#grow_mask_by input[type=number]")
-    slider.fill("40")
-    slider.press("Enter")
-    after = wait_for(
-        lambda: (s := panel_sources(page))["comfy-mask"] != before["comfy-mask"] and s, what="the mask panel to change"
+    before = edit_key(page)
+    paint_stroke(page, canvas, [(0.75 + 0.01 * i, 0.75 + 0.01 * i) for i in range(10)])
+    page.wait_for_function("(key) => window.inpaintLive.edit && window.inpaintLive.edit.key !== key", arg=before)
+    layer = editor_layer(page)
+    assert layer[expected].mean() > 0.998  # the example's mask stayed where it was
+    assert layer[~expected].sum() > 50  # and the stroke was added
+    assert (
+        layer[: layer.shape[0] // 2, : layer.shape[1] // 2][
+            ~expected[: layer.shape[0] // 2, : layer.shape[1] // 2]
+        ].sum()
+        == 0
     )
-    assert after["difference"] != before["difference"]
-    assert after["was-mask"] == before["was-mask"]  # grow_mask_by is ComfyUI's alone
-    page.screenshot(path=str(ARTIFACTS / "browser_after_slider.png"), full_page=True)
-    wait_for(lambda: '"grow_mask_by"\n:\n40' in page.locator("#numbers").inner_text(), what="the numbers for 40")
-    page.wait_for_timeout(5000)  # let any slower event land: it must not bring back the old value
-    assert '"grow_mask_by"\n:\n40' in page.locator("#numbers").inner_text()
+
+
+def drag(tab, slider_id: str, steps: int, pixels_per_step: float, panel: str):
+    """Drag a slider's thumb by steps; after each step the panel's pixels must have changed with no server
+    call. Returns the server calls made after the release."""
+    calls = server_calls(tab)
+    track = tab.locator(f"#{slider_id} input[type=range]")
+    box = track.bounding_box()
+    value = float(track.input_value())
+    low, high = float(track.get_attribute("min")), float(track.get_attribute("max"))
+    x = box["x"] + box["width"] * (value - low) / (high - low)
+    y = box["y"] + box["height"] / 2
+    tab.mouse.move(x, y)
+    tab.mouse.down()
+    seen = [panel_pixels(tab, panel)]
+    for step in range(1, steps + 1):
+        tab.mouse.move(x + step * pixels_per_step, y)
+        tab.wait_for_timeout(30)
+        seen.append(panel_pixels(tab, panel))
+        assert seen[-1] != seen[-2], f"{slider_id}: the panel did not change at step {step}"
+    assert calls == [], f"{slider_id}: the page called the server while dragging: {calls}"
+    tab.mouse.up()
+    return calls
+
+
+def test_masks_follow_each_drag_step_without_the_server_and_latents_follow_the_release(page):
+    load_example(page, 0)
+    page.wait_for_function(
+        "window.inpaintLive.decoded && window.inpaintLive.decoded.key === window.inpaintLive.edit.key"
+    )
+    comfy_url = page.evaluate("window.inpaintLive.decoded.comfy.url")
+    calls = drag(page, "grow_mask_by", 10, 12.0, "[data-method=comfy] canvas")
+    page.wait_for_timeout(200)
+    grow = int(page.locator("#grow_mask_by input[type=range]").input_value())
+    assert grow > 6 and page.evaluate("window.inpaintLive.methods.comfy.amount") == grow
+    assert len(calls) == 1  # the release: ComfyUI's latent does not depend on grow_mask_by, so nothing re-encodes
+    page.wait_for_timeout(1500)
+    assert page.evaluate("window.inpaintLive.decoded.comfy.url") == comfy_url
+
+    calls = drag(page, "mask_offset", 10, -5.0, "[data-method=was] canvas")
+    offset = int(page.locator("#mask_offset input[type=range]").input_value())
+    assert offset < 6 and page.evaluate("window.inpaintLive.methods.was.amount") == offset
+    note = page.locator("[data-method=was] .decoded .note")
+    assert (
+        "encoding for mask_offset" in note.inner_text()
+        or page.evaluate("window.inpaintLive.decoded.was.amount") == offset
+    )
+    page.wait_for_function(f"window.inpaintLive.decoded.was.amount === {offset}", timeout=120_000)
+    assert len(calls) == 1
+    assert "stale" not in (page.locator("[data-method=was] .decoded").get_attribute("class") or "")
+    assert "ms" in note.inner_text()
+    assert f"mask_offset {offset}" in page.locator("#numbers-table").inner_text()
+
+
+def test_one_screen_at_1440_by_900(page):
+    load_example(page, 1)
+    page.wait_for_function(
+        "window.inpaintLive.decoded && window.inpaintLive.decoded.key === window.inpaintLive.edit.key"
+    )
+    page.evaluate("window.scrollTo(0, 0)")
+    needed = ["#editor canvas", "#grow_mask_by input[type=range]", "#mask_offset input[type=range]"]
+    needed += [f"[data-method={m}] {part}" for m in ("comfy", "was") for part in ("canvas", ".decoded img")]
+    for selector in needed:
+        box = page.locator(selector).first.bounding_box()
+        assert box and box["height"] > 40 or "range" in selector, selector
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 900, f"{selector} is off the first screen: {box}"
+    comfy, was = (page.locator(f"[data-method={m}] canvas").bounding_box() for m in ("comfy", "was"))
+    assert abs(comfy["y"] - was["y"]) < 2 and comfy["x"] < was["x"]  # side by side, as columns
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "page_1440x900.png"))
+    page.screenshot(path=str(ARTIFACTS / "page_1440x900_full.png"), full_page=True)
+
+
+def test_a_phone_gets_one_column(browser, app_url):
+    tab = open_page(browser, app_url, 390, 844)
+    try:
+        load_example(tab, 0)
+        editor = tab.locator("#editor").bounding_box()
+        assert editor["height"] <= 844
+        boxes = {
+            f"{m}-{p}": tab.locator(f"[data-method={m}] {s}").bounding_box()
+            for m in ("comfy", "was")
+            for p, s in (("mask", "canvas"), ("decoded", ".decoded img"))
+        }
+        assert (
+            boxes["comfy-mask"]["y"] < boxes["comfy-decoded"]["y"] < boxes["was-mask"]["y"] < boxes["was-decoded"]["y"]
+        )
+        assert all(box["x"] + box["width"] <= 390 for box in boxes.values())
+        ARTIFACTS.mkdir(exist_ok=True)
+        tab.screenshot(path=str(ARTIFACTS / "page_390x844.png"))
+        tab.screenshot(path=str(ARTIFACTS / "page_390x844_full.png"), full_page=True)
+    finally:
+        tab.close()
+
+
+def test_uploading_and_painting_shows_the_mask(page, tmp_path):
+    photo = tmp_path / "photo.png"
+    Image.open(ASSETS / "coffee.png").resize((500, 350)).save(photo)  # a size no example has
+    page.locator("#editor input[type=file]").first.set_input_files(str(photo))
+    page.wait_for_function("window.inpaintLive.edit && window.inpaintLive.edit.width === 500", timeout=60_000)
+    page.get_by_role("button", name="Brush").first.click()
+    paint_stroke(page, page.locator("#editor canvas").first, [(0.35 + 0.02 * i, 0.45 + 0.01 * i) for i in range(12)])
+    painted = "window.inpaintLive.methods.comfy.mask.reduce((a, b) => a + b, 0) > 100"
+    page.wait_for_function(painted, timeout=60_000)  # the stroke reached the server and came back as the mask
+
+
+def random_masks(seed: int = 0) -> list[np.ndarray]:
+    """Odd sizes, borders, single pixels, full and empty, sparse and dense."""
+    rng = np.random.default_rng(seed)
+    masks = [np.zeros((7, 5), bool), np.ones((9, 13), bool), np.zeros((1, 1), bool), np.ones((1, 1), bool)]
+    single = np.zeros((31, 17), bool)
+    single[0, 16] = single[30, 0] = single[15, 8] = True
+    masks.append(single)
+    for height, width, density in [(33, 47, 0.02), (40, 21, 0.3), (64, 65, 0.9), (19, 140, 0.05), (300, 263, 0.0005)]:
+        masks.append(rng.random((height, width)) < density)
+    border = np.zeros((50, 70), bool)
+    border[:, :3] = border[-2:, :] = True
+    border[20:30, 30:45] = True
+    masks.append(border)
+    return masks
+
+
+def test_browser_mask_maths_equal_the_core_bit_for_bit(page):
+    masks = random_masks()
+    encoded = [[m.shape[1], m.shape[0], base64.b64encode(np.packbits(m.reshape(-1)).tobytes()).decode()] for m in masks]
+    results = page.evaluate(
+        """([masks, grows, offsets]) => masks.map(([w, h, bits]) => {
+        const M = window.inpaintLiveMasks, mask = M.unpackBits(bits, w * h);
+        const pack = (out) => Array.from(out).join('');
+        return [grows.map((k) => pack(M.growMask(mask, w, h, k))), offsets.map((n) => pack(M.offsetMask(mask, w, h, n)))];
+    })""",
+        [encoded, GROW_AMOUNTS, OFFSET_AMOUNTS],
+    )
+    for mask, (grown, offset) in zip(masks, results, strict=True):
+        tensor = torch.from_numpy(mask).float()[None]
+        for amount, bits in zip(GROW_AMOUNTS, grown, strict=True):
+            expected = "".join(map(str, grow_mask(tensor, amount)[0].int().reshape(-1).tolist()))
+            assert bits == expected, f"grow_mask_by={amount} on a {mask.shape} mask"
+        for amount, bits in zip(OFFSET_AMOUNTS, offset, strict=True):
+            expected = "".join(map(str, offset_mask(tensor, amount)[0].int().reshape(-1).tolist()))
+            assert bits == expected, f"mask_offset={amount} on a {mask.shape} mask"
+
+
+def test_a_step_updates_only_what_changes_and_equals_a_fresh_draw(page):
+    """The incremental redraw (pixels whose level lies between the old and new amount) equals drawing anew."""
+    load_example(page, 2)
+    for method, amounts in (("comfy", [6, 40, 3, 64, 0, 7]), ("was", [6, -30, 128, -128, 0, 17])):
+        for amount in amounts:
+            page.evaluate(f"window.inpaintLive.setAmount('{method}', {amount})")
+        stepped = panel_pixels(page, f"[data-method={method}] canvas")
+        noise = page.evaluate(f"Array.from(window.inpaintLive.methods.{method}.noise).join('')")
+        state = page.evaluate(f"(() => {{ const s = window.inpaintLive.methods.{method}; return [s.w, s.h]; }})()")
+        mask = page.evaluate(f"Array.from(window.inpaintLive.methods.{method}.mask).join('')")
+        tensor = torch.tensor([int(c) for c in mask], dtype=torch.float32).reshape(1, state[1], state[0])
+        core = grow_mask(tensor, amounts[-1]) if method == "comfy" else offset_mask(tensor, amounts[-1])
+        assert noise == "".join(map(str, core[0].int().reshape(-1).tolist()))
+        page.evaluate(f"window.inpaintLive.redraw('{method}')")  # every pixel drawn anew
+        assert panel_pixels(page, f"[data-method={method}] canvas") == stepped

@@ -26,15 +26,16 @@ def thumbnail(name: str, folder: Path) -> Path:
     return path
 
 
-def example_values(folder: Path) -> list[list[dict]]:
-    """gr.Examples rows for the editor: background, the mask as its one layer, the tinted thumbnail."""
-    return [
-        [
-            {
-                "background": str(ASSETS / name),
-                "layers": [str(mask_file(name))],
-                "composite": str(thumbnail(name, folder)),
-            }
-        ]
-        for name in EXAMPLES
-    ]
+def thumbnails(folder: Path) -> list[list[str]]:
+    """The examples' gallery: a row per example, its tinted thumbnail."""
+    return [[str(thumbnail(name, folder))] for name in EXAMPLES]
+
+
+def load_example(index: int):
+    """The editor's value for an example, in two steps: empty, then the photo with its mask as the one layer.
+    The editor places a new layer within the bounds of what it holds, which after a larger photo can still be
+    that photo's: emptied first, it holds nothing larger than the new photo, and the layer lands on it."""
+    name = EXAMPLES[index]
+    background = str(ASSETS / name)
+    yield None
+    yield {"background": background, "layers": [str(mask_file(name))], "composite": None}

@@ -201,7 +201,9 @@
       return;
     }
     if (value.kind !== "edit" || (live.edit && live.edit.key === value.key && live.edit.ratio === value.ratio)) return;
+    const arrival = (live.arrivals = (live.arrivals || 0) + 1);
     const image = await loadImage(value.image);
+    if (arrival !== live.arrivals) return; // a newer edit arrived while this image loaded
     const canvas = document.createElement("canvas");
     canvas.width = value.width;
     canvas.height = value.height;
@@ -243,6 +245,7 @@
     const settles = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End", "Enter"];
     if (method && settles.includes(event.key)) event.target.dispatchEvent(new PointerEvent("pointerup", { bubbles: true }));
   }, true);
+  live.redraw = (method) => setAmount(method, live.methods[method].amount, true);
   live.setAmount = (method, value) => {
     live.released[method] = true;
     if (Number.isInteger(value)) setAmount(method, value);
