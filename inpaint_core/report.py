@@ -5,9 +5,11 @@ The numbers are computed where the masks are (the GPU, for a GPU VAE) and kept w
 
 import torch
 
-from .analysis import edge_cells, grow_extent, halo_risk_cells, psnr_outside, sampler_mask
+from .analysis import cell_fractions, edge_cells, grow_extent, halo_risk_cells, psnr_outside
 from .compare import Comparison, MethodResult
 from .prepare import GROW_MASK_BY, MASK_OFFSET, WAS_CROP_MULTIPLE
+from .recommend import WHO, Recommendation, recommend
+from .samplers import check_backend, latent_view
 
 AMOUNT_NAMES = {"comfy": GROW_MASK_BY.name, "was": MASK_OFFSET.name}
 TITLES = {"comfy": "ComfyUI", "was": "WAS"}
@@ -27,8 +29,9 @@ def latent_size(comparison: Comparison, method: MethodResult) -> tuple[int, int]
     return height // comparison.downscale_ratio, width // comparison.downscale_ratio
 
 
-def method_table(comparison: Comparison, method: MethodResult) -> dict:
-    """mask_area, noise_mask_area, edge_cells, halo_risk_cells, drift_psnr_db (None until decoded), and more."""
+def method_table(comparison: Comparison, method: MethodResult, backend: str = "comfyui") -> dict:
+    """mask_area, noise_mask_area, edge_cells, halo_risk_cells (for `backend`'s sampler), drift_psnr_db
+    (None until decoded), and more."""
     latent = method.latent
     drift = None if latent is None else _drift(method)
     timings = {"prepare": method.prepare_ms}
@@ -36,7 +39,7 @@ def method_table(comparison: Comparison, method: MethodResult) -> dict:
         timings |= dict.fromkeys(latent.timings_ms, "cached") if method.latent_cached else latent.timings_ms
     table = {
         AMOUNT_NAMES[method.method]: method.amount,
-        **_counts(comparison, method),
+        **_counts(comparison, method, backend),
         "drift_psnr_db": None if drift is None else round(drift, 2),
         "latent_shape": list(latent.latents.shape) if latent is not None else "pending",
         "time_ms": timings,
@@ -46,30 +49,75 @@ def method_table(comparison: Comparison, method: MethodResult) -> dict:
     return table
 
 
-def summary(comparison: Comparison) -> dict:
-    """{'vae', 'comfy': table, 'was': table, 'warnings': [...]} for the page and the API."""
-    tables = {m.method: method_table(comparison, m) for m in comparison.methods}
-    return {"vae": comparison.vae_name, **tables, "warnings": warnings(comparison)}
+def summary(comparison: Comparison, backend: str = "comfyui") -> dict:
+    """{'vae', 'backend', 'comfy': table, 'was': table, 'warnings': [...], 'recommendation': {'comfy': {'amount',
+    'sentence'}, 'was': {...}}} for the page and the API; halo counts and advice for `backend`'s sampler."""
+    check_backend(backend)
+    tables = {m.method: method_table(comparison, m, backend) for m in comparison.methods}
+    advice = {name: r.as_dict() for name, r in recommendations(comparison, backend).items()}
+    return {
+        "vae": comparison.vae_name,
+        "backend": backend,
+        **tables,
+        "warnings": warnings(comparison, backend),
+        "recommendation": advice,
+    }
 
 
-def warnings(comparison: Comparison) -> list[str]:
-    """Plain-word warnings where they apply."""
+def recommendations(comparison: Comparison, backend: str = "comfyui") -> dict[str, Recommendation]:
+    """Per method, the amount that leaves no grey halo for `backend`'s sampler (recommend.py), kept by mask content."""
+    comfy, was = comparison.comfy, comparison.was
+    return recommend(comfy.mask, was.mask, comparison.downscale_ratio, backend, mask_offset=was.amount)
+
+
+def warnings(comparison: Comparison, backend: str = "comfyui") -> list[str]:
+    """Plain-word warnings where they apply, one sentence each (the empty mask's has two)."""
     notes = []
     ratio = comparison.downscale_ratio
-    if _counts(comparison, comparison.comfy)["mask_area"] == 0:
+    comfy, was = comparison.comfy, comparison.was
+    mask_area = _counts(comparison, comfy, backend)["mask_area"]
+    if mask_area == 0:
         notes.append("The mask is empty: nothing will be inpainted. Paint over the area to change.")
-    was_h, was_w = comparison.was.size
+    was_h, was_w = was.size
     if ratio != WAS_CROP_MULTIPLE and (was_h % ratio or was_w % ratio):
         notes.append(
-            f"WAS crops to a multiple of 8 ({was_w}×{was_h}) but this VAE's latent cells are {ratio} px: "
-            "its noise mask and its latent do not line up, and the sampler stretches one onto the other."
+            f"WAS crops to a multiple of 8 ({was_w}×{was_h}) but this VAE's latent cells are {ratio} px "
+            f"(ComfyUI crops to {comfy.size[1]}×{comfy.size[0]}): its noise mask and its latent do not line up, "
+            "and the sampler stretches one onto the other."
+        )
+    was_counts = _counts(comparison, was, backend)
+    if was_counts["mask_area"] > 0 and was_counts["noise_mask_area"] == 0:
+        notes.append(
+            f"{MASK_OFFSET.name}={was.amount} erodes the mask to nothing: WAS's noise mask is empty, "
+            "so nothing will be inpainted."
         )
     for method in comparison.methods:
-        if _counts(comparison, method)["noise_mask_area"] == method.size[0] * method.size[1]:
+        counts = _counts(comparison, method, backend)
+        if counts["noise_mask_area"] < method.size[0] * method.size[1]:
+            continue
+        if method.method == "was" and counts["mask_area"] < counts["noise_mask_area"]:
+            notes.append(
+                f"{MASK_OFFSET.name}={was.amount} grows the mask over the whole image: WAS's noise mask covers the "
+                "whole image and the sampler repaints all of it."
+            )
+        else:
             notes.append(
                 f"{TITLES[method.method]}'s noise mask covers the whole image: the sampler repaints all of it."
             )
-    grow = comparison.comfy.amount
+    grid = _grid(comparison, comfy)
+    if grid["partial"] > grid["touched"] / 2:
+        notes.append(
+            f"The mask misses the latent grid: {grid['partial']} of the {grid['touched']} latent cells "
+            f"({ratio} px) it touches are only partly inside it, so samplers see a faint, blurred mask there."
+        )
+    for method in comparison.methods:
+        halo = _counts(comparison, method, backend)["halo_risk_cells"]
+        if halo:
+            notes.append(
+                f"{TITLES[method.method]}: grey will survive in {halo} latent cells, where {WHO[backend]} keeps "
+                "part of the encoded latent because its mask stays below 1 there."
+            )
+    grow = comfy.amount
     if grow and grow % 2 == 0:
         reach = grow_extent(grow)
         notes.append(
@@ -79,18 +127,29 @@ def warnings(comparison: Comparison) -> list[str]:
     return notes
 
 
-def _counts(comparison: Comparison, method: MethodResult) -> dict[str, int]:
-    """The areas and cell counts of method_table, counted in integers (exact at any size), once per method
-    result (one device sync)."""
+def _grid(comparison: Comparison, method: MethodResult) -> dict[str, int]:
+    """The latent cells the input mask touches and those it covers only in part, once per method result."""
 
     def count() -> dict[str, int]:
-        prepared, cells = method.prepared, _cells(comparison, method)
+        share = cell_fractions(method.prepared.mask[0, 0], comparison.downscale_ratio)
+        touched, partial = torch.stack([(share > 0).sum(), ((share > 0) & (share < 1)).sum()]).tolist()
+        return {"touched": touched, "partial": partial}
+
+    return method.once("grid", count)
+
+
+def _counts(comparison: Comparison, method: MethodResult, backend: str = "comfyui") -> dict[str, int]:
+    """The areas and cell counts of method_table, counted in integers (exact at any size), once per method
+    result and backend (one device sync)."""
+
+    def count() -> dict[str, int]:
+        prepared, cells = method.prepared, _cells(comparison, method, backend)
         values = [prepared.mask, prepared.noise_mask, prepared.neutralise_mask]
         counts = torch.stack([(v[0, 0] > 0).sum() for v in values] + [cells["edge"].sum(), cells["halo"].sum()])
         names = ["mask_area", "noise_mask_area", "grey_area", "edge_cells", "halo_risk_cells"]
         return dict(zip(names, map(int, counts.tolist()), strict=True))
 
-    return method.once("counts", count)
+    return method.once(f"counts:{backend}", count)
 
 
 def _drift(method: MethodResult) -> float | None:
@@ -103,15 +162,16 @@ def _drift(method: MethodResult) -> float | None:
     return method.once("drift", lambda: psnr_outside(error, method.prepared.noise_mask[0, 0].to(error.device)))
 
 
-def _cells(comparison: Comparison, method: MethodResult) -> dict[str, torch.Tensor]:
-    """bool (h, w) edge and halo-risk cells, on the masks' device, computed once per method result."""
+def _cells(comparison: Comparison, method: MethodResult, backend: str = "comfyui") -> dict[str, torch.Tensor]:
+    """bool (h, w) edge and halo-risk cells, on the masks' device, computed once per method result and backend."""
     ratio = comparison.downscale_ratio
     noise_mask, grey_mask = method.prepared.noise_mask[0, 0], method.prepared.neutralise_mask[0, 0]
 
     def find() -> dict[str, torch.Tensor]:
-        return {"edge": edge_cells(noise_mask, ratio), "halo": halo_risk_cells(grey_mask, noise_mask, ratio)}
+        halo = halo_risk_cells(grey_mask, noise_mask, ratio, backend)
+        return {"edge": edge_cells(noise_mask, ratio), "halo": halo}
 
-    return method.once("cells", find)
+    return method.once(f"cells:{backend}", find)
 
 
 def _to_pixels(cells: torch.Tensor, method: MethodResult, ratio: int) -> torch.Tensor:
@@ -134,13 +194,15 @@ def edge_cell_map(comparison: Comparison, method: MethodResult) -> torch.Tensor:
     return _to_pixels(_cells(comparison, method)["edge"], method, comparison.downscale_ratio)
 
 
-def halo_cell_map(comparison: Comparison, method: MethodResult) -> torch.Tensor:
-    """bool (H', W'): the cells holding grey that the sampler does not fully repaint."""
-    return _to_pixels(_cells(comparison, method)["halo"], method, comparison.downscale_ratio)
+def halo_cell_map(comparison: Comparison, method: MethodResult, backend: str = "comfyui") -> torch.Tensor:
+    """bool (H', W'): the cells holding grey that `backend`'s sampler does not fully repaint."""
+    return _to_pixels(_cells(comparison, method, backend)["halo"], method, comparison.downscale_ratio)
 
 
-def sampler_view(comparison: Comparison, method: MethodResult, display_side: int = 512) -> torch.Tensor:
-    """(h·s, w·s) in [0, 1]: the sampler's latent-size mask, enlarged by whole pixels to about display_side."""
-    view = sampler_mask(method.prepared.noise_mask[0, 0], latent_size(comparison, method)).cpu()
+def sampler_view(
+    comparison: Comparison, method: MethodResult, display_side: int = 512, backend: str = "comfyui"
+) -> torch.Tensor:
+    """(h·s, w·s) in [0, 1]: `backend`'s latent-size mask, enlarged by whole pixels to about display_side."""
+    view = latent_view(method.prepared.noise_mask[0, 0], comparison.downscale_ratio, backend).cpu()
     scale = max(1, display_side // max(view.shape))
     return view.repeat_interleave(scale, 0).repeat_interleave(scale, 1)

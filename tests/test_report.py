@@ -1,5 +1,6 @@
 """The per-method tables and the plain-word warnings, on cases whose answers are known."""
 
+import json
 import math
 
 import pytest
@@ -38,7 +39,15 @@ def test_tables_have_the_keys_and_known_counts():
         assert report[method]["mask_area"] == 256 and report[method]["edge_cells"] == 8
         assert report[method]["halo_risk_cells"] == 5
         assert report[method]["drift_psnr_db"] > 0
-    assert report["warnings"] == []
+    # Rows 9..24 touch 3×3 cells and fill only (2, 2); the sampler keeps part of 5 grey cells per method.
+    assert report["warnings"] == [
+        "The mask misses the latent grid: 8 of the 9 latent cells (8 px) it touches are only partly inside it, "
+        "so samplers see a faint, blurred mask there.",
+        "ComfyUI: grey will survive in 5 latent cells, where ComfyUI's sampler keeps part of the encoded latent "
+        "because its mask stays below 1 there.",
+        "WAS: grey will survive in 5 latent cells, where ComfyUI's sampler keeps part of the encoded latent "
+        "because its mask stays below 1 there.",
+    ]
 
 
 def test_pooling_round_trip_keeps_flat_areas_exactly():
@@ -53,7 +62,8 @@ def test_warnings():
     empty = summary(compare_methods(pixels, torch.zeros(1, 56, 56), pooling_vae(16), 6, 6))
     assert any("mask is empty" in w for w in empty["warnings"])
     assert any(
-        "WAS crops to a multiple of 8 (56×56) but this VAE's latent cells are 16 px" in w for w in empty["warnings"]
+        "WAS crops to a multiple of 8 (56×56) but this VAE's latent cells are 16 px (ComfyUI crops to 48×48)" in w
+        for w in empty["warnings"]
     )
     assert any("grow_mask_by=6 is even: ComfyUI grows 2 px up and left but 3 px down" in w for w in empty["warnings"])
     full = summary(compare_methods(pixels, torch.ones(1, 56, 56), pooling_vae(8), 7, 6))
@@ -83,3 +93,58 @@ def test_drift_is_the_psnr_between_input_and_decode_outside_the_noise_mask():
         decoded = vae.decode(method.latent.latents)[0]
         mse = ((crop - decoded)[keep] ** 2).mean().item()
         assert report[method.method]["drift_psnr_db"] == pytest.approx(10 * math.log10(1 / mse), abs=0.01)
+
+
+def test_an_erosion_wider_than_the_mask_leaves_area_0_and_warns():
+    stroke = torch.zeros(1, 48, 48)
+    stroke[:, 20:26, 4:44] = 1  # 6 px thick
+    report = summary(compare_methods(torch.rand(1, 48, 48, 3), stroke, pooling_vae(8), 6, -3))
+    assert report["was"]["noise_mask_area"] == 0 and report["was"]["mask_area"] == 6 * 40
+    assert (
+        "mask_offset=-3 erodes the mask to nothing: WAS's noise mask is empty, so nothing will be inpainted."
+        in (report["warnings"])
+    )
+    kept = summary(compare_methods(torch.rand(1, 48, 48, 3), stroke, pooling_vae(8), 6, -2))
+    assert kept["was"]["noise_mask_area"] == 2 * 36 and not any("erodes" in w for w in kept["warnings"])
+
+
+def test_an_offset_that_grows_over_the_whole_image_warns():
+    report = summary(compare_methods(torch.rand(1, 48, 48, 3), square_mask(), pooling_vae(8), 6, 24))
+    assert report["was"]["noise_mask_area"] == 48 * 48
+    assert any(w.startswith("mask_offset=24 grows the mask over the whole image") for w in report["warnings"])
+    assert not any("ComfyUI's noise mask covers" in w for w in report["warnings"])
+
+
+def test_a_mask_that_misses_the_grid_warns_and_an_aligned_one_does_not():
+    line = torch.zeros(1, 48, 48)
+    line[:, 10:12, 8:40] = 1  # 2 px thick: every cell it touches is partial
+    report = summary(compare_methods(torch.rand(1, 48, 48, 3), line, pooling_vae(8), 6, 0))
+    assert any(w.startswith("The mask misses the latent grid: 4 of the 4 latent cells") for w in report["warnings"])
+    aligned = summary(compare_methods(torch.rand(1, 48, 48, 3), square_mask(top=8), pooling_vae(8), 0, 0))
+    assert aligned["warnings"] == []
+
+
+def test_summary_keeps_its_keys_and_adds_the_backend_and_the_recommendation():
+    """Rows 10..23: ComfyUI's sampler reads 11, 12 and 19, 20 (all in); diffusers reads 8 (out) and 16."""
+    comparison = compare_methods(torch.rand(1, 48, 48, 3), square_mask(top=10, side=14), pooling_vae(8), 0, 0)
+    report = summary(comparison)
+    assert {"vae", "comfy", "was", "warnings", "backend", "recommendation"} <= set(report)
+    assert report["backend"] == "comfyui" and report["comfy"]["halo_risk_cells"] == 0
+    assert report["recommendation"]["comfy"]["amount"] == 0
+    assert set(report["recommendation"]["was"]) == {"amount", "sentence"}
+    diffusers = summary(comparison, backend="diffusers")
+    assert diffusers["backend"] == "diffusers" and diffusers["comfy"]["halo_risk_cells"] == 3
+    assert diffusers["recommendation"]["comfy"]["amount"] == 5  # the grow reaching 2 px up: 10 -> 8
+    assert any("diffusers' inpaint pipeline keeps part" in w for w in diffusers["warnings"])
+    json.dumps(diffusers)  # what /compare sends
+    with pytest.raises(ValueError, match="backend must be one of"):
+        summary(comparison, backend="a1111")
+
+
+def test_cell_maps_and_sampler_view_follow_the_backend():
+    comparison = prepare_methods(torch.rand(1, 48, 48, 3), square_mask(top=10, side=14), 8, 0, 0)
+    comfy = comparison.comfy
+    assert halo_cell_map(comparison, comfy).sum() == 0
+    assert halo_cell_map(comparison, comfy, backend="diffusers").sum() == 3 * 64
+    view = sampler_view(comparison, comfy, display_side=60, backend="diffusers")
+    assert view[10, 10] == 0 and view[20, 20] == 1  # cell (1, 1) reads pixel (8, 8), cell (2, 2) pixel (16, 16)
