@@ -18,7 +18,7 @@ from inpaint_core.report import summary
 
 from . import gpu, panels
 from .live import decoded_payload, edit_payload
-from .numbers import numbers_table, step_times
+from .numbers import numbers_table, preview_note
 from .panels import as_sent, name_of
 
 CACHE_BYTES = 1 << 30  # per cache (preparations, latents); the newest entry is kept whatever its size
@@ -120,7 +120,7 @@ class Inspector:
             for i, (image, name) in enumerate(zip(details, names, strict=True))
         ]
         key = f"{editor.content_key}:{vae_label}"
-        timing = {m.method: " · ".join(f"{k} {v}" for k, v in step_times(m).items()) for m in result.methods}
+        timing = {m.method: preview_note(m) for m in result.methods}
         live = decoded_payload(key, {m.method: (decoded[m.method], m.amount, timing[m.method]) for m in result.methods})
         wipe = SliderData(root=(ImageData(path=str(decoded["comfy"])), ImageData(path=str(decoded["was"]))))
         notes = "\n".join(f"⚠️ {note}  " for note in report["warnings"])

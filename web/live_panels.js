@@ -11,7 +11,7 @@
   const RANGES = { comfy: [0, 64], was: [-128, 128] };
   const PINK = [255, 60, 120], ORANGE = [255, 140, 0], BLUE = [30, 144, 255], MAGENTA = [192, 64, 192];
   const GREY_MASKED = mix([128, 128, 128], PINK, 0.3);
-  const live = { edit: null, methods: {}, decoded: null, released: { comfy: true, was: true } };
+  const live = { edit: null, methods: {}, decoded: null, released: { comfy: true, was: true }, drawMs: [] };
   window.inpaintLive = live;
 
   function mix(a, b, t) {
@@ -75,6 +75,7 @@
   function setAmount(method, amount, redrawAll = false) {
     const state = live.methods[method];
     if (!state || (!redrawAll && amount === state.amount)) return;
+    const started = performance.now();
     const { order, starts, lo } = state.sorted;
     const flipped = [];
     if (redrawAll) {
@@ -101,6 +102,8 @@
     element.querySelector(`[data-method=${method}] .amount`).textContent = `${SLIDERS[method]} = ${amount}`;
     redrawDifference(redrawAll ? null : { state, flipped });
     updateDecoded();
+    live.drawMs.push(performance.now() - started); // what a step costs the page (bench/live_slider.py reads it)
+    if (live.drawMs.length > 1000) live.drawMs.shift();
   }
 
   // ---- where the two noise masks differ, in the input's frame, zoomed to the mask ----

@@ -10,7 +10,8 @@ from inpaint_core.compare import Comparison, MethodResult
 NUMBERS_CSS = """
 .numbers { font-size: 0.85rem; border-collapse: collapse; width: 100%; }
 .numbers th, .numbers td { padding: 2px 6px; text-align: left; border-bottom: 1px solid var(--border-color-primary); }
-.numbers .meaning { opacity: 0.75; font-size: 0.78rem; }
+.numbers .meaning { opacity: 0.75; font-size: 0.75rem; font-weight: normal; }
+.numbers th:first-child { width: 55%; }
 """
 ROWS = [
     ("noise_mask_area", "noise mask (px)", "pixels the sampler may repaint"),
@@ -29,6 +30,13 @@ def step_times(method: MethodResult) -> dict[str, str]:
         return {"encode": "pending", "decode": "pending"}
     said = "from cache, took {:.0f} ms" if method.latent_cached else "{:.0f} ms"
     return {step: said.format(ms) for step, ms in latent.timings_ms.items() if step in ("encode", "decode")}
+
+
+def preview_note(method: MethodResult) -> str:
+    """One line under a decoded preview: its encode and decode times, and whether it came from the cache."""
+    times = method.latent.timings_ms
+    said = f"encode {times['encode']:.0f} ms · decode {times['decode']:.0f} ms"
+    return f"from cache (took {said})" if method.latent_cached else said
 
 
 def _cell(value) -> str:
@@ -52,12 +60,12 @@ def numbers_table(summary: dict, comparison: Comparison) -> str:
     ):
         rows.append((step, times[0].get(step), times[1].get(step), meaning))
     body = "".join(
-        f"<tr><th>{escape(label)}</th><td>{escape(_cell(a))}</td><td>{escape(_cell(b))}</td>"
-        f"<td class='meaning'>{escape(meaning)}</td></tr>"
+        f"<tr><th>{escape(label)}<div class='meaning'>{escape(meaning)}</div></th>"
+        f"<td>{escape(_cell(a))}</td><td>{escape(_cell(b))}</td></tr>"
         for label, a, b, meaning in rows
     )
     head = (
         f"<tr><th>{escape(summary.get('vae', ''))}</th><th>ComfyUI · grow_mask_by {comfy['grow_mask_by']}</th>"
-        f"<th>WAS · mask_offset {was['mask_offset']}</th><th></th></tr>"
+        f"<th>WAS · mask_offset {was['mask_offset']}</th></tr>"
     )
     return f"<table class='numbers'><thead>{head}</thead><tbody>{body}</tbody></table>"
