@@ -1,0 +1,146 @@
+"""Files that take a mask and a setting back to ComfyUI or diffusers: the image with the mask in its
+alpha channel, the workflow in both of ComfyUI's formats (workflow.py), and a Python snippet.
+
+ComfyUI 0.8.0's LoadImage (`nodes.py`) reads MASK = 1 - alpha / 255, so inpainted pixels are written
+with alpha 0 and the others with 255; their colour stays in the file under any alpha.
+"""
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .workflow import ENCODERS, comfy_api_prompt, comfy_workflow, graph
+
+DIFFUSERS_MARK = "# With diffusers alone"
+SAMPLE_MARK = "# Then sample"
+
+
+def mask_in_alpha(image_rgb_uint8, mask_bool) -> np.ndarray:
+    """uint8 (H, W, 4): the image, and alpha 0 where the mask is set (255 elsewhere)."""
+    image = _array(image_rgb_uint8, "image_rgb_uint8")
+    mask = _array(mask_bool, "mask_bool")
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"image_rgb_uint8 must be (H, W, 3) uint8, got {image.shape} {image.dtype}")
+    if mask.shape != image.shape[:2] or mask.dtype != np.bool_:
+        raise ValueError(
+            f"mask_bool must be (H, W) bool of the image's size {image.shape[:2]}, got {mask.shape} {mask.dtype}"
+        )
+    alpha = np.where(mask, 0, 255).astype(np.uint8)
+    return np.concatenate([image, alpha[..., None]], axis=2)
+
+
+def write_export(
+    folder, image_rgb_uint8, mask_bool, method: str, amount: int, vae_name: str, vae_source: str | None = None
+) -> list[Path]:
+    """Write into `folder` the RGBA PNG, the canvas workflow and the API prompt (and, with `vae_source`, the
+    Python snippet); return their paths, the PNG first. Files are named by the image's content and the setting."""
+    graph(method, amount, vae_name, "check.png")  # bad settings fail before anything is written
+    rgba = mask_in_alpha(image_rgb_uint8, mask_bool)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"inpaint-{hashlib.blake2b(rgba.tobytes(), digest_size=6).hexdigest()}"
+    image = folder / f"{stem}.png"
+    Image.fromarray(rgba, "RGBA").save(image, compress_level=1)
+    setting = f"{stem}-{ENCODERS[method][2].name}{amount}"
+    written = [image]
+    for suffix, make in (("workflow", comfy_workflow), ("api", comfy_api_prompt)):
+        path = folder / f"{setting}-{suffix}.json"
+        path.write_text(json.dumps(make(method, amount, vae_name, image.name), indent=2))
+        written.append(path)
+    if vae_source is not None:
+        path = folder / f"{setting}.py"
+        path.write_text(python_snippet(method, amount, vae_source, image.name))
+        written.append(path)
+    return written
+
+
+def python_snippet(
+    method: str, amount: int, vae_source: str, image_filename: str = "image.png", downscale_ratio: int = 8
+) -> str:
+    """Python that prepares the exported image as the method does: with inpaint_core, then with torch and
+    diffusers alone (the same crop, mask and grey, then an inpaint pipeline). `downscale_ratio`: the VAE's."""
+    graph(method, amount, "vae", image_filename)  # checks the method, the amount and the file name
+    name = ENCODERS[method][2].name
+    if method == "comfy":
+        core = f"prepare_comfy(pixels, mask, {name}={amount}, downscale_ratio=vae.downscale_ratio)"
+        crop, grey = "ratio", "(mask > 0.5).float()  # the original mask, not the grown one"
+        change = _grow_lines(amount)
+    else:
+        core = f"prepare_was(pixels, mask, {name}={amount})"
+        crop, grey = "8", "noise_mask  # the offset mask"
+        change = _offset_lines(amount)
+    return f"""import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+rgba = np.asarray(Image.open({image_filename!r}).convert("RGBA"))
+pixels = torch.from_numpy(rgba[..., :3].copy()).float()[None] / 255  # (1, H, W, 3), as LoadImage reads it
+mask = torch.from_numpy(rgba[..., 3] == 0).float()[None]  # (1, H, W): 1 = inpaint (LoadImage's 1 - alpha)
+
+# With inpaint_core: the maths of {ENCODERS[method][0]} ({name}={amount}), exactly
+from inpaint_core import load_vae, {core.split("(")[0]}
+
+vae = load_vae({vae_source!r})
+prepared = {core}
+latent = {{"samples": vae.encode(prepared.pixels), "noise_mask": prepared.noise_mask}}  # ComfyUI's LATENT
+
+{DIFFUSERS_MARK}: the same centred crop, mask and grey, written out
+ratio = {downscale_ratio}  # the VAE's downscale ratio: your pipeline's vae_scale_factor
+height, width = pixels.shape[1] // {crop} * {crop}, pixels.shape[2] // {crop} * {crop}
+top, left = pixels.shape[1] % {crop} // 2, pixels.shape[2] % {crop} // 2
+image = pixels[:, top : top + height, left : left + width]
+mask = mask[:, None, top : top + height, left : left + width]
+{change}
+grey = {grey}
+image = torch.where(grey[:, 0, :, :, None] > 0, 0.5, image)  # neutralised to 0.5 grey
+# noise_mask and image now equal prepared.noise_mask and prepared.pixels
+
+{SAMPLE_MARK}: an inpaint pipeline takes the neutralised image and the noise mask (it binarises the mask
+# and reads one pixel per latent cell: inpaint_core.samplers.diffusers_view)
+from diffusers import AutoPipelineForInpainting
+
+pipe = AutoPipelineForInpainting.from_pretrained("stable-diffusion-v1-5/stable-diffusion-inpainting")
+result = pipe(
+    prompt="...",
+    image=Image.fromarray((image[0].numpy() * 255).round().astype(np.uint8)),
+    mask_image=Image.fromarray(noise_mask[0, 0].numpy().astype(np.uint8) * 255),
+    height=height // ratio * ratio,
+    width=width // ratio * ratio,
+).images[0]
+"""
+
+
+def _grow_lines(grow_mask_by: int) -> str:
+    """ComfyUI's grow: a k×k window padded by ceil((k - 1) / 2) on every side, cut back to the image's size."""
+    if grow_mask_by == 0:
+        return "noise_mask = (mask > 0.5).float()"
+    padding, k = grow_mask_by // 2, grow_mask_by
+    return (
+        f"padded = F.pad((mask > 0.5).float(), ({padding}, {padding}, {padding}, {padding}))\n"
+        f"grown = F.max_pool2d(F.max_pool2d(padded, ({k}, 1), stride=1), (1, {k}), stride=1)  # a {k}×{k} window\n"
+        "noise_mask = grown[:, :, :height, :width]"
+    )
+
+
+def _offset_lines(mask_offset: int) -> str:
+    """WAS's offset: a (2n+1)² window, dilating the mask (n > 0) or, through its inverse, eroding it (n < 0)."""
+    n, k = abs(mask_offset), 2 * abs(mask_offset) + 1
+    if mask_offset == 0:
+        return "noise_mask = (mask > 0.5).float()"
+    window = f"F.max_pool2d(F.max_pool2d({{}}, ({k}, 1), 1, ({n}, 0)), (1, {k}), 1, (0, {n}))  # a {k}×{k} window"
+    if mask_offset > 0:
+        return "noise_mask = " + window.format("(mask > 0.5).float()")
+    return "noise_mask = 1 - " + window.format("(mask <= 0.5).float()")
+
+
+def _array(value, name: str) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        return value
+    raise ValueError(f"{name} must be a numpy array or a torch tensor, got {type(value).__name__}")
