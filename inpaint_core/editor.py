@@ -16,11 +16,31 @@ MAX_SIDE = 4096  # default longest side accepted from the browser
 
 @dataclass(frozen=True, eq=False)
 class EditorInput:
-    """An image and its mask; equal and hashed by content, so a page's state notices real changes only."""
+    """An image and its mask, kept compact (4 bytes a pixel: what a page's session state holds); equal and
+    hashed by content, so a page's state notices real changes only."""
 
-    pixels: torch.Tensor  # (1, H, W, 3) float32 in [0, 1]
-    mask: torch.Tensor  # (1, h, w) float32 0/1: the union of the layers' painted (alpha > 0) pixels
+    rgb: torch.Tensor  # (1, H, W, 3) uint8
+    painted: torch.Tensor  # (1, h, w) bool: the union of the layers' painted (alpha > 0) pixels
     content_key: str  # a digest of both, for caches
+
+    @property
+    def pixels(self) -> torch.Tensor:
+        """(1, H, W, 3) float32 in [0, 1], made anew on each call."""
+        return self.rgb.float().div_(255)
+
+    @property
+    def mask(self) -> torch.Tensor:
+        """(1, h, w) float32 0/1, made anew on each call."""
+        return self.painted.float()
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(H, W) of the image."""
+        return tuple(self.rgb.shape[1:3])
+
+    @property
+    def nbytes(self) -> int:
+        return self.rgb.nbytes + self.painted.nbytes
 
     def __eq__(self, other) -> bool:
         return isinstance(other, EditorInput) and other.content_key == self.content_key
@@ -74,8 +94,9 @@ def from_editor(value: dict | None, max_side: int = MAX_SIDE) -> EditorInput:
     mask = painted(value.get("layers"), height, width)
     digest = hashlib.blake2b(rgb.tobytes(), digest_size=16)
     digest.update(np.packbits(mask).tobytes() + str(rgb.shape + mask.shape).encode())
-    pixels = torch.tensor(rgb, dtype=torch.float32).div_(255)[None]
-    return EditorInput(pixels, torch.from_numpy(mask).float()[None], digest.hexdigest())
+    return EditorInput(
+        torch.from_numpy(np.ascontiguousarray(rgb))[None], torch.from_numpy(mask)[None], digest.hexdigest()
+    )
 
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:

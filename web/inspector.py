@@ -31,6 +31,12 @@ def integer(value, name: str) -> int:
     return int(value)
 
 
+def _float_tensors(editor: EditorInput, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The edit as the core takes it: pixels and mask on the device, and the image (H, W, 3) on the CPU."""
+    pixels = editor.pixels
+    return pixels.to(device), editor.mask.to(device), pixels[0]
+
+
 class Inspector:
     """The handlers, around one VAE registry, bounded caches (preparations, latents, inputs on the compute
     device) and a folder of content-named images."""
@@ -66,7 +72,7 @@ class Inspector:
         except ValueError as error:
             raise gr.Error(str(error)) from error
         batch = self.files.batch()
-        image = panels.input_image(batch, editor.content_key, editor.pixels[0])
+        image = panels.input_image(batch, editor.content_key, editor.pixels[0])  # written once per content
         batch.wait()
         return edit_payload(editor, f"{editor.content_key}:{vae_label}", ratio, image)
 
@@ -79,12 +85,12 @@ class Inspector:
                 progress(0.1, desc=f"Loading {vae_label}…")
             vae = self.registry.get(vae_label)
             device = torch.device("cpu") if self.zero_gpu else vae.device
-            pixels, mask = self.on_device.get_or_make(  # each edit crosses to the GPU once, not once a change
-                (editor.content_key, str(device)), lambda: (editor.pixels.to(device), editor.mask.to(device))
+            pixels, mask, image = self.on_device.get_or_make(  # each edit is made float and moved once
+                (editor.content_key, str(device)), lambda: _float_tensors(editor, device)
             )[0]
             content_key = (editor.content_key, vae_label)  # labels are unique; display names need not be
             result = prepare_methods(
-                pixels, mask, vae.downscale_ratio, grow, offset, content_key, vae.display_name, editor.pixels[0],
+                pixels, mask, vae.downscale_ratio, grow, offset, content_key, vae.display_name, image,
                 self.prepared,
             )  # fmt: skip
             if latents == "compute":

@@ -31,8 +31,8 @@ def live_panels(elem_id: str = "live") -> gr.HTML:
 
 def rounded_mask(editor: EditorInput) -> torch.Tensor:
     """bool (H, W): the painted mask resized to the image and rounded, as both nodes make it before cropping."""
-    height, width = editor.pixels.shape[1:3]
-    return resize_mask(editor.mask[:, None].float(), height, width)[0, 0].round() > 0
+    height, width = editor.size
+    return resize_mask(editor.mask[:, None], height, width)[0, 0].round() > 0
 
 
 def crop_box(height: int, width: int, multiple: int) -> list[int]:
@@ -48,7 +48,7 @@ def file_url(path: Path) -> str:
 def edit_payload(editor: EditorInput, key: str, ratio: int, image: Path) -> dict:
     """What the browser needs to draw both methods at any amount: the mask as packed bits, the crops.
     `key` names the edit and the VAE (the decoded previews say which they belong to)."""
-    height, width = editor.pixels.shape[1:3]
+    height, width = editor.size
     bits = np.packbits(rounded_mask(editor).numpy().reshape(-1))
     return {
         "kind": "edit",
