@@ -107,12 +107,13 @@ def _cell_distance(scan: VerticalScan, ratio: int, cap: int, grow_up_left: int =
     return spread(vertical, cap, -grow_up_left, ratio + grow_up_left, ratio, w)
 
 
-def _distance_at(scan: VerticalScan, rows: torch.Tensor, cols: torch.Tensor, cap: int, block: int = 0):
-    """uint8 (2, R, w): the distance to the hits from pixel (rows[r], cols[b, j]) or, with `block` = 1,
-    from the 2×2 block it ends (the rows and columns before it too), capped."""
-    vertical = scan.bands((rows - block).clamp(min=0), rows, cap)  # (R, W)
+def _distance_at(vertical: torch.Tensor, cols: torch.Tensor, cap: int, block: int = 0) -> torch.Tensor:
+    """uint8 (2, R, w): the distance to the hits from pixel (row r, cols[b, j]) or, with `block` = 1, from
+    the pixel and the one to its left, capped; `vertical` (R, W) holds the rows' (or row pairs') vertical
+    distances (VerticalScan.bands)."""
+    vertical = vertical.clamp(max=cap)
     useful = vertical.amin(1) < cap  # rows with no hit within the cap stay at the cap
-    out = torch.full((2, len(rows), cols.shape[1]), cap, dtype=torch.uint8)
+    out = torch.full((2, len(vertical), cols.shape[1]), cap, dtype=torch.uint8)
     if not useful.any():
         return out
     vertical = vertical[useful]
@@ -125,7 +126,7 @@ def _distance_at(scan: VerticalScan, rows: torch.Tensor, cols: torch.Tensor, cap
         if evenly:
             out[b, useful] = spread(vertical, cap, int(cols[b, 0]) - block, 1 + block, stride, cols.shape[1])
         else:
-            out[b, useful] = spread(vertical, cap, -block, 1 + block, 1, scan.width)[:, cols[b]]
+            out[b, useful] = spread(vertical, cap, -block, 1 + block, 1, vertical.shape[1])[:, cols[b]]
     return out
 
 
@@ -159,6 +160,22 @@ class HaloCounts:
         return _inside_distance(self.hit)
 
     @cached_property
+    def read(self) -> torch.Tensor:  # int64 (R,): the rows the view reads, ascending
+        return torch.unique(self.support.rows)
+
+    @cached_property
+    def read_vertical(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """uint8 (R, W) twice: vertical distances to the hits from each read row, and from it with the row
+        above (capped for every amount: OFFSET_CAP)."""
+        read = self.read
+        rows = torch.unique(torch.cat([read, (read - 1).clamp(min=0)]))
+        vertical = self.scan.bands(rows, rows, OFFSET_CAP)
+        where = torch.full((self.hit.shape[0],), -1, dtype=torch.long)
+        where[rows] = torch.arange(len(rows))
+        here = vertical[where[read]]
+        return here, torch.minimum(here, vertical[where[(read - 1).clamp(min=0)]])
+
+    @cached_property
     def grow(self) -> torch.Tensor:
         """int64 (65,): halo-risk cells of ComfyUI's VAEEncodeForInpaint at grow_mask_by = 0..64."""
         if self.support is None:
@@ -182,9 +199,9 @@ class HaloCounts:
             near = _cell_distance(self.scan, ratio, GROW_CAP).short()
             block = _cell_distance(self.scan, ratio, GROW_CAP, grow_up_left=1).short()
             return torch.minimum(2 * near + 1, 2 * block + 2).masked_fill_(self.holds_grey, 0)
-        read = torch.unique(sup.rows)
-        near = _distance_at(self.scan, read, sup.cols, GROW_CAP).short()
-        block = _distance_at(self.scan, read, sup.cols, GROW_CAP, block=1).short()
+        read, (here, with_above) = self.read, self.read_vertical
+        near = _distance_at(here, sup.cols, GROW_CAP).short()
+        block = _distance_at(with_above, sup.cols, GROW_CAP, block=1).short()
         first = torch.minimum(2 * near + 1, 2 * block + 2)
         first.masked_fill_(torch.stack([self.hit[read][:, sup.cols[b]] for b in range(2)]), 0)
         return _read(first, read, sup).masked_fill_(~sup.reachable, NEVER)
@@ -199,8 +216,8 @@ class HaloCounts:
         grey = torch.where(cell_depth > 0, 1 - cell_depth, reach)
         if sup.kind == "any":
             return grey, grey
-        read = torch.unique(sup.rows)
-        outside = _distance_at(self.scan, read, sup.cols, OFFSET_CAP).short()  # (2, R, w)
+        read = self.read
+        outside = _distance_at(self.read_vertical[0], sup.cols, OFFSET_CAP).short()  # (2, R, w)
         depth = torch.stack([inside[read][:, sup.cols[b]] for b in range(2)]).short()
         signed = torch.where(depth > 0, 1 - depth, outside)
         return grey, _read(signed, read, sup).masked_fill_(~sup.reachable, OFFSET_CAP)

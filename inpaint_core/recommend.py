@@ -8,11 +8,13 @@ every change: only a new mask, VAE ratio or backend computes anything.
 """
 
 import hashlib
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import torch
 
+from .checks import check_amount
 from .halo_counts import HaloCounts
 from .masks import offset_mask
 from .prepare import GROW_MASK_BY, MASK_OFFSET
@@ -58,6 +60,8 @@ def recommend(
     where no offset avoids the halo.
     """
     check_backend(backend)
+    if mask_offset is not None:
+        check_amount(MASK_OFFSET, mask_offset)
     comfy = _found(comfy_mask, ratio, backend)
     was = _found(was_mask, ratio, backend)  # the same record where the crops agree (a ratio of 8)
     return {"comfy": _grow_advice(comfy, backend), "was": _offset_advice(was, backend, mask_offset)}
@@ -73,6 +77,8 @@ def recommend_mask_offset(
 ) -> Recommendation:
     """WAS_VAEEncodeForInpaint: the mask_offset in -128..128 nearest 0 (a grow before an equal erosion)
     that leaves no grey halo, with a noise mask neither empty nor the whole image."""
+    if mask_offset is not None:
+        check_amount(MASK_OFFSET, mask_offset)
     return _offset_advice(_found(mask, ratio, check_backend(backend)), backend, mask_offset)
 
 
@@ -143,9 +149,10 @@ def _best_offset(halo: HaloCounts, counts: list[int], first_nonempty: int) -> in
 
 def _found(mask: torch.Tensor, ratio: int, backend: str) -> _Found:
     key = (_digest(mask), tuple(mask.shape), ratio, backend)
-    if key in _KEPT:
-        _KEPT.move_to_end(key)
-        return _KEPT[key]
+    with _KEPT_LOCK:
+        if key in _KEPT:
+            _KEPT.move_to_end(key)
+            return _KEPT[key]
     halo = HaloCounts(mask, ratio, backend)
     empty = not bool(halo.hit.view(torch.uint8).amax())
     grow_counts, offset_counts = halo.grow.tolist(), halo.offset.tolist()
@@ -158,14 +165,16 @@ def _found(mask: torch.Tensor, ratio: int, backend: str) -> _Found:
         offset=None if empty else _best_offset(halo, offset_counts, first_nonempty),
         first_nonempty=first_nonempty,
     )
-    _KEPT[key] = found
-    while len(_KEPT) > KEPT_MASKS:
-        _KEPT.popitem(last=False)
+    with _KEPT_LOCK:
+        _KEPT[key] = found
+        while len(_KEPT) > KEPT_MASKS:
+            _KEPT.popitem(last=False)
     return found
 
 
-KEPT_MASKS = 32  # a few hundred bytes each
+KEPT_MASKS = 32  # a few kB each
 _KEPT: OrderedDict = OrderedDict()
+_KEPT_LOCK = threading.Lock()  # a page's handlers ask from several threads
 
 
 def _digest(mask: torch.Tensor) -> bytes:

@@ -147,3 +147,5 @@ def test_bad_input_names_the_argument():
         recommend_mask_offset(square(8), 0)
     with pytest.raises(ValueError, match="mask must be a"):
         recommend_grow_mask_by(torch.zeros(1, 48, 48), 8)
+    with pytest.raises(ValueError, match="mask_offset must be in"):
+        recommend_mask_offset(square(8), 8, mask_offset=200)

@@ -148,3 +148,25 @@ def test_cell_maps_and_sampler_view_follow_the_backend():
     assert halo_cell_map(comparison, comfy, backend="diffusers").sum() == 3 * 64
     view = sampler_view(comparison, comfy, display_side=60, backend="diffusers")
     assert view[10, 10] == 0 and view[20, 20] == 1  # cell (1, 1) reads pixel (8, 8), cell (2, 2) pixel (16, 16)
+
+
+def test_the_recommended_amounts_agree_with_the_tables():
+    """Prepared at the recommended amount, the table counts no halo; one step short of it, some."""
+    ys, xs = torch.meshgrid(torch.arange(96), torch.arange(120), indexing="ij")
+    blob = (((ys - 45) / 23.5) ** 2 + ((xs - 61) / 30.2) ** 2 < 1).float()[None]
+    pixels = torch.rand(1, 96, 120, 3)
+    for backend in ("comfyui", "diffusers"):
+        advice = summary(compare_methods(pixels, blob, pooling_vae(8), 6, 6), backend)["recommendation"]
+        grow = advice["comfy"]["amount"]
+        assert grow is not None and grow > 0
+        at = summary(compare_methods(pixels, blob, pooling_vae(8), grow, 6), backend)
+        short = summary(compare_methods(pixels, blob, pooling_vae(8), grow - 1, 6), backend)
+        assert at["comfy"]["halo_risk_cells"] == 0 < short["comfy"]["halo_risk_cells"]
+        offset = advice["was"]["amount"]
+        if offset is None:
+            assert "keep part of the grey" in advice["was"]["sentence"]
+        else:
+            assert (
+                summary(compare_methods(pixels, blob, pooling_vae(8), 6, offset), backend)["was"]["halo_risk_cells"]
+                == 0
+            )
