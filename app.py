@@ -15,7 +15,15 @@ from PIL import Image
 from inpaint_core import GROW_MASK_BY, MASK_OFFSET
 from inpaint_core.device import default_device
 from inpaint_core.editor import MAX_SIDE
-from inpaint_core.registry import APPROX, DEFAULT_HUB_VAE, VAERegistry, hub_reachable, label_of, scan_models_dir
+from inpaint_core.registry import (
+    DEFAULT_HUB_VAE,
+    VAERegistry,
+    default_sources,
+    hub_reachable,
+    label_of,
+    scan_models_dir,
+)
+from web.editor_input import ImageEditorInput
 from web.examples import ASSETS, load_example, thumbnails
 from web.gpu import ZERO_GPU
 from web.inspector import Inspector
@@ -59,8 +67,9 @@ def parse_settings(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def limit_decoding(max_side: int) -> None:
-    """Let Pillow refuse, before decoding, an image of more than max_side² pixels (a decompression bomb)."""
-    Image.MAX_IMAGE_PIXELS = max_side * max_side // 2  # Pillow raises above twice this, warns above it
+    """Let Pillow refuse, before decoding, a decompression bomb: a backstop far above what the editor accepts
+    (ImageEditorInput refuses more than max_side a side, with the image's size, before Pillow decodes it)."""
+    Image.MAX_IMAGE_PIXELS = 8 * max_side * max_side  # Pillow raises above twice this, warns above it
 
 
 def image_folder() -> Path:
@@ -75,12 +84,9 @@ def choose_sources(args: argparse.Namespace) -> tuple[list[str], str]:
     how = "Offer others with `--vae SOURCE` (a file, folder, hub id or `approx`) or `--models-dir DIR`."
     if sources:
         return sources, f"VAEs offered: {', '.join(label_of(s) for s in sources)}. {how}"
-    if hub_reachable():
-        return [DEFAULT_HUB_VAE, APPROX], f"Using TAESD (SD1.x) from the Hub ({DEFAULT_HUB_VAE}). {how}"
-    return (
-        [APPROX],
-        f"**No network and no VAE given: using the built-in approximate VAE** (8×8 averages and a linear map; not a real VAE). {how}",
-    )
+    sources = default_sources(hub_reachable())
+    where = "TAESD (SD1.x) from the Hub, " if sources[0] == DEFAULT_HUB_VAE else "No network: "
+    return sources, f"{where}the bundled TAEF2 (FLUX.2) and a built-in approximate VAE. {how}"
 
 
 def _slider(amount, label: str) -> gr.Slider:
@@ -120,13 +126,13 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
         )
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=320):
-                editor = gr.ImageEditor(
+                editor = ImageEditorInput(
                     label="Image and mask (paint with the brush)", type="pil",
                     image_mode=None,  # as uploaded: inpaint_core.editor converts 16-bit, CMYK, EXIF rotation...
                     format="png", sources=("upload", "clipboard", "webcam"),
                     brush=gr.Brush(colors=["#ff3c78"], color_mode="fixed"), height="62vh",
                     canvas_size=(16, 16),  # layers from examples are placed within max(canvas, image): keep it small
-                    elem_id="editor",
+                    elem_id="editor", max_side=inspector.max_side,
                 )  # fmt: skip
                 vae = gr.Dropdown(inspector.registry.labels, value=inspector.registry.labels[0], label="VAE")
                 examples = gr.Dataset(

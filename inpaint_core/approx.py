@@ -32,5 +32,6 @@ def approximate_vae(device: torch.device | str = "cpu") -> VAE:
         return torch.nn.functional.interpolate((rgb + 1) / 2, scale_factor=8, mode="nearest")
 
     return VAE(
-        "SD1.x latent-to-RGB", encode, decode, latent_channels=4, device=device, dtype=torch.float32, approximate=True
-    )
+        "SD1.x latent-to-RGB", encode, decode, latent_channels=4, device=device, dtype=torch.float32, approximate=True,
+        activation_channels=16,  # a few channels a pixel at most: tiling would only cost time
+    )  # fmt: skip

@@ -121,7 +121,7 @@ def prepare_methods(
         return MethodResult("comfy", grow_mask_by, crop, prepared, ms, key and (*key, "comfy"))
 
     def was() -> MethodResult:
-        prepared, ms = _timed(lambda: prepare_was(pixels[:1], mask[:1], mask_offset), pixels)
+        prepared, ms = _timed(lambda: prepare_was(pixels[:1], mask[:1], mask_offset, downscale_ratio), pixels)
         crop = _crop_offset(height, width, WAS_CROP_MULTIPLE)
         return MethodResult("was", mask_offset, crop, prepared, ms, key and (*key, "was", mask_offset))
 

@@ -72,7 +72,7 @@ class VAERegistry:
         return list(self.sources)
 
     def get(self, label: str) -> VAE:
-        if label not in self.sources:
+        if not isinstance(label, str) or label not in self.sources:
             raise ValueError(f"vae must be one of {self.labels}, got {label!r}")
         with self._lock:  # one load at a time; later calls find it loaded
             if label not in self._loaded:

@@ -45,6 +45,14 @@ def files(tmp_path: Path) -> dict[str, Path]:
     Image.new("L", (6000, 6000)).save(made["bomb"])  # 36 Mpx in a few kB
     made["tiny"] = tmp_path / "tiny.png"
     Image.new("RGB", (6, 20), "red").save(made["tiny"])
+    made["svg"] = tmp_path / "drawing.svg"
+    made["svg"].write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64"/></svg>'
+    )
+    made["html"] = tmp_path / "page.html"
+    made["html"].write_text("<!doctype html><html><body>hello</body></html>")
+    made["camera"] = tmp_path / "camera.jpg"
+    Image.new("RGB", (6000, 4000), "grey").save(made["camera"], quality=50)  # a 24 MP photo
     made["cmyk"] = tmp_path / "cat.jpg"
     Image.open(ASSETS / "chelsea.png").convert("CMYK").save(made["cmyk"])
     return made
@@ -52,18 +60,36 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 def test_bad_files_get_clear_errors_and_the_server_keeps_serving(client, tmp_path):
     made = files(tmp_path)
+    unreadable = "is not an image this server can read: upload a PNG, JPEG"
     cases = {
-        "text": "cannot identify image file",
-        "empty": "cannot identify image file|empty",
-        "truncated": "truncated|broken|end of file",
-        "bomb": "exceeds limit",
+        "text": unreadable,
+        "empty": unreadable,
+        "svg": unreadable,
+        "html": unreadable,
+        "truncated": "could not be decoded|not an image this server can read",
+        "bomb": "the image is 6000×6000; this server accepts up to 4096 px on the longest side",
+        "camera": "the image is 6000×4000; this server accepts up to 4096 px on the longest side",
         "tiny": "pixels must be at least 8x8",
     }
     for name, message in cases.items():
-        with pytest.raises(Exception, match=message):
+        with pytest.raises(Exception, match=message) as raised:
             compare(client, editor_value(made[name]))
+        assert not any(word in str(raised.value) for word in ("Traceback", "preprocess", "UnidentifiedImageError"))
     out = compare(client, editor_value(made["cmyk"], [ASSETS / "chelsea_mask.png"]))
     assert out[7]["comfy"]["mask_area"] > 0  # converted as a viewer shows it, and still serving
+
+
+def test_bad_arguments_are_named(client, tmp_path):
+    with pytest.raises(Exception, match="vae must be one of"):
+        compare(client, editor_value(ASSETS / "chelsea.png", [ASSETS / "chelsea_mask.png"]), vae=["taef2"])
+    # NaN and infinity cannot cross gradio_client's JSON; a raw request's values reach the handler as these
+    inspector = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path)
+    value = {"background": Image.open(ASSETS / "chelsea.png"), "layers": []}
+    label = inspector.registry.labels[0]
+    for grow, offset, message in [(float("nan"), 6, "grow_mask_by must be an integer, got nan"),
+                                  (6, float("-inf"), "mask_offset must be an integer, got -inf")]:  # fmt: skip
+        with pytest.raises(gr.Error, match=message):
+            inspector.compare(value, label, grow, offset, progress=nothing)
 
 
 def test_empty_and_full_masks_are_answered_with_warnings(client, tmp_path):

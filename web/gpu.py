@@ -12,7 +12,7 @@ from inpaint_core.compare import Latent, encode_and_decode
 from inpaint_core.registry import VAERegistry
 
 ZERO_GPU = bool(os.environ.get("SPACES_ZERO_GPU"))
-GPU_SECONDS = 20  # an encode and a decode of the largest image take a few seconds; short tasks queue first
+GPU_SECONDS = 5  # TAEF2 at 4096², encode and decode: 0.66 s on an H100 from a cold start; short tasks queue first
 
 try:
     import spaces

@@ -2,6 +2,7 @@
 and /compare. The maths is inpaint_core's; files come from web.panels; only encoding crosses to a GPU worker
 on ZeroGPU (web.gpu)."""
 
+import math
 from pathlib import Path
 
 import gradio as gr
@@ -26,7 +27,7 @@ CACHE_BYTES = 1 << 30  # per cache (preparations, latents); the newest entry is 
 
 def integer(value, name: str) -> int:
     """Slider values arrive as int or float; a fractional or non-finite one is refused, not rounded."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value or value != int(value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value != int(value):
         raise ValueError(f"{name} must be an integer, got {value!r}")
     return int(value)
 
