@@ -45,6 +45,7 @@ class _Found:
     grow: int | None
     offset: int | None
     first_nonempty: int  # the smallest mask_offset whose noise mask is not empty
+    offset_area: float  # the noise mask's area at `offset` over the painted area (1 where there is none)
 
 
 def recommend(
@@ -106,11 +107,15 @@ def _offset_advice(found: _Found, backend: str, current: int | None) -> Recommen
     if found.empty:
         return Recommendation("was", None, "The mask is empty: there is nothing to offset.")
     if found.offset is not None:
+        change = found.offset_area
+        kept = f"{change:.0%}" if change >= 0.01 else "less than 1%"
+        scale = "" if found.offset == 0 else f"; it keeps {kept} of the painted area"
+        scale = scale if change <= 1 else f"; it grows the painted area {change:.1f} times"
         return Recommendation(
             "was",
             found.offset,
             f"Set {name} to {found.offset}: the offset nearest 0 that leaves no grey pixel in a latent cell "
-            f"{who} does not fully repaint.",
+            f"{who} does not fully repaint{scale}.",
         )
     counts = found.offset_counts
     if current is not None and counts[current - MASK_OFFSET.min] > 0:
@@ -157,13 +162,19 @@ def _found(mask: torch.Tensor, ratio: int, backend: str) -> _Found:
     empty = not bool(halo.hit.view(torch.uint8).amax())
     grow_counts, offset_counts = halo.grow.tolist(), halo.offset.tolist()
     first_nonempty = max(1 - int(halo.inside.max()), MASK_OFFSET.min)
+    offset = None if empty else _best_offset(halo, offset_counts, first_nonempty)
+    area = 1.0
+    if offset:  # what the offset does to the painted area, for the sentence
+        painted = halo.hit.float()
+        area = offset_mask(painted, offset).sum().item() / painted.sum().item()
     found = _Found(
         empty=empty,
         grow_counts=grow_counts,
         offset_counts=offset_counts,
         grow=None if empty else next((k for k, c in enumerate(grow_counts) if c == 0), None),
-        offset=None if empty else _best_offset(halo, offset_counts, first_nonempty),
+        offset=offset,
         first_nonempty=first_nonempty,
+        offset_area=area,
     )
     with _KEPT_LOCK:
         _KEPT[key] = found

@@ -63,7 +63,13 @@ def test_an_offset_that_moves_the_edges_onto_what_the_sampler_reads():
     centres (11, 12 and 19, 20) inside. diffusers: +1 gives 8..25 and reads pixels 8, 16, 24, all inside."""
     mask = square(9)
     assert recommend_mask_offset(mask, 8, "comfyui").amount == -1
+    assert recommend_mask_offset(mask, 8, "comfyui").sentence.endswith(
+        f"keeps {14**2 / 16**2:.0%} of the painted area."
+    )
     assert recommend_mask_offset(mask, 8, "diffusers").amount == 1
+    assert recommend_mask_offset(mask, 8, "diffusers").sentence.endswith(
+        f"grows the painted area {18**2 / 16**2:.1f} times."
+    )
     assert recommend_mask_offset(mask, 8, "fooocus").amount == 0
 
 
