@@ -166,7 +166,10 @@ def _found(mask: torch.Tensor, ratio: int, backend: str) -> _Found:
     area = 1.0
     if offset:  # what the offset does to the painted area, for the sentence
         painted = halo.hit.float()
-        area = offset_mask(painted, offset).sum().item() / painted.sum().item()
+        kept = (
+            (halo.inside > -offset).sum() if offset < 0 else offset_mask(painted, offset).sum()
+        )  # eroded: deep enough
+        area = kept.item() / painted.sum().item()
     found = _Found(
         empty=empty,
         grow_counts=grow_counts,
