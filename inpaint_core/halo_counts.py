@@ -270,19 +270,35 @@ def _hits(mask: torch.Tensor, ratio: int) -> torch.Tensor:
 def direct_grow_counts(mask: torch.Tensor, ratio: int, backend: str = "comfyui") -> torch.Tensor:
     """grow_halo_counts from the grown mask of every amount: halo_risk_cells, amount by amount (slow, plain)."""
     binary = mask.float()
-    grown = [grow_mask(binary, k) for k in range(GROW_MASK_BY.min, GROW_MASK_BY.max + 1)]
-    return _direct_counts([binary] * len(grown), grown, ratio, backend)
+    pairs = ((binary, grow_mask(binary, k)) for k in range(GROW_MASK_BY.min, GROW_MASK_BY.max + 1))
+    return _direct_counts(pairs, binary.numel(), ratio, backend)
 
 
 def direct_offset_counts(mask: torch.Tensor, ratio: int = 8, backend: str = "comfyui") -> torch.Tensor:
     """offset_halo_counts from the offset mask of every amount: halo_risk_cells, amount by amount (slow, plain)."""
     binary = mask.float()
-    offset = [offset_mask(binary, n) for n in range(MASK_OFFSET.min, MASK_OFFSET.max + 1)]
-    return _direct_counts(offset, offset, ratio, backend)
+    offsets = (offset_mask(binary, n) for n in range(MASK_OFFSET.min, MASK_OFFSET.max + 1))
+    return _direct_counts(((offset, offset) for offset in offsets), binary.numel(), ratio, backend)
 
 
-def _direct_counts(greys: list, noises: list, ratio: int, backend: str) -> torch.Tensor:
-    """int64 (A,): halo_risk_cells(grey, noise).sum() per amount, the amounts as one batch."""
-    grey, noise = torch.stack(greys)[:, None], torch.stack(noises)[:, None]  # (A, 1, H, W)
+DIRECT_BATCH = 1 << 24  # pixels per batch of masks: 64 MB of float32 for each of grey and noise
+
+
+def _direct_counts(pairs, pixels: int, ratio: int, backend: str) -> torch.Tensor:
+    """int64 (A,): halo_risk_cells(grey, noise).sum() per (grey, noise) pair, a batch of amounts at a time."""
+    counts, batch, chunk = [], max(1, DIRECT_BATCH // pixels), []
+    for pair in pairs:
+        chunk.append(pair)
+        if len(chunk) == batch:
+            counts.append(_count_batch(chunk, ratio, backend))
+            chunk = []
+    if chunk:
+        counts.append(_count_batch(chunk, ratio, backend))
+    return torch.cat(counts)
+
+
+def _count_batch(chunk: list, ratio: int, backend: str) -> torch.Tensor:
+    grey = torch.stack([g for g, _ in chunk])[:, None]  # (A, 1, H, W)
+    noise = torch.stack([n for _, n in chunk])[:, None]
     holds_grey = F.avg_pool2d(grey, ratio) > 0  # analysis.cell_fractions(...) > 0, batched
     return (holds_grey & (latent_view(noise, ratio, backend) < 1)).sum((1, 2, 3))
