@@ -132,8 +132,9 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                     format="png", sources=("upload", "clipboard", "webcam"),
                     brush=gr.Brush(colors=["#ff3c78"], color_mode="fixed"), height="62vh",
                     canvas_size=(16, 16),  # layers from examples are placed within max(canvas, image): keep it small
-                    elem_id="editor", max_side=inspector.max_side,
+                    elem_id="editor",
                 )  # fmt: skip
+                editor.max_side = inspector.max_side
                 vae = gr.Dropdown(inspector.registry.labels, value=inspector.registry.labels[0], label="VAE")
                 examples = gr.Dataset(
                     components=[gr.Image(visible=False)], samples=thumbnails(inspector.files.folder / "examples"),
@@ -143,7 +144,7 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                 with gr.Row():
                     grow = _slider(GROW_MASK_BY, "grow_mask_by · ComfyUI (k×k window, noise mask only)")
                     offset = _slider(MASK_OFFSET, "mask_offset · WAS (> 0 grows, < 0 erodes, grey follows)")
-                live = live_panels()
+                live = live_panels(inspector.max_side)
         warnings = gr.Markdown(elem_id="warnings")
         with gr.Row(equal_height=False):
             wipe = gr.ImageSlider(label="Decoded: ComfyUI ◀ ▶ WAS", type="filepath", elem_id="wipe", max_height=420)

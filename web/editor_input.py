@@ -12,6 +12,8 @@ import gradio as gr
 from gradio.data_classes import FileData
 from PIL import Image, UnidentifiedImageError
 
+from inpaint_core.editor import MAX_SIDE
+
 READABLE = "PNG, JPEG, WebP, GIF, BMP or TIFF"
 
 
@@ -44,15 +46,13 @@ def _files(editor, payload) -> list[tuple[str, FileData | bytes]]:
 
 
 class ImageEditorInput(gr.ImageEditor):
-    """gr.ImageEditor that refuses, with the app's own sentence, uploads too large or not images."""
+    """gr.ImageEditor that refuses, with the app's own sentence, uploads too large or not images.
 
-    def __init__(self, *args, max_side: int, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.max_side = max_side
+    Its constructor is gr.ImageEditor's (Gradio reads the page's settings off that signature); set
+    `max_side` on the instance for a limit other than the default."""
 
-    @classmethod
-    def get_block_name(cls) -> str:
-        return "imageeditor"  # the browser draws it as Gradio's own
+    max_side: int = MAX_SIDE
+    is_template = True  # the browser draws it as Gradio's own ImageEditor
 
     def preprocess(self, payload):
         if payload is None:

@@ -16,8 +16,9 @@ from inpaint_core.prepare import WAS_CROP_MULTIPLE, resize_mask
 HERE = Path(__file__).parent
 
 
-def live_panels(elem_id: str = "live") -> gr.HTML:
-    """The component; its value is a payload from edit_payload or decoded_payload."""
+def live_panels(max_side: int, elem_id: str = "live") -> gr.HTML:
+    """The component; its value is a payload from edit_payload or decoded_payload. `max_side`: the longest
+    image side the server accepts (the script says so at once when an upload is larger)."""
     script = (HERE / "live_masks.js").read_text() + "\n" + (HERE / "live_panels.js").read_text()
     return gr.HTML(
         None,
@@ -26,6 +27,7 @@ def live_panels(elem_id: str = "live") -> gr.HTML:
         js_on_load=script,
         elem_id=elem_id,
         padding=False,
+        max_side=max_side,
     )
 
 

@@ -214,6 +214,7 @@
     context.drawImage(image, 0, 0, value.width, value.height);
     const base = context.getImageData(0, 0, value.width, value.height).data;
     live.edit = { ...value, mask: M.unpackBits(value.mask, value.width * value.height) };
+    say("");
     live.methods = {};
     element.querySelector(".live-grid").classList.add("ready");
     setUpDifference(live.edit, base);
@@ -223,6 +224,53 @@
     updateDecoded();
     element.dataset.edit = value.key;
   }
+
+  // ---- uploads the server will refuse: said at once, and the panels marked as the previous image's ----
+  function say(message) {
+    element.querySelector(".message").textContent = message;
+  }
+  /** An image file's size without decoding its pixels (the browser has the header as soon as it loads). */
+  function imageSize(file) {
+    return new Promise((resolve, reject) => {
+      const image = new Image(), url = URL.createObjectURL(file);
+      image.decoding = "async";
+      image.onload = () => { URL.revokeObjectURL(url); resolve([image.naturalWidth, image.naturalHeight]); };
+      image.onerror = () => { URL.revokeObjectURL(url); reject(new Error("unreadable")); };
+      image.src = url;
+    });
+  }
+  // The editor's own upload handler sees the file only once it passes: a refused file leaves the editor
+  // as it was (nothing that worked is lost) and the reason shows at once.
+  document.addEventListener("change", async (event) => {
+    const input = event.target;
+    if (event.inpaintChecked || !input.matches || !input.matches("#editor input[type=file]")) return;
+    if (!input.files || !input.files.length) return;
+    event.stopImmediatePropagation();
+    const file = input.files[0], limit = props.max_side;
+    const previous = live.edit ? " The panels show the image before it." : "";
+    let refusal = "";
+    if (!file.type.startsWith("image/") || file.type === "image/svg+xml") {
+      refusal = `${file.name} is not an image this page can read: upload a PNG, JPEG, WebP, GIF, BMP or TIFF file.`;
+    } else {
+      try {
+        const [width, height] = await imageSize(file);
+        if (Math.max(width, height) > limit) {
+          refusal = `The image is ${width}×${height}; this server accepts up to ${limit} px on the longest side.`;
+        }
+      } catch {
+        refusal = `${file.name} could not be read as an image: upload a PNG, JPEG, WebP, GIF, BMP or TIFF file.`;
+      }
+    }
+    if (refusal) {
+      say(refusal + previous);
+      input.value = "";
+      return;
+    }
+    say("");
+    const again = new Event("change", { bubbles: true });
+    again.inpaintChecked = true;
+    input.dispatchEvent(again);
+  }, true);
 
   // ---- the sliders: every input event (each drag step, each arrow key) redraws at once ----
   function methodOf(target) {
