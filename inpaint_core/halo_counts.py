@@ -13,15 +13,12 @@ in [G, T). Distances give both for every cell in about one pass (distance.py):
   m-1: so the first k is min(2 d(p) + 1, 2 block(p) + 2), 0 on the mask. Its grey, the original
   mask, does not depend on k.
 
-Each backend's view reaches 1 when all the pixels it reads are in (ComfyUI: the pixels its bilinear
-resize weighs, where a full mask reaches 1; diffusers: one pixel per cell), or any pixel of the cell
-(Fooocus, where the image is whole cells). Where no such rule is exact (Fooocus on a partial cell,
-or bilinear weights so small that float rounding could hide them) the counts come from the masks of
-every amount instead (`direct_*`), which the tests also compare against.
+Each backend's view reaches 1 by a rule on a few pixels (view_support.py); where no rule is exact,
+the counts come from the masks of every amount instead (`direct_*`), which the tests also compare
+against.
 """
 
-from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 import torch
 import torch.nn.functional as F
@@ -31,65 +28,11 @@ from .distance import VerticalScan, distance_map, spread
 from .masks import grow_mask, offset_mask
 from .prepare import GROW_MASK_BY, MASK_OFFSET
 from .samplers import check_backend, latent_size, latent_view
+from .view_support import Support, support
 
 GROW_CAP = 33  # distances past 31 need a grow past 64
 OFFSET_CAP = MASK_OFFSET.max + 1  # distances past 128 need an offset past 128
 NEVER = 255
-
-
-@dataclass(frozen=True)
-class Support:
-    """The pixels a backend's view reads. 'all': cell (i, j) reaches 1 when every pixel of
-    rows[:, i] × cols[:, j] is in the mask and `reachable[i, j]`; 'any': when any pixel of the cell is."""
-
-    kind: str
-    rows: torch.Tensor | None = None  # (2, h) int64; a row read once is there twice
-    cols: torch.Tensor | None = None  # (2, w) int64
-    reachable: torch.Tensor | None = None  # (h, w) bool
-
-
-def _linear_taps(size_in: int, size_out: int) -> tuple[torch.Tensor, float] | None:
-    """(2, n) int64: the source indices torch's linear resize (align_corners=False) weighs for each
-    output, read from its response to four combs; and the smallest such weight. None if unexpected."""
-    combs = (torch.arange(size_in)[None] % 4 == torch.arange(4)[:, None]).float()[None]  # (1, 4, N)
-    response = F.interpolate(combs, size=size_out, mode="linear")[0]  # (4, n): weight per residue
-    centre = ((torch.arange(size_out, dtype=torch.float64) + 0.5) * size_in / size_out - 0.5).clamp(min=0)
-    candidates = centre.floor().long()[None] + torch.arange(-1, 3)[:, None]  # (4, n), distinct residues
-    valid = (candidates >= 0) & (candidates < size_in)
-    weights = response.gather(0, candidates % 4) * valid
-    used = weights > 0
-    if not torch.equal(weights.sum(0), response.sum(0)) or (used.sum(0) > 2).any() or not used.any(0).all():
-        return None
-    first = used.int().argmax(0)
-    last = 3 - used.flip(0).int().argmax(0)
-    rows = torch.stack([candidates.gather(0, first[None])[0], candidates.gather(0, last[None])[0]])
-    return rows, weights[used].min().item()
-
-
-def _nearest_index(size_in: int, size_out: int) -> torch.Tensor:
-    """(n,) int64: the source index torch's nearest resize reads for each output."""
-    ramp = torch.arange(size_in, dtype=torch.float32)[None, None, :, None]
-    return F.interpolate(ramp, size=(size_out, 1))[0, 0, :, 0].long()
-
-
-@lru_cache(maxsize=32)
-def support(backend: str, height: int, width: int, ratio: int) -> Support | None:
-    """The rule by which `backend`'s view of a (height, width) noise mask reaches 1; None where none is exact.
-
-    Kept per size: the tensors it holds are read, never written."""
-    h, w = latent_size(height, width, ratio)
-    if backend == "fooocus":
-        return Support("any") if (height, width) == (h * ratio, w * ratio) else None
-    if backend == "diffusers":  # nearest to the size rounded down to the ratio, then nearest to the latent
-        rows = _nearest_index(height, height - height % ratio)[_nearest_index(height - height % ratio, h)]
-        cols = _nearest_index(width, width - width % ratio)[_nearest_index(width - width % ratio, w)]
-        return Support("all", rows.expand(2, -1), cols.expand(2, -1), torch.ones(h, w, dtype=torch.bool))
-    taps_y, taps_x = _linear_taps(height, h), _linear_taps(width, w)
-    if taps_y is None or taps_x is None or taps_y[1] * taps_x[1] < 2**-22:
-        return None  # a weight this small could vanish in float32 sums: count from the masks
-    ones = torch.ones(1, 1, height, width)
-    reachable = F.interpolate(ones, size=(h, w), mode="bilinear")[0, 0] == 1
-    return Support("all", taps_y[0], taps_x[0], reachable)
 
 
 def _cells(hit: torch.Tensor, ratio: int) -> torch.Tensor:

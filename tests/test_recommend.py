@@ -13,10 +13,10 @@ from inpaint_core.halo_counts import (
     direct_offset_counts,
     grow_halo_counts,
     offset_halo_counts,
-    support,
 )
 from inpaint_core.masks import grow_mask
 from inpaint_core.recommend import recommend, recommend_grow_mask_by, recommend_mask_offset
+from inpaint_core.view_support import support
 
 BACKENDS = ["comfyui", "diffusers", "fooocus"]
 
