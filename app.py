@@ -23,6 +23,8 @@ from inpaint_core.registry import (
     label_of,
     scan_models_dir,
 )
+from inpaint_core.samplers import BACKEND_TITLES, BACKENDS
+from web.advice import advice_panel
 from web.editor_input import ImageEditorInput
 from web.examples import ASSETS, load_example, thumbnails
 from web.gpu import ZERO_GPU
@@ -121,8 +123,8 @@ def detail_tab(method: str, title: str) -> dict:
 def build_page(inspector: Inspector, note: str) -> gr.Blocks:
     with gr.Blocks(title="Inpaint Encode Inspector", delete_cache=(3600, 3600)) as page:
         gr.Markdown(
-            "## Inpaint Encode Inspector\nPaint the area to inpaint, then drag the sliders: the masks follow at once, "
-            "the decoded latents when you let go. " + note
+            "**Inpaint Encode Inspector** · paint the area to inpaint, then drag the sliders: the masks follow at "
+            "once, the decoded latents when you let go."
         )
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=320):
@@ -135,7 +137,13 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                     elem_id="editor",
                 )  # fmt: skip
                 editor.max_side = inspector.max_side
-                vae = gr.Dropdown(inspector.registry.labels, value=inspector.registry.labels[0], label="VAE")
+                with gr.Row():
+                    vae = gr.Dropdown(inspector.registry.labels, value=inspector.registry.labels[0], label="VAE")
+                    backend = gr.Dropdown(
+                        [(BACKEND_TITLES[key], key) for key in BACKENDS], value="comfyui",
+                        label="Sampler that reads the noise mask", elem_id="backend",
+                    )  # fmt: skip
+                gr.Markdown(note, elem_classes="vae-note")
                 examples = gr.Dataset(
                     components=[gr.Image(visible=False)], samples=thumbnails(inspector.files.folder / "examples"),
                     type="index", label="Examples (with masks)", elem_id="examples",
@@ -144,8 +152,8 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                 with gr.Row():
                     grow = _slider(GROW_MASK_BY, "grow_mask_by · ComfyUI (k×k window, noise mask only)")
                     offset = _slider(MASK_OFFSET, "mask_offset · WAS (> 0 grows, < 0 erodes, grey follows)")
+                advice = advice_panel()
                 live = live_panels(inspector.max_side)
-        warnings = gr.Markdown(elem_id="warnings")
         with gr.Row(equal_height=False):
             wipe = gr.ImageSlider(label="Decoded: ComfyUI ◀ ▶ WAS", type="filepath", elem_id="wipe", max_height=420)
             numbers = gr.HTML(elem_id="numbers-table", css_template=NUMBERS_CSS)
@@ -162,6 +170,13 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                         elem_id="difference",
                     )
                     table = gr.JSON(label="Numbers (as /compare returns them)", elem_id="numbers", open=True)
+                with gr.Tab("Python"):
+                    snippets = [
+                        gr.Code(
+                            label=f"{title}: the same preparation in Python", language="python", elem_id=f"{m}-python"
+                        )
+                        for m, title in (("comfy", "ComfyUI"), ("was", "WAS"))
+                    ]
             compare_button = gr.Button("Compare and make downloads", variant="primary")
 
         state = gr.State()  # the editor's image and mask, read once per edit
@@ -182,16 +197,16 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
         analysis = ["pixels", "mask", "cells", "sampler"]
         details = [*(comfy[k] for k in analysis), *(was[k] for k in analysis), diff]
         gr.on(
-            [state.change, vae.change, grow.release, offset.release],
+            [state.change, vae.change, backend.change, grow.release, offset.release],
             inspector.settle,
-            [state, vae, grow, offset, shown],
-            [live, wipe, numbers, warnings, *details, shown],
+            [state, vae, grow, offset, backend, shown],
+            [live, wipe, numbers, advice, *details, *snippets, shown],
             trigger_mode="always_last", show_progress="minimal", show_progress_on=[wipe],
             api_visibility="private", postprocess=False, concurrency_id="encode",
         )  # fmt: skip
         six = [comfy["pixels"], comfy["mask"], comfy["decoded"], was["pixels"], was["mask"], was["decoded"]]
         compare_button.click(
-            inspector.compare, [editor, vae, grow, offset], [*six, diff, table, comfy["files"], was["files"]],
+            inspector.compare, [editor, vae, grow, offset, backend], [*six, diff, table, comfy["files"], was["files"]],
             api_name="compare", postprocess=False, concurrency_id="encode",
         )  # fmt: skip
     return page

@@ -115,9 +115,9 @@ def measure(vae_source: str, device: torch.device, size: int, changes: int, fold
     inspector = app.Inspector(VAERegistry([vae_source], device), 4096, folder)
     page = app.build_page(inspector, "")
     value, label = inspector.read_editor(editor_value(size)), label_of(vae_source)
-    inspector.settle(value, label, 6, 6, progress=nothing)  # load, warm up, cache ComfyUI's latent
-    grows = [(value, label, g, 6) for g in range(7, 7 + changes)]
-    offsets = [(value, label, 6, o) for o in range(-1, -1 - changes, -1)]  # each new: WAS encodes
+    inspector.settle(value, label, 6, 6, "comfyui", progress=nothing)  # load, warm up, cache ComfyUI's latent
+    grows = [(value, label, g, 6, "comfyui") for g in range(7, 7 + changes)]
+    offsets = [(value, label, 6, o, "comfyui") for o in range(-1, -1 - changes, -1)]  # each new: WAS encodes
     return label, {
         "an edit: the live panels' payload": time_edits(inspector, page, value, label, device, min(changes, 5)),
         "grow_mask_by release (no encoding)": time_releases(inspector, page, grows, device),

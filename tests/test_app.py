@@ -1,6 +1,7 @@
 """The /compare endpoint through gradio_client, against the core's own results."""
 
 import base64
+import json
 import pickle
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from inpaint_core import load_vae
 from inpaint_core.compare import compare_methods
 from inpaint_core.editor import to_uint8
 from inpaint_core.latent_file import load_latent
+from inpaint_core.workflow import ENCODERS
 from tests.conftest import ASSETS
 
 
@@ -69,8 +71,23 @@ def test_compare_returns_every_output(client, chelsea_with_mask, expected):
     assert table["comfy"]["grow_px"] == {"up": 2, "left": 2, "down": 3, "right": 3}
     assert any("grow_mask_by=6 is even" in w for w in table["warnings"])
 
+    painted = read(ASSETS / "chelsea_mask.png")[..., 3] > 0
     for files, method in ((comfy_files, expected.comfy), (was_files, expected.was)):
-        latent_path, mask_path, pixels_path = sorted(files, key=lambda f: (not f.endswith(".latent"), "mask" not in f))
+        by_end = {
+            end: [f for f in files if f.endswith(end)] for end in (".latent", "_noise_mask.png", "_neutralised.png")
+        }
+        (latent_path,), (mask_path,), (pixels_path,) = by_end.values()
+        workflow_path, api_path = (next(f for f in files if f.endswith(end)) for end in ("-workflow.json", "-api.json"))
+        prompt = json.loads(Path(api_path).read_text())
+        image_name = next(n["inputs"]["image"] for n in prompt.values() if n["class_type"] == "LoadImage")
+        image_path = next(f for f in files if Path(f).name == image_name)  # the image it names is in the download
+        rgba = read(image_path)
+        assert np.array_equal(rgba[..., 3] == 0, painted) and np.array_equal(
+            rgba[..., :3], read(ASSETS / "chelsea.png")[..., :3]
+        )
+        node = next(n for n in prompt.values() if n["class_type"] == ENCODERS[method.method][0])
+        assert node["inputs"]["grow_mask_by" if method.method == "comfy" else "mask_offset"] == method.amount
+        assert any(f.endswith(".py") for f in files) and json.loads(Path(workflow_path).read_text())["nodes"]
         torch.testing.assert_close(load_latent(latent_path), method.latent.latents, atol=1e-5, rtol=0)
         noise = read(mask_path)
         assert set(np.unique(noise)) <= {0, 255}
@@ -110,14 +127,15 @@ def test_handlers_send_what_the_page_can_show(tmp_path, grow, offset):
     payload = inspector.edit(editor, label)
     send(event_of(page, inspector.edit), (payload,))
     assert payload["kind"] == "edit" and payload["crops"]["was"] == [0, 0, 400, 600]
-    settled = inspector.settle(editor, label, grow, offset, progress=nothing)
+    settled = inspector.settle(editor, label, grow, offset, "comfyui", progress=nothing)
     send(event_of(page, inspector.settle), settled)
-    live, _, table, notes, *_, shown = settled
+    live, _, table, advice, *_, comfy_python, was_python, shown = settled
     assert live["kind"] == "decoded" and live["was"]["amount"] == offset and live["key"] == payload["key"]
     assert all(path.is_file() for path in decoded_files(live))
     assert f"mask_offset {offset}" in table and "grey-halo cells" in table
-    assert notes == "" or notes.startswith("⚠️")
-    again = inspector.settle(editor, label, grow, offset, shown, progress=nothing)
+    assert "<b>ComfyUI:</b>" in advice and "<b>WAS:</b>" in advice
+    assert f"grow_mask_by={grow}" in comfy_python and f"mask_offset={offset}" in was_python
+    again = inspector.settle(editor, label, grow, offset, "comfyui", shown, progress=nothing)
     assert all(v == gr.skip() for v in again[4:13])  # what the page shows is not sent again
 
 
@@ -156,11 +174,11 @@ def test_on_zero_gpu_only_encoding_crosses_to_the_gpu_worker(tmp_path, monkeypat
     monkeypatch.setattr(gpu, "encode_in_gpu_worker", across_a_process)
     inspector = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path, zero_gpu=True)
     editor, label = inspector.read_editor(coffee()), inspector.registry.labels[0]
-    live = inspector.settle(editor, label, 6, 6, progress=nothing)[0]
+    live = inspector.settle(editor, label, 6, 6, "comfyui", progress=nothing)[0]
     assert len(crossings) == 2 and all(path.is_file() for path in decoded_files(live))  # both methods encoded
-    inspector.settle(editor, label, 9, 6, progress=nothing)  # grow only: both latents cached here
+    inspector.settle(editor, label, 9, 6, "comfyui", progress=nothing)  # grow only: both latents cached here
     assert len(crossings) == 2
-    table = inspector.settle(editor, label, 9, -3, progress=nothing)[2]
+    table = inspector.settle(editor, label, 9, -3, "comfyui", progress=nothing)[2]
     assert len(crossings) == 3  # an offset change: WAS alone
     assert "mask_offset -3" in table and "pending" not in table
     assert max(crossings) < 4 * 1024 * 1024  # a latent, a preview and an error map: no network crosses
@@ -171,9 +189,9 @@ def test_a_grow_release_sends_only_the_panels_it_changes(tmp_path):
 
     inspector = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path)
     editor, label = inspector.read_editor(coffee()), inspector.registry.labels[0]
-    first = inspector.settle(editor, label, 6, 6, progress=nothing)
+    first = inspector.settle(editor, label, 6, 6, "comfyui", progress=nothing)
     files_before = set(tmp_path.iterdir())
-    after = inspector.settle(editor, label, 9, 6, first[-1], progress=nothing)
+    after = inspector.settle(editor, label, 9, 6, "comfyui", first[-1], progress=nothing)
     comfy_pixels, comfy_mask, comfy_cells, comfy_sampler, *was, difference = after[4:13]
     assert comfy_pixels == gr.skip() and all(panel == gr.skip() for panel in was)
     assert all(panel != gr.skip() for panel in (comfy_mask, comfy_cells, comfy_sampler, difference))
@@ -195,6 +213,8 @@ def test_two_vaes_of_one_name_keep_their_own_latents(tmp_path):
     registry.sources, registry._loaded = {"a": "approx", "b": "approx"}, {"a": plain, "b": darker}
     inspector = app.Inspector(registry, 4096, tmp_path)
     editor = inspector.read_editor(coffee())
-    first, second = (decoded_files(inspector.settle(editor, label, 6, 6, progress=nothing)[0]) for label in "ab")
+    first, second = (
+        decoded_files(inspector.settle(editor, label, 6, 6, "comfyui", progress=nothing)[0]) for label in "ab"
+    )
     assert first[0] != second[0] and first[1] != second[1]
     assert read(second[0]).mean() < read(first[0]).mean()

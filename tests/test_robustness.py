@@ -147,8 +147,8 @@ def test_out_of_memory_in_a_request_is_a_message_and_the_next_request_works(tmp_
     value = {"background": Image.open(ASSETS / "chelsea.png"), "layers": [Image.open(ASSETS / "chelsea_mask.png")]}
     editor = from_editor(value)
     with pytest.raises(gr.Error, match="out of GPU memory even in 512-pixel tiles"):
-        inspector.settle(editor, label, 6, 6, progress=nothing)
-    live = inspector.settle(editor, label, 6, 6, progress=nothing)[0]
+        inspector.settle(editor, label, 6, 6, "comfyui", progress=nothing)
+    live = inspector.settle(editor, label, 6, 6, "comfyui", progress=nothing)[0]
     assert all(Path(live[m]["url"].removeprefix("gradio_api/file=")).is_file() for m in ("comfy", "was"))
 
 

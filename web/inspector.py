@@ -11,14 +11,16 @@ from gradio.components.imageslider import SliderData
 from gradio.data_classes import ImageData
 
 from inpaint_core.cache import LRUCache
-from inpaint_core.compare import Comparison, add_latents, encode_and_decode, peek_latents, prepare_methods
+from inpaint_core.compare import Comparison, MethodResult, add_latents, encode_and_decode, peek_latents, prepare_methods
 from inpaint_core.editor import EditorInput, from_editor
+from inpaint_core.export import python_snippet, write_export
 from inpaint_core.image_files import ImageFiles
 from inpaint_core.registry import VAERegistry
 from inpaint_core.report import summary
 
 from . import gpu, panels
-from .live import decoded_payload, edit_payload
+from .advice import advice_html
+from .live import decoded_payload, edit_payload, rounded_mask
 from .numbers import numbers_table, preview_note
 from .panels import as_sent, name_of
 
@@ -102,12 +104,13 @@ class Inspector:
         except (ValueError, MemoryError) as error:
             raise gr.Error(str(error)) from error
 
-    def settle(self, editor, vae_label, grow_mask_by, mask_offset, shown=None, progress=gr.Progress()):
-        """When a slider settles (or the edit or VAE changes): the latents (encoding what the caches lack), the
-        decoded previews for the live panels and the wipe, the numbers and warnings, and the detail panels.
-        `shown` names the images the page already shows (a session State): those are not sent again."""
+    def settle(self, editor, vae_label, grow_mask_by, mask_offset, backend, shown=None, progress=gr.Progress()):
+        """When a slider settles (or the edit, VAE or sampler changes): the latents (encoding what the caches
+        lack), the decoded previews for the live panels and the wipe, the numbers, the advice and warnings, the
+        detail panels and the Python snippets. `shown` names the images the page already shows (a session
+        State): those are not sent again."""
         if editor is None:
-            return (None, None, "", "", *(None,) * 9, {})
+            return (None, None, "", "", *(None,) * 9, "", "", {})
         result = self.run(editor, vae_label, grow_mask_by, mask_offset, "compute", progress)
         batch = self.files.batch()
         decoded = {r.method: panels.decoded(batch, r) for r in result.methods}
@@ -117,7 +120,7 @@ class Inspector:
             for f in (panels.neutralised, panels.overlay, panels.cells, panels.sampler)
         ]
         details.append(panels.difference(batch, result))
-        report = summary(result)
+        report = self.report(result, backend)
         table = numbers_table(report, result)
         batch.wait()
         shown = shown or {}
@@ -130,12 +133,33 @@ class Inspector:
         timing = {m.method: preview_note(m) for m in result.methods}
         live = decoded_payload(key, {m.method: (decoded[m.method], m.amount, timing[m.method]) for m in result.methods})
         wipe = SliderData(root=(ImageData(path=str(decoded["comfy"])), ImageData(path=str(decoded["was"]))))
-        notes = "\n".join(f"⚠️ {note}  " for note in report["warnings"])
-        return (live, wipe, table, notes, *sent, dict(enumerate(names)))
+        snippets = [self.snippet(result, r, vae_label) for r in result.methods]
+        return (live, wipe, table, advice_html(report), *sent, *snippets, dict(enumerate(names)))
 
-    def compare(self, image, vae, grow_mask_by, mask_offset, progress=gr.Progress()):
+    def report(self, result: Comparison, backend) -> dict:
+        try:
+            return summary(result, backend)
+        except ValueError as error:
+            raise gr.Error(str(error)) from error
+
+    def snippet(self, result: Comparison, method: MethodResult, vae_label: str) -> str:
+        """Python that prepares the exported image as this method does, with inpaint_core and with diffusers."""
+        source = self.registry.sources[vae_label]
+        return python_snippet(method.method, method.amount, source, "image.png", result.downscale_ratio)
+
+    def export(self, editor: EditorInput, method: MethodResult, vae_label: str) -> list[Path]:
+        """The image with the mask in its alpha, the ComfyUI workflow (canvas and API) and the Python snippet."""
+        folder = self.files.folder / "downloads" / "export"
+        return write_export(  # the VAE loader names the VAE as the page does: its file or folder name
+            folder, editor.rgb[0].numpy(), rounded_mask(editor).numpy(), method.method, method.amount,
+            vae_label, self.registry.sources[vae_label],
+        )  # fmt: skip
+
+    def compare(self, image, vae, grow_mask_by, mask_offset, backend="comfyui", progress=gr.Progress()):
         """Six panels (ComfyUI, then WAS: neutralised pixels, noise mask, decoded latent), the difference,
-        the numbers as JSON, then each method's downloads (.latent, noise mask PNG, neutralised PNG)."""
+        the numbers as JSON (for `backend`'s sampler), then each method's downloads (.latent, noise mask PNG,
+        neutralised PNG, and what takes the setting back to ComfyUI: the image with the mask in its alpha,
+        the workflow in ComfyUI's canvas and API formats, a Python snippet)."""
         try:
             editor = from_editor(image, self.max_side)
         except ValueError as error:
@@ -147,7 +171,8 @@ class Inspector:
             for r in result.methods
         ]
         difference = panels.difference(batch, result)
-        files = [panels.downloads(self.files.folder, r) for r in result.methods]
+        report = self.report(result, backend)
+        files = [panels.downloads(self.files.folder, r) + self.export(editor, r, vae) for r in result.methods]
         batch.wait()
-        values = (*six[0], *six[1], difference, summary(result), *files)
+        values = (*six[0], *six[1], difference, report, *files)
         return tuple(as_sent(value) for value in values)

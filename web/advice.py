@@ -1,0 +1,52 @@
+"""What to set: each method's recommended amount with a button that sets its slider, and the warnings.
+
+The buttons act in the browser (ADVICE_JS): they move the slider as a person would, so the masks follow at
+once and the release asks the server for the latents, as after a drag.
+"""
+
+from html import escape
+
+import gradio as gr
+
+SLIDERS = {"comfy": "grow_mask_by", "was": "mask_offset"}
+TITLES = {"comfy": "ComfyUI", "was": "WAS"}
+
+ADVICE_JS = """
+element.addEventListener('click', (event) => {
+  const button = event.target.closest('button[data-slider]');
+  if (!button) return;
+  const input = document.querySelector(`#${button.dataset.slider} input[type=range]`);
+  if (!input) return;
+  input.value = button.dataset.amount;
+  input.dispatchEvent(new Event('input', { bubbles: true }));
+  input.dispatchEvent(new PointerEvent('pointerup', { bubbles: true }));
+});
+"""
+ADVICE_CSS = """
+.advice { display: grid; grid-template-columns: 1fr 1fr; gap: 4px 12px; font-size: 0.82rem; line-height: 1.3; }
+.advice p { margin: 0; }
+.advice button { margin-left: 4px; padding: 0 8px; border-radius: 4px; border: 1px solid var(--button-primary-border-color);
+  background: var(--button-primary-background-fill); color: var(--button-primary-text-color); cursor: pointer; }
+.advice .warnings { grid-column: 1 / -1; color: var(--color-accent); }
+@media (max-width: 720px) { .advice { grid-template-columns: 1fr; } }
+"""
+
+
+def advice_panel() -> gr.HTML:
+    return gr.HTML("", elem_id="advice", css_template=ADVICE_CSS, js_on_load=ADVICE_JS, padding=False)
+
+
+def advice_html(report: dict) -> str:
+    """The recommendation per method (a button where there is an amount to set) and the warnings."""
+    parts = []
+    for method, slider in SLIDERS.items():
+        advice = report["recommendation"][method]
+        button = ""
+        if advice["amount"] is not None and advice["amount"] != report[method][slider]:
+            amount = advice["amount"]
+            button = f"<button data-slider='{slider}' data-amount='{amount}'>set {slider} = {amount}</button>"
+        parts.append(f"<p><b>{TITLES[method]}:</b> {escape(advice['sentence'])}{button}</p>")
+    if report["warnings"]:
+        items = "".join(f"<li>{escape(note)}</li>" for note in report["warnings"])
+        parts.append(f"<ul class='warnings'>{items}</ul>")
+    return f"<div class='advice'>{''.join(parts)}</div>"
