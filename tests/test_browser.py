@@ -327,3 +327,28 @@ def test_uploads_the_server_refuses_are_said_at_once(page, tmp_path):
         assert editor_layer(page).shape == (300, 451)
     load_example(page, 1)  # a good edit clears the message
     page.wait_for_function("document.querySelector('#live .message').textContent === ''")
+
+
+def set_slider(tab, slider: str, value: int) -> None:
+    """As a person leaves a slider at `value`: the input, then the release."""
+    tab.evaluate(
+        """([slider, value]) => { const input = document.querySelector(`#${slider} input[type=range]`);
+        input.value = String(value); input.dispatchEvent(new Event('input', {bubbles: true}));
+        input.dispatchEvent(new PointerEvent('pointerup', {bubbles: true})); }""",
+        [slider, value],
+    )
+
+
+def test_the_recommendation_button_sets_its_slider(page):
+    load_example(page, 0)
+    set_slider(page, "grow_mask_by", 0)
+    button = page.locator("#advice button[data-slider=grow_mask_by]")
+    button.wait_for(timeout=120_000)
+    amount = int(button.get_attribute("data-amount"))
+    assert amount > 0 and "ComfyUI:" in page.locator("#advice").inner_text()
+    button.click()
+    page.wait_for_function(f"window.inpaintLive.methods.comfy.amount === {amount}")
+    assert int(page.locator("#grow_mask_by input[type=range]").input_value()) == amount
+    page.wait_for_function(  # the release went to the server: the advice now has nothing to set for ComfyUI
+        "!document.querySelector('#advice button[data-slider=grow_mask_by]')", timeout=120_000
+    )

@@ -112,15 +112,18 @@ class Inspector:
         if editor is None:
             return (None, None, "", "", *(None,) * 9, "", "", {})
         result = self.run(editor, vae_label, grow_mask_by, mask_offset, "compute", progress)
+        report = self.report(result, backend)  # checks the backend before any file names it
         batch = self.files.batch()
         decoded = {r.method: panels.decoded(batch, r) for r in result.methods}
         details = [
-            f(batch, result, r) if f is not panels.neutralised else f(batch, r)
+            image
             for r in result.methods
-            for f in (panels.neutralised, panels.overlay, panels.cells, panels.sampler)
-        ]
+            for image in (
+                panels.neutralised(batch, r), panels.overlay(batch, result, r),
+                panels.cells(batch, result, r, backend), panels.sampler(batch, result, r, backend),
+            )
+        ]  # fmt: skip
         details.append(panels.difference(batch, result))
-        report = self.report(result, backend)
         table = numbers_table(report, result)
         batch.wait()
         shown = shown or {}

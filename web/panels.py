@@ -91,13 +91,14 @@ def overlay(batch: Batch, result: Comparison, method: MethodResult) -> Overlay:
     return Overlay(base, [(grey, grey_file), (noise, noise_file)])
 
 
-def cells(batch: Batch, result: Comparison, method: MethodResult) -> Overlay:
-    """The latent grid over the neutralised pixels, with edge cells and grey-halo risk cells."""
+def cells(batch: Batch, result: Comparison, method: MethodResult, backend: str = "comfyui") -> Overlay:
+    """The latent grid over the neutralised pixels, with edge cells and the cells where `backend`'s sampler
+    risks a grey halo."""
     key = (method.cache_key, method.amount)
     maps = {
         "latent grid": (("grid", *method.size, result.downscale_ratio), grid_lines),
         "edge cells": ((*key, "edge"), edge_cell_map),
-        "grey-halo risk": ((*key, "halo"), halo_cell_map),
+        "grey-halo risk": ((*key, "halo", backend), lambda r, m: halo_cell_map(r, m, backend)),
     }
     return Overlay(
         neutralised(batch, method),
@@ -108,9 +109,10 @@ def cells(batch: Batch, result: Comparison, method: MethodResult) -> Overlay:
     )
 
 
-def sampler(batch: Batch, result: Comparison, method: MethodResult) -> Path:
-    """The noise mask as the sampler sees it: bilinearly resized to the latent, shown enlarged."""
-    return batch.png((method.cache_key, method.amount, "sampler"), lambda: to_uint8(sampler_view(result, method)))
+def sampler(batch: Batch, result: Comparison, method: MethodResult, backend: str = "comfyui") -> Path:
+    """The noise mask as `backend`'s sampler sees it at the latent's size, shown enlarged."""
+    key = (method.cache_key, method.amount, "sampler", backend)
+    return batch.png(key, lambda: to_uint8(sampler_view(result, method, backend=backend)))
 
 
 def difference(batch: Batch, result: Comparison) -> Overlay:
