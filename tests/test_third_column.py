@@ -1,0 +1,157 @@
+"""The third column: any preparation by name on the page, its panels and the DifferentialDiffusion view."""
+
+import json
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import app
+from bench.slider import nothing
+from inpaint_core.editor import to_uint8
+from inpaint_core.preparations import METHODS, run_method
+from inpaint_core.prepare import resize_mask
+from inpaint_core.registry import VAERegistry
+from tests.test_app import coffee
+from web.third_column import CHOICES, NOISE_COLOUR, NOISE_OPACITY, default_settings, third_column
+
+SMALL_BLUR = {"acly_blur": {"blur": 31}}  # Acly's default blur (255) needs an image over 127 px each way
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    inspector = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path_factory.mktemp("files"))
+    with gr.Blocks() as blocks:
+        editor, state = gr.ImageEditor(), gr.State()
+        vae = gr.Dropdown(inspector.registry.labels, value=inspector.registry.labels[0])
+        column = third_column(inspector)
+        column.wire(state, vae, editor)
+    return blocks, column, inspector, inspector.read_editor(coffee())
+
+
+def settings_of(method: str, **changes) -> str:
+    return json.dumps(json.loads(default_settings(method)) | SMALL_BLUR.get(method, {}) | changes)
+
+
+def read(sent) -> np.ndarray:
+    return np.asarray(Image.open(sent.path))
+
+
+def test_the_column_offers_every_method_but_the_seeds():
+    assert [name for _, name in CHOICES] == [name for name in METHODS if name not in ("comfy", "was")]
+
+
+def test_the_api_names_are_registered(page):
+    blocks = page[0]
+    names = {d.get("api_name") for d in blocks.config["dependencies"]}
+    assert {"third_column", "prepare"} <= names
+
+
+@pytest.mark.parametrize("method", [name for _, name in CHOICES])
+def test_each_method_at_its_defaults_gives_panels_of_its_sizes(page, method):
+    _, column, inspector, editor = page
+    label = inspector.registry.labels[0]
+    out = column.show(editor, label, method, settings_of(method), 1.0, progress=nothing)
+    neutralised, noise_mask, decoded, cells, numbers = out
+    height, width = editor.size
+    mask = resize_mask(editor.mask[:, None], height, width)[:, 0]
+    expected = run_method(method, editor.pixels, mask, json.loads(settings_of(method)))
+    assert read(neutralised).shape == tuple(expected.neutralised.shape[1:])
+    assert read(decoded).shape == tuple(expected.encoded.shape[1:])  # approx VAE: crops are whole cells
+    if expected.noise_mask is None:
+        assert noise_mask is None and cells is None and "every latent cell" in numbers
+        return
+    assert read(noise_mask).shape[:2] == tuple(expected.noise_mask.shape[-2:])
+    assert Image.open(cells.image.path).size == tuple(expected.encoded.shape[2:0:-1])
+    labels = [a.label.split(" ")[0] for a in cells.annotations]
+    assert labels == ["start", "middle", "end"]
+    assert f"noise mask mean {float(expected.noise_mask[0].mean()):.4f}" in numbers
+
+
+def test_a_blurred_mask_is_drawn_at_intermediate_opacity(page):
+    """Acly's Expand Mask blurs the mask; the panel lays the colour over at the mask's value (ComfyUI's
+    FeatherMask feathers only the image's borders, where this mask is 0)."""
+    _, column, inspector, editor = page
+    label = inspector.registry.labels[0]
+    settings = settings_of("acly_fill", mask_blur=31)
+    _, noise_mask, *_ = column.show(editor, label, "acly_fill", settings, 1.0, progress=nothing)
+    expected = run_method("acly_fill", editor.pixels, editor.mask, json.loads(settings))
+    soft = expected.noise_mask[0, 0].numpy()
+    inside = (soft > 0.2) & (soft < 0.8)
+    assert inside.sum() > 100
+    assert expected.encoded.shape[1:3] == soft.shape  # the mask lies over the pixels the VAE encodes
+    image = to_uint8(expected.encoded[0]).astype(np.float64)
+    alpha = NOISE_OPACITY * soft[..., None]
+    blended = image * (1 - alpha) + NOISE_COLOUR * alpha  # the colour laid over at the mask's value
+    drawn = read(noise_mask).astype(np.float64)
+    assert np.abs(drawn - blended).max() <= 0.5 + 1e-9
+    # where the mask is soft the panel is neither the image nor the full colour
+    full = image * (1 - NOISE_OPACITY) + NOISE_COLOUR * NOISE_OPACITY
+    assert (np.abs(drawn - image).sum(-1)[inside] > 0).mean() > 0.9
+    assert (np.abs(drawn - full).sum(-1)[inside] > 0).mean() > 0.9
+
+
+@pytest.mark.parametrize(
+    ("method", "settings", "named"),
+    [
+        ("set_latent_noise_mask", {"expand": 10**6}, "expand"),
+        ("set_latent_noise_mask", {"feather": -1}, "feather"),
+        ("inpaint_model_conditioning", {"noise_mask": "yes"}, "noise_mask"),
+        ("acly_fill", {"fill": "paint"}, "fill"),
+        ("acly_blur", {"grow": 1.5}, "grow"),
+        ("set_latent_noise_mask", {"grow_mask_by": 6}, "grow_mask_by"),
+    ],
+)
+def test_bad_settings_raise_an_error_naming_the_setting(page, method, settings, named):
+    _, column, inspector, editor = page
+    with pytest.raises(gr.Error, match=named):
+        column.show(editor, inspector.registry.labels[0], method, json.dumps(settings), 1.0, progress=nothing)
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]"])
+def test_settings_that_are_not_an_object_are_refused(page, text):
+    _, column, inspector, editor = page
+    with pytest.raises(gr.Error, match="JSON object"):
+        column.show(editor, inspector.registry.labels[0], "acly_fill", text, 1.0, progress=nothing)
+
+
+def test_a_denoise_outside_its_range_is_refused(page):
+    _, column, inspector, editor = page
+    with pytest.raises(gr.Error, match="denoise"):
+        column.show(editor, inspector.registry.labels[0], "acly_fill", "{}", 1.5, progress=nothing)
+
+
+def painted(annotation) -> np.ndarray:
+    return np.asarray(Image.open(annotation.image.path).convert("RGBA"))[..., 3] > 0
+
+
+@pytest.mark.parametrize("denoise", [1.0, 0.5])
+def test_cells_reached_grow_from_start_to_end(page, denoise):
+    """DifferentialDiffusion's threshold falls from 1 at the first step towards 0, so a cell reached at the
+    start stays reached; with a soft mask the end reaches cells the start does not."""
+    _, column, inspector, editor = page
+    label, settings = inspector.registry.labels[0], settings_of("acly_fill", mask_blur=31)
+    shown = column.compute(editor, label, "acly_fill", settings, denoise)
+    start, middle, end = (shown.view.reached(stage) for stage in ("start", "middle", "end"))
+    assert bool((start <= middle).all() and (middle <= end).all()) and int(end.sum()) > int(start.sum())
+    threshold = shown.view.thresholds
+    assert float(threshold[0]) == pytest.approx(1.0) and bool((threshold[1:] <= threshold[:-1]).all())
+    cells = column.show(editor, label, "acly_fill", settings, denoise, progress=nothing)[3]
+    drawn = [painted(a) for a in cells.annotations]
+    ratio = shown.preparation.encoded.shape[1] // shown.latent.latents.shape[-2]
+    for stage_cells, reached in zip(drawn, (start, middle, end), strict=True):
+        expected = reached[0, 0].numpy().repeat(ratio, 0).repeat(ratio, 1)
+        assert np.array_equal(stage_cells, expected)
+
+
+def test_the_api_handler_reads_an_editor_value(page):
+    _, column, inspector, editor = page
+    label = inspector.registry.labels[0]
+    by_api = column.prepare_api(coffee(), label, "acly_fill", "{}", 0.6, progress=nothing)
+    by_page = column.show(editor, label, "acly_fill", "{}", 0.6, progress=nothing)
+    assert [getattr(v, "path", v) for v in by_api[:3]] == [getattr(v, "path", v) for v in by_page[:3]]
+    assert by_api[4] == by_page[4]
+    with pytest.raises(gr.Error, match="no image"):
+        column.prepare_api(None, label, "acly_fill", "{}", 0.6, progress=nothing)

@@ -1,0 +1,260 @@
+"""A third column: any other preparation (inpaint_core.preparations.METHODS) with its own settings, beside the
+two seed methods. It shows the pixels the method fills, greys or blurs, its noise mask drawn as soft as it is,
+the decoded latent, and the latent cells DifferentialDiffusion lets the sampler repaint at the start, middle and
+end of a run for a chosen denoise (inpaint_core.preparations.differential, ComfyUI 0.8.0).
+
+Settings are a JSON object (missing names at their defaults), checked by the method's declared settings; a bad
+one raises gr.Error naming the setting and its range. The maths is inpaint_core's; this module draws and wires.
+"""
+
+import json
+from dataclasses import dataclass
+
+import gradio as gr
+import numpy as np
+import torch
+
+from inpaint_core.compare import Latent, encode_and_decode
+from inpaint_core.editor import EditorInput, from_editor, to_uint8
+from inpaint_core.preparations import METHODS, DifferentialView, Preparation, differential_view, run_method
+from inpaint_core.preparations.differential import DENOISE, STAGES
+from inpaint_core.preparations.settings import Choice, Flag, Float, Int, Setting
+from inpaint_core.prepare import resize_mask
+
+from . import gpu
+from .panels import Overlay, as_sent
+
+SEEDS = ("comfy", "was")  # the page's own two columns
+CHOICES = [(method.label, name) for name, method in METHODS.items() if name not in SEEDS]
+DEFAULT_METHOD = "set_latent_noise_mask"
+DENOISE_SLIDER = (0.05, 1.0)
+NOISE_COLOUR = np.array([255, 60, 120], dtype=np.float32)  # the page's noise-mask pink
+NOISE_OPACITY = 0.65  # of a cell whose mask is 1; a soft value v is drawn at v times this
+STAGE_COLOURS = {"start": "#ff2020", "middle": "#ffa000", "end": "#20a0ff"}
+
+
+@dataclass
+class Shown:
+    """What one run computed: the preparation, its latent and decoded preview, the sampler's view."""
+
+    preparation: Preparation
+    latent: Latent
+    view: DifferentialView | None  # None where the method sets no noise mask (the sampler repaints everything)
+    denoise: float
+
+
+def default_settings(method: str) -> str:
+    """The method's settings at their defaults, as the settings box shows them."""
+    return json.dumps({s.name: s.default for s in _method(method).settings}, indent=1)
+
+
+def _describe(setting: Setting) -> str:
+    if isinstance(setting, Int):
+        low, high = setting.slider_range
+        wide = "" if (low, high) == (setting.min, setting.max) else f" (usual {low}..{high})"
+        return f"`{setting.name}` integer {setting.min}..{setting.max}{wide}"
+    if isinstance(setting, Float):
+        return f"`{setting.name}` number {setting.min}..{setting.max}"
+    if isinstance(setting, Flag):
+        return f"`{setting.name}` true or false"
+    assert isinstance(setting, Choice)
+    return f"`{setting.name}` one of {', '.join(setting.options)}"
+
+
+def settings_help(method: str) -> str:
+    """One line naming each setting of the method and what it accepts."""
+    return f"{_method(method).label}: " + " · ".join(_describe(s) for s in _method(method).settings)
+
+
+def _method(name: str):
+    if name not in METHODS or name in SEEDS:
+        raise gr.Error(f"method must be one of {[n for _, n in CHOICES]}, got {name!r}")
+    return METHODS[name]
+
+
+def parse_settings(method: str, text) -> dict:
+    """The settings box's JSON as a dict (checked by run_method); gr.Error where it is not a JSON object."""
+    _method(method)
+    if isinstance(text, dict):
+        return text
+    try:
+        settings = json.loads(text or "{}")
+    except json.JSONDecodeError as error:
+        raise gr.Error(f"settings must be a JSON object, e.g. {default_settings(method)!s}: {error}") from error
+    if not isinstance(settings, dict):
+        raise gr.Error(f"settings must be a JSON object, got {type(settings).__name__}")
+    return settings
+
+
+def soft_overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """uint8 (H, W, 3): the image with the noise colour laid over at an opacity that follows the mask's value."""
+    alpha = NOISE_OPACITY * np.clip(mask, 0, 1)[..., None]
+    return np.rint(image * (1 - alpha) + NOISE_COLOUR * alpha).clip(0, 255).astype(np.uint8)
+
+
+def _base_for(preparation: Preparation, image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """(H, W, 3) in [0, 1]: the picture the noise mask sits on (the one of its size: neutralised, encoded, input)."""
+    for candidate in (preparation.neutralised[0], preparation.encoded[0], image):
+        if tuple(candidate.shape[:2]) == size:
+            return candidate.cpu()
+    return preparation.neutralised[0].cpu()
+
+
+def _cells(reached: torch.Tensor, ratio: int, size: tuple[int, int]) -> np.ndarray:
+    """uint8 0/1 (H, W): latent cells (h, w) drawn as the pixels they cover, cut to the encoded crop's size."""
+    pixels = reached.to(torch.uint8).repeat_interleave(ratio, 0).repeat_interleave(ratio, 1)
+    return pixels[: size[0], : size[1]].numpy()
+
+
+def numbers_line(shown: Shown) -> str:
+    """Noise-mask mean, soft cells, and the cells the sampler reaches at each stage."""
+    mask = shown.preparation.noise_mask
+    if mask is None or shown.view is None:
+        return "No noise mask: the sampler repaints every latent cell."
+    sampler = shown.view.mask[0, 0]
+    soft = int(((sampler > 0) & (sampler < 1)).sum())
+    reached = " · ".join(
+        f"{stage} (step {shown.view.steps[stage] + 1}): {int(shown.view.reached(stage)[0, 0].sum())}"
+        for stage in STAGES
+    )
+    return (
+        f"noise mask mean {float(mask[0].float().mean()):.4f} · soft cells (0 < mask < 1 in the sampler's "
+        f"{sampler.shape[0]}×{sampler.shape[1]}) {soft} · cells repainted with DifferentialDiffusion at "
+        f"denoise {shown.denoise:g}, {len(shown.view.thresholds)} steps: {reached}"
+    )
+
+
+class ThirdColumn:
+    """The column's components, its handler (show), the API handler (prepare_api) and the wiring."""
+
+    def __init__(self, inspector):
+        self.inspector = inspector
+        with gr.Row():
+            self.method = gr.Dropdown(CHOICES, value=DEFAULT_METHOD, label="Method", elem_id="third-method")
+            self.denoise = gr.Slider(
+                *DENOISE_SLIDER, value=1.0, step=0.01, label="denoise (DifferentialDiffusion view)",
+                elem_id="third-denoise",
+            )  # fmt: skip
+        self.help = gr.Markdown(settings_help(DEFAULT_METHOD), elem_id="third-help")
+        self.settings = gr.Code(
+            default_settings(DEFAULT_METHOD), language="json", label="Settings (JSON)", elem_id="third-settings"
+        )
+        self.run = gr.Button("Run", elem_id="third-run")
+        with gr.Row():
+            self.neutralised = gr.Image(
+                label="Pixels as the method fills them", type="filepath", elem_id="third-pixels"
+            )
+            self.noise_mask = gr.Image(label="Noise mask (soft drawn soft)", type="filepath", elem_id="third-mask")
+            self.decoded = gr.Image(label="Decoded latent", type="filepath", elem_id="third-decoded")
+        self.cells = gr.AnnotatedImage(
+            label="Cells the sampler repaints with DifferentialDiffusion: at the start, middle and end of sampling",
+            format="jpeg", color_map=STAGE_COLOURS, elem_id="third-cells",
+        )  # fmt: skip
+        self.numbers = gr.Markdown(elem_id="third-numbers")
+
+    @property
+    def outputs(self) -> list:
+        return [self.neutralised, self.noise_mask, self.decoded, self.cells, self.numbers]
+
+    def compute(self, editor: EditorInput, vae_label: str, method: str, settings_json, denoise) -> Shown:
+        """The method on the edit, its latent (cached by content, VAE, method and settings) and the sampler's view."""
+        settings = parse_settings(method, settings_json)
+        try:
+            denoise = DENOISE.check(denoise)
+            vae = self.inspector.registry.get(vae_label)
+            height, width = editor.size
+            mask = resize_mask(editor.mask[:, None], height, width)[:, 0]  # bilinear, not rounded: methods take soft
+            preparation = run_method(method, editor.pixels, mask, settings, None, vae.downscale_ratio)
+        except (ValueError, MemoryError) as error:
+            raise gr.Error(str(error)) from error
+        key = (editor.content_key, vae_label, "third", method, json.dumps(preparation.settings, sort_keys=True))
+        encoded = preparation.encoded[:1]
+        if self.inspector.zero_gpu:
+            latent = self.inspector.latents.get_or_make(key, lambda: gpu.encode_in_gpu_worker(vae_label, encoded))[0]
+        else:
+            latent = self.inspector.latents.get_or_make(key, lambda: encode_and_decode(vae, encoded.to(vae.device)))[0]
+        view = None
+        if preparation.noise_mask is not None:
+            view = differential_view(preparation.noise_mask[:1], tuple(latent.latents.shape[-2:]), denoise)
+        return Shown(preparation, latent, view, denoise)
+
+    def draw(self, editor: EditorInput, vae_label: str, shown: Shown) -> tuple:
+        """The panels' files (named by content) and the numbers line."""
+        batch, preparation = self.inspector.files.batch(), shown.preparation
+        key = (editor.content_key, vae_label, preparation.method, json.dumps(preparation.settings, sort_keys=True))
+        neutralised = batch.png((*key, "neutralised"), lambda: to_uint8(preparation.neutralised[0]))
+        decoded = batch.png((*key, "decoded"), lambda: shown.latent.decoded.numpy())
+        noise_mask = None
+        if preparation.noise_mask is not None:
+            mask = preparation.noise_mask[0, 0].float().cpu()
+            under = _base_for(preparation, editor.pixels[0], tuple(mask.shape))
+            noise_mask = batch.png((*key, "soft mask"), lambda: soft_overlay(to_uint8(under), mask.numpy()))
+        cells = None
+        if shown.view is not None:
+            encoded, ratio = preparation.encoded[0].cpu(), encoded_ratio(preparation, shown)
+            size = tuple(encoded.shape[:2])
+            stages = [
+                (f"{stage} (step {shown.view.steps[stage] + 1})", stage, shown.view.reached(stage)[0, 0].cpu())
+                for stage in STAGES
+            ]
+            base = batch.jpeg((*key, "encoded"), lambda: to_uint8(encoded))
+            files = [
+                (
+                    label,
+                    batch.mask((*key, shown.denoise, stage), lambda r=r: _cells(r, ratio, size), STAGE_COLOURS[stage]),
+                )
+                for label, stage, r in stages
+            ]
+            cells = Overlay(base, files)
+        batch.wait()
+        return neutralised, noise_mask, decoded, cells, numbers_line(shown)
+
+    def show(self, editor_state, vae_label, method, settings_json, denoise, progress=gr.Progress()):
+        """The page's handler: the column's panels for the edit in the session's State."""
+        if editor_state is None:
+            return None, None, None, None, ""
+        progress(0.2, desc=f"{method}…")
+        shown = self.compute(editor_state, vae_label, method, settings_json, denoise)
+        return tuple(as_sent(value) for value in self.draw(editor_state, vae_label, shown))
+
+    def prepare_api(self, image_editor_value, vae, method, settings_json, denoise, progress=gr.Progress()):
+        """/prepare: any method by name on an image-editor value (as /compare takes it), the same outputs."""
+        try:
+            editor = from_editor(image_editor_value, self.inspector.max_side)
+        except ValueError as error:
+            raise gr.Error(str(error)) from error
+        return self.show(editor, vae, method, settings_json, denoise, progress)
+
+    def wire(self, state, vae, editor=None) -> None:
+        """Events: a method change fills the settings box with its defaults and runs; Run, the settings box
+        losing focus, denoise released, a new edit or VAE run. With the page's `editor`, /prepare too."""
+        run = dict(trigger_mode="always_last", concurrency_id="encode", postprocess=False, show_progress="minimal")
+        inputs = [state, vae, self.method, self.settings, self.denoise]
+        self.method.change(
+            lambda m: (default_settings(m), settings_help(m)), self.method, [self.settings, self.help],
+            api_visibility="private", queue=False,
+        ).then(self.show, inputs, self.outputs, api_visibility="private", **run)  # fmt: skip
+        gr.on(
+            [self.run.click, self.settings.blur, self.denoise.release, state.change, vae.change],
+            self.show, inputs, self.outputs, api_name="third_column", **run,
+        )  # fmt: skip
+        if editor is not None:
+            hidden = gr.Button(visible=False, elem_id="third-prepare")
+            hidden.click(
+                self.prepare_api, [editor, vae, self.method, self.settings, self.denoise], self.outputs,
+                api_name="prepare", concurrency_id="encode", postprocess=False,
+            )  # fmt: skip
+
+
+def encoded_ratio(preparation: Preparation, shown: Shown) -> int:
+    """Pixels per latent cell: the encoded crop's height over the latent's."""
+    return preparation.encoded.shape[1] // shown.latent.latents.shape[-2]
+
+
+def third_column(inspector) -> ThirdColumn:
+    """The column inside an open gr.Blocks (an accordion); call .wire(state, vae, editor) after."""
+    with gr.Accordion("A third column: another preparation", open=False):
+        return ThirdColumn(inspector)
+
+
+__all__ = ["ThirdColumn", "default_settings", "numbers_line", "parse_settings", "settings_help", "third_column"]
