@@ -7,6 +7,8 @@ with alpha 0 and the others with 255; their colour stays in the file under any a
 
 import hashlib
 import json
+import os
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -44,18 +46,34 @@ def write_export(
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"inpaint-{hashlib.blake2b(rgba.tobytes(), digest_size=6).hexdigest()}"
     image = folder / f"{stem}.png"
-    Image.fromarray(rgba, "RGBA").save(image, compress_level=1)
-    setting = f"{stem}-{ENCODERS[method][2].name}{amount}"
+    _write_once(image, lambda path: Image.fromarray(rgba, "RGBA").save(path, format="png", compress_level=1))
+    vae = hashlib.blake2b(f"{vae_name}\n{vae_source}".encode(), digest_size=3).hexdigest()  # files differ by VAE too
+    setting = f"{stem}-{ENCODERS[method][2].name}{amount}-{vae}"
     written = [image]
     for suffix, make in (("workflow", comfy_workflow), ("api", comfy_api_prompt)):
         path = folder / f"{setting}-{suffix}.json"
-        path.write_text(json.dumps(make(method, amount, vae_name, image.name), indent=2))
+        text = json.dumps(make(method, amount, vae_name, image.name), indent=2)
+        _write_once(path, lambda p, t=text: p.write_text(t))
         written.append(path)
     if vae_source is not None:
         path = folder / f"{setting}.py"
-        path.write_text(python_snippet(method, amount, vae_source, image.name))
+        text = python_snippet(method, amount, vae_source, image.name)
+        _write_once(path, lambda p, t=text: p.write_text(t))
         written.append(path)
     return written
+
+
+def _write_once(path: Path, write) -> None:
+    """write(path) unless a file of that name (named by content) is there: under a temporary name first, so
+    no reader sees half a file."""
+    if path.exists():
+        return
+    staging = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    try:
+        write(staging)
+        os.replace(staging, path)
+    finally:
+        staging.unlink(missing_ok=True)
 
 
 def python_snippet(

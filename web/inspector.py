@@ -23,8 +23,10 @@ from .advice import advice_html
 from .live import decoded_payload, edit_payload, rounded_mask
 from .numbers import numbers_table, preview_note
 from .panels import as_sent, name_of
+from .prune import Pruner
 
 CACHE_BYTES = 1 << 30  # per cache (preparations, latents); the newest entry is kept whatever its size
+FOLDER_BYTES = 2 << 30  # previews and downloads on disk; Gradio's delete_cache also removes them after an hour
 
 
 def integer(value, name: str) -> int:
@@ -56,6 +58,7 @@ class Inspector:
         self.latents = LRUCache(16, max_bytes=CACHE_BYTES, size_of=lambda latent: latent.nbytes)
         self.on_device = LRUCache(max_entries=4)  # the latest edits' tensors on the compute device
         self.files = ImageFiles(files)
+        self.pruner = Pruner(files, FOLDER_BYTES)
 
     def read_editor(self, image) -> EditorInput | None:
         """The editor's image and painted mask, once per change (kept in the session's State)."""
@@ -113,6 +116,7 @@ class Inspector:
             return (None, None, "", "", *(None,) * 9, "", "", {})
         result = self.run(editor, vae_label, grow_mask_by, mask_offset, "compute", progress)
         report = self.report(result, backend)  # checks the backend before any file names it
+        self.pruner.maybe()
         batch = self.files.batch()
         decoded = {r.method: panels.decoded(batch, r) for r in result.methods}
         details = [
@@ -175,6 +179,7 @@ class Inspector:
         ]
         difference = panels.difference(batch, result)
         report = self.report(result, backend)
+        self.pruner.maybe()
         files = [panels.downloads(self.files.folder, r) + self.export(editor, r, vae) for r in result.methods]
         batch.wait()
         values = (*six[0], *six[1], difference, report, *files)
