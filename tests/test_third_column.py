@@ -141,6 +141,8 @@ def test_cells_reached_grow_from_start_to_end(page, denoise):
     cells = column.show(editor, label, "acly_fill", settings, denoise, progress=nothing)[3]
     drawn = [painted(a) for a in cells.annotations]
     ratio = shown.preparation.encoded.shape[1] // shown.latent.latents.shape[-2]
+    for annotation, stage in zip(cells.annotations, ("start", "middle", "end"), strict=True):
+        assert f"mask >= {float(threshold[shown.view.steps[stage]]):.3f}" in annotation.label
     for stage_cells, reached in zip(drawn, (start, middle, end), strict=True):
         expected = reached[0, 0].numpy().repeat(ratio, 0).repeat(ratio, 1)
         assert np.array_equal(stage_cells, expected)

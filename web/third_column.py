@@ -106,6 +106,13 @@ def _cells(reached: torch.Tensor, ratio: int, size: tuple[int, int]) -> np.ndarr
     return pixels[: size[0], : size[1]].numpy()
 
 
+def _stage_label(view: DifferentialView, stage: str) -> str:
+    """'end (step 20, mask >= 0.000)': the step and DifferentialDiffusion's threshold there (the last model
+    call's is 0 where the run's last sigma is the model's smallest, so every cell is repainted a little)."""
+    step = view.steps[stage]
+    return f"{stage} (step {step + 1}, mask >= {float(view.thresholds[step]):.3f})"
+
+
 def numbers_line(shown: Shown) -> str:
     """Noise-mask mean, soft cells, and the cells the sampler reaches at each stage."""
     mask = shown.preparation.noise_mask
@@ -114,8 +121,7 @@ def numbers_line(shown: Shown) -> str:
     sampler = shown.view.mask[0, 0]
     soft = int(((sampler > 0) & (sampler < 1)).sum())
     reached = " · ".join(
-        f"{stage} (step {shown.view.steps[stage] + 1}): {int(shown.view.reached(stage)[0, 0].sum())}"
-        for stage in STAGES
+        f"{_stage_label(shown.view, stage)}: {int(shown.view.reached(stage)[0, 0].sum())}" for stage in STAGES
     )
     return (
         f"noise mask mean {float(mask[0].float().mean()):.4f} · soft cells (0 < mask < 1 in the sampler's "
@@ -194,8 +200,7 @@ class ThirdColumn:
             encoded, ratio = preparation.encoded[0].cpu(), encoded_ratio(preparation, shown)
             size = tuple(encoded.shape[:2])
             stages = [
-                (f"{stage} (step {shown.view.steps[stage] + 1})", stage, shown.view.reached(stage)[0, 0].cpu())
-                for stage in STAGES
+                (_stage_label(shown.view, stage), stage, shown.view.reached(stage)[0, 0].cpu()) for stage in STAGES
             ]
             base = batch.jpeg((*key, "encoded"), lambda: to_uint8(encoded))
             files = [
