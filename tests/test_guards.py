@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import gradio as gr
@@ -32,10 +33,13 @@ LIMITS = GuardLimits(
 calls = Counter()
 
 
+gate = threading.Event()  # a "hold" request keeps the one worker until the test opens it
+
+
 def slow(text: str) -> str:
-    """Counts its calls, then works for `text` seconds (0.3 by default)."""
+    """Counts its calls, then works for 0.3 s, or until the gate opens for "hold"."""
     calls[text] += 1
-    time.sleep(float(text) if text.replace(".", "", 1).isdigit() else 0.3)
+    gate.wait(10) if text == "hold" else time.sleep(0.3)
     return text
 
 
@@ -56,7 +60,7 @@ def page():
     guards = install_guards(demo, LIMITS)
     _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True, app_kwargs=guards.app_kwargs)
     fns = {dep.api_name: index for index, dep in demo.fns.items()}
-    yield {"url": url, "guards": guards, "editor": editor._id, "fns": fns}
+    yield {"url": url, "guards": guards, "editor": editor._id, "fns": fns, "queue": demo._queue}
     demo.close()
 
 
@@ -130,15 +134,20 @@ def wait_until(condition, timeout: float = 5) -> bool:
     return True
 
 
-def block_worker(page, seconds: float) -> threading.Thread:
-    """Keeps the one worker busy for `seconds`, for a caller who listens; returns once it runs."""
-    session, key = new_session(), f"{seconds}"
-    before = calls[key]
-    assert join(page, session, "slow", [key]).status_code == 200
+@contextmanager
+def worker_held(page):
+    """The one worker busy for a caller who listens, until the block ends."""
+    session, before = new_session(), calls["hold"]
+    gate.clear()
+    assert join(page, session, "slow", ["hold"]).status_code == 200
     reader = threading.Thread(target=results, args=(page, session))
     reader.start()
-    assert wait_until(lambda: calls[key] > before)
-    return reader
+    assert wait_until(lambda: calls["hold"] > before)
+    try:
+        yield
+    finally:
+        gate.set()
+        reader.join()
 
 
 @pytest.mark.parametrize("index", ["100000000", "1000000000", "-5", "abc", "8", "1e3", "", "null"])
@@ -215,38 +224,37 @@ def test_the_blobs_of_an_ended_session_are_gone(page):
 
 def test_an_event_reads_its_stroke_even_after_more_strokes(page):
     """The id a waiting event will read is kept past the per-session limit, then read and dropped."""
-    store, session = page["guards"].store, new_session()
-    reader = block_worker(page, 1.0)
-    blob_id = stroke(page, session, png())
-    value = {"background": None, "layers": [], "composite": None, "id": blob_id}
-    assert join(page, session, "editor", [value]).status_code == 200
-    messages = []
-    listener = threading.Thread(target=lambda: messages.extend(results(page, session)))
-    listener.start()
-    for _ in range(4):  # strokes while the event waits
-        stroke(page, session, png())
-    assert blob_id in store
+    store, session, messages = page["guards"].store, new_session(), []
+    with worker_held(page):
+        blob_id = stroke(page, session, png())
+        value = {"background": None, "layers": [], "composite": None, "id": blob_id}
+        assert join(page, session, "editor", [value]).status_code == 200
+        listener = threading.Thread(target=lambda: messages.extend(results(page, session)))
+        listener.start()
+        for _ in range(4):  # strokes while the event waits
+            stroke(page, session, png())
+        assert blob_id in store
     listener.join()
     (completed,) = messages
     assert completed["output"]["data"] == ["image"]
     assert blob_id not in store
-    reader.join()
 
 
 def test_callers_who_have_gone_are_not_run(page):
-    reader = block_worker(page, 1.0)
-    never_read = [new_session() for _ in range(3)]
-    for session in never_read:
-        assert join(page, session, "slow", [session]).status_code == 200
-    leaving = new_session()
-    assert join(page, leaving, "slow", [leaving]).status_code == 200
-    stream = open_socket(page, f"/gradio_api/queue/data?session_hash={leaving}")
-    time.sleep(0.2)
-    stream.close()
-    listening = new_session()
-    assert join(page, listening, "slow", [listening]).status_code == 200
-    (completed,) = results(page, listening)
-    reader.join()
+    never_read, leaving, listening, messages = [new_session() for _ in range(3)], new_session(), new_session(), []
+    with worker_held(page):
+        for session in never_read:
+            assert join(page, session, "slow", [session]).status_code == 200
+        assert join(page, leaving, "slow", [leaving]).status_code == 200
+        stream = open_socket(page, f"/gradio_api/queue/data?session_hash={leaving}")
+        time.sleep(0.2)
+        stream.close()
+        assert join(page, listening, "slow", [listening]).status_code == 200
+        listener = threading.Thread(target=lambda: messages.extend(results(page, listening)))
+        listener.start()
+        time.sleep(LIMITS.listen_grace_s)  # the callers who never read have had their grace
+    listener.join()
+    (completed,) = messages
     assert completed["success"] and calls[listening] == 1
     assert all(calls[session] == 0 for session in [*never_read, leaving])
     assert page["guards"].dropped >= 3
@@ -261,13 +269,27 @@ def test_a_gradio_client_caller_runs(page):
 
 
 def test_one_session_holds_few_places(page):
-    reader = block_worker(page, 1.0)
     session = new_session()
-    assert join(page, session, "slow", ["a"]).status_code == 200
-    again = join(page, session, "slow", ["b"])
-    assert again.status_code == 429 and "at most" in again.json()["detail"]
-    assert join(page, session, "slow2", ["c"]).status_code == 200
-    third = join(page, session, "slow3", ["d"])
-    assert third.status_code == 429 and "2 requests waiting" in third.json()["detail"]
-    assert join(page, new_session(), "slow3", ["e"]).status_code == 200  # another session is not held back
-    reader.join()
+    with worker_held(page):
+        assert join(page, session, "slow", ["a"]).status_code == 200
+        again = join(page, session, "slow", ["b"])
+        assert again.status_code == 429 and "at most" in again.json()["detail"]
+        assert join(page, session, "slow2", ["c"]).status_code == 200
+        third = join(page, session, "slow3", ["d"])
+        assert third.status_code == 429 and "2 requests waiting" in third.json()["detail"]
+        assert join(page, new_session(), "slow3", ["e"]).status_code == 200  # another session is not held back
+
+
+def test_a_request_cancelled_while_its_caller_is_awaited_frees_its_worker(page):
+    """The queue's one worker must come back whatever happens while a caller's stream is awaited."""
+    queue = page["queue"]
+    assert wait_until(lambda: len(queue) == 0 and not any(queue.active_jobs), timeout=10)  # the worker is free
+    gone = new_session()
+    event_id = join(page, gone, "slow", [gone]).json()["event_id"]
+    time.sleep(0.2)  # its turn has come: the caller's stream is awaited
+    body = {"session_hash": gone, "fn_index": page["fns"]["slow"], "event_id": event_id}
+    assert httpx.post(page["url"] + "gradio_api/cancel", json=body).status_code == 200
+    listening = new_session()
+    assert join(page, listening, "slow", [listening]).status_code == 200
+    (completed,) = results(page, listening)
+    assert completed["success"] and calls[listening] == 1 and calls[gone] == 0
