@@ -32,6 +32,9 @@ from web.inspector import Inspector
 from web.live import live_panels
 from web.numbers import NUMBERS_CSS
 from web.panels import CELL_COLOURS, DIFF_COLOURS, MASK_COLOURS
+from web.third_column import third_column
+
+STATE_SECONDS = 3600  # a session's edit is dropped an hour after its last change, or when its tab closes
 
 
 def parse_settings(argv: list[str] | None = None) -> argparse.Namespace:
@@ -155,8 +158,10 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                 advice = advice_panel()
                 live = live_panels(inspector.max_side)
         with gr.Row(equal_height=False):
-            wipe = gr.ImageSlider(label="Decoded: ComfyUI ◀ ▶ WAS", type="filepath", elem_id="wipe", max_height=420)
-            numbers = gr.HTML(elem_id="numbers-table", css_template=NUMBERS_CSS)
+            wipe = gr.ImageSlider(
+                label="Decoded: ComfyUI ◀ ▶ WAS", type="filepath", elem_id="wipe", max_height=420, min_width=320
+            )
+            numbers = gr.HTML(elem_id="numbers-table", css_template=NUMBERS_CSS, min_width=320)
         with gr.Accordion(
             "Details: each method's panels as the server draws them, the numbers as JSON, downloads", open=False
         ):
@@ -178,9 +183,13 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                         for m, title in (("comfy", "ComfyUI"), ("was", "WAS"))
                     ]
             compare_button = gr.Button("Compare and make downloads", variant="primary")
+        third = third_column(inspector)
 
-        state = gr.State()  # the editor's image and mask, read once per edit
-        shown = gr.State({})  # which detail images the page shows, so unchanged ones are not sent again
+        # the editor's image and mask, read once per edit: 4 bytes a pixel
+        state = gr.State(time_to_live=STATE_SECONDS)
+        shown = gr.State(
+            {}, time_to_live=STATE_SECONDS
+        )  # which detail images the page shows, so unchanged ones are not sent again
         # Edits are light and must not wait behind encoding: each kind of work has its own places in the queue.
         quiet = dict(
             trigger_mode="always_last",
@@ -191,6 +200,7 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
         )
         examples.click(load_example, examples, editor, **(quiet | {"trigger_mode": "once"}))
         editor.change(inspector.read_editor, editor, state, **quiet)
+        third.wire(state, vae, editor)
         gr.on([state.change, vae.change], inspector.edit, [state, vae], live, postprocess=False, **quiet)
         for slider, method in ((grow, "comfy"), (offset, "was")):  # values set by the server redraw the masks too
             slider.change(None, slider, None, js=f"(v) => {{ window.inpaintLive?.setAmount('{method}', v); }}")

@@ -352,3 +352,14 @@ def test_the_recommendation_button_sets_its_slider(page):
     page.wait_for_function(  # the release went to the server: the advice now has nothing to set for ComfyUI
         "!document.querySelector('#advice button[data-slider=grow_mask_by]')", timeout=120_000
     )
+
+
+def test_a_third_column_runs_another_preparation_when_opened(page):
+    load_example(page, 2)
+    page.get_by_text("A third column: another preparation").click()
+    for panel in ("third-pixels", "third-mask", "third-decoded", "third-cells"):
+        page.wait_for_selector(f"#{panel} img", timeout=120_000)
+    assert "noise mask mean" in page.locator("#third-numbers").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#third-decoded").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "page_third_column.png"))

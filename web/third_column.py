@@ -154,7 +154,7 @@ class ThirdColumn:
             self.decoded = gr.Image(label="Decoded latent", type="filepath", elem_id="third-decoded")
         self.cells = gr.AnnotatedImage(
             label="Cells the sampler repaints with DifferentialDiffusion: at the start, middle and end of sampling",
-            format="jpeg", color_map=STAGE_COLOURS, elem_id="third-cells",
+            format="jpeg", color_map=STAGE_COLOURS, elem_id="third-cells", height=360,
         )  # fmt: skip
         self.numbers = gr.Markdown(elem_id="third-numbers")
 
@@ -218,6 +218,15 @@ class ThirdColumn:
         """The page's handler: the column's panels for the edit in the session's State."""
         if editor_state is None:
             return None, None, None, None, ""
+        return self._show(editor_state, vae_label, method, settings_json, denoise, progress)
+
+    def show_if_open(self, is_open, editor_state, vae_label, method, settings_json, denoise, progress=gr.Progress()):
+        """show(), where the column is open: a new edit or VAE costs no encode while it is closed."""
+        if not is_open:
+            return (gr.skip(),) * len(self.outputs)
+        return self.show(editor_state, vae_label, method, settings_json, denoise, progress)
+
+    def _show(self, editor_state, vae_label, method, settings_json, denoise, progress):
         progress(0.2, desc=f"{method}…")
         shown = self.compute(editor_state, vae_label, method, settings_json, denoise)
         return tuple(as_sent(value) for value in self.draw(editor_state, vae_label, shown))
@@ -240,8 +249,15 @@ class ThirdColumn:
             api_visibility="private", queue=False,
         ).then(self.show, inputs, self.outputs, api_visibility="private", **run)  # fmt: skip
         gr.on(
-            [self.run.click, self.settings.blur, self.denoise.release, state.change, vae.change],
+            [self.run.click, self.settings.blur, self.denoise.release, self.accordion.expand],
             self.show, inputs, self.outputs, api_name="third_column", **run,
+        )  # fmt: skip
+        is_open = gr.State(False)
+        self.accordion.expand(lambda: True, None, is_open, queue=False, api_visibility="private")
+        self.accordion.collapse(lambda: False, None, is_open, queue=False, api_visibility="private")
+        gr.on(
+            [state.change, vae.change], self.show_if_open, [is_open, *inputs], self.outputs,
+            api_visibility="private", **run,
         )  # fmt: skip
         if editor is not None:
             hidden = gr.Button(visible=False, elem_id="third-prepare")
@@ -258,8 +274,10 @@ def encoded_ratio(preparation: Preparation, shown: Shown) -> int:
 
 def third_column(inspector) -> ThirdColumn:
     """The column inside an open gr.Blocks (an accordion); call .wire(state, vae, editor) after."""
-    with gr.Accordion("A third column: another preparation", open=False):
-        return ThirdColumn(inspector)
+    with gr.Accordion("A third column: another preparation", open=False) as accordion:
+        column = ThirdColumn(inspector)
+    column.accordion = accordion
+    return column
 
 
 __all__ = ["ThirdColumn", "default_settings", "numbers_line", "parse_settings", "settings_help", "third_column"]
