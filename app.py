@@ -28,6 +28,7 @@ from web.advice import advice_panel
 from web.editor_input import ImageEditorInput
 from web.examples import ASSETS, load_example, thumbnails
 from web.gpu import ZERO_GPU
+from web.guards import install_guards
 from web.inspector import Inspector
 from web.live import live_panels
 from web.numbers import NUMBERS_CSS
@@ -233,9 +234,11 @@ def main(argv: list[str] | None = None) -> None:
     limit_decoding(args.max_side)
     page = build_page(inspector, note)
     page.queue(max_size=int(os.environ.get("INPAINT_QUEUE_SIZE", "32")), default_concurrency_limit=2)
+    guards = install_guards(page)  # bounded blobs and queue places per session; work of callers gone is dropped
     page.launch(
-        server_name=args.host, server_port=args.port, max_file_size="25mb", allowed_paths=[str(ASSETS)], show_error=True
-    )
+        server_name=args.host, server_port=args.port, max_file_size="25mb", allowed_paths=[str(ASSETS)],
+        show_error=True, app_kwargs=guards.app_kwargs,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ def app_url(taef2_dir):
     Gradio's cache, as `python app.py` keeps them (a folder of their own)."""
     import app
     from bench.slider import fresh_folder
+    from web.guards import install_guards
 
     args = app.parse_settings(["--vae", str(taef2_dir), "--vae", "approx", "--device", "cpu"])
     sources, note = app.choose_sources(args)
@@ -52,7 +53,10 @@ def app_url(taef2_dir):
         app.limit_decoding(4096)
         page = app.build_page(inspector, note)
         page.queue(max_size=64)
-        _, url, _ = page.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True, show_error=True)
+        guards = install_guards(page)  # as python app.py runs it
+        _, url, _ = page.launch(
+            prevent_thread_lock=True, server_name="127.0.0.1", quiet=True, show_error=True, app_kwargs=guards.app_kwargs
+        )
         yield url
         page.close()
 
