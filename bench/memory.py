@@ -176,6 +176,7 @@ class Session:
     def __init__(self, page: Page):
         self.page, self.hash = page, uuid.uuid4().hex[:11]
         self.pending: dict[str, int] = {}  # event id -> listener
+        self.early: dict[str, bool] = {}  # event id -> succeeded, for results read before the join's answer
         self.outcomes = Counter()  # (listener, succeeded)
         self.lock, self.open, self.notes = threading.Lock(), True, []
         address = urlparse(page.url)
@@ -206,8 +207,12 @@ class Session:
         if response.status_code != 200:
             self.outcomes[event["id"], False] += 1
             return False
+        event_id = response.json()["event_id"]
         with self.lock:
-            self.pending[response.json()["event_id"]] = event["id"]
+            if event_id in self.early:  # its result came before this answer
+                self.outcomes[event["id"], self.early.pop(event_id)] += 1
+            else:
+                self.pending[event_id] = event["id"]
         return True
 
     def end(self) -> None:
@@ -236,9 +241,12 @@ class Session:
     def _take(self, message: dict) -> bool:
         """Count a completed event; True at the end of the stream."""
         if message.get("msg") == "process_completed":
+            event_id, succeeded = message.get("event_id"), bool(message.get("success"))
             with self.lock:
-                event = self.pending.pop(message.get("event_id"), None)
-            self.outcomes[event, bool(message.get("success"))] += 1
+                if event_id in self.pending:
+                    self.outcomes[self.pending.pop(event_id), succeeded] += 1
+                else:
+                    self.early[event_id] = succeeded
         elif message.get("msg") == "unexpected_error":
             self.notes.append(f"unexpected_error: {message.get('message')}"[:120])
         return message.get("msg") == "close_stream"

@@ -52,13 +52,13 @@ class GuardLimits:
     blob_bytes_total: int = 256 * MB
     blob_max_age_s: float = 600.0  # a set older than this is dropped, read or not
     request_bytes: int = 32 * MB  # a component_server post (one blob); keep at least launch's max_file_size
-    waiting_per_session: int = 5  # events of one session waiting for a worker (the page has five listeners)
+    waiting_per_session: int | None = None  # events of one session waiting; None: the page's queued listeners
     waiting_per_event: int = 1  # of one event listener: a page never has more (trigger modes once, always_last)
     listen_grace_s: float = 3.0  # time from joining the queue to opening the result stream
 
     def __post_init__(self):
         for name, value in vars(self).items():
-            if not value > 0:
+            if value is not None and not value > 0:
                 raise ValueError(f"GuardLimits.{name} must be positive, got {value!r}")
 
 
@@ -229,8 +229,13 @@ class Listeners:
         return True
 
 
+class TooLarge(Exception):
+    """A request body passed GuardLimits.request_bytes while it was read."""
+
+
 class GuardMiddleware:
-    """ASGI: refuses oversized component_server posts before they are read, and counts result streams."""
+    """ASGI: refuses component_server posts over `request_bytes` (by Content-Length before reading, or
+    counted as the body arrives) with a 413, and counts result streams."""
 
     def __init__(self, app, guards: "Guards"):
         self.app = app
@@ -242,9 +247,7 @@ class GuardMiddleware:
             return await self.app(scope, receive, send)
         path, method = scope["path"], scope["method"]
         if method == "POST" and path.rstrip("/").endswith("/component_server"):
-            refusal = self._body_refusal(dict(scope["headers"]).get(b"content-length"))
-            if refusal:
-                return await refusal(scope, receive, send)
+            return await self._bounded_post(scope, receive, send)
         key = self._stream_key(scope) if method == "GET" else None
         if key is None:
             return await self.app(scope, receive, send)
@@ -254,13 +257,31 @@ class GuardMiddleware:
         finally:
             self.guards.listeners.closed(key)
 
-    def _body_refusal(self, length: bytes | None) -> JSONResponse | None:
-        limit = self.guards.limits.request_bytes
-        if length is None or not length.isdigit():
-            return JSONResponse({"detail": "a component_server post needs a Content-Length"}, status_code=411)
-        if int(length) > limit:
-            return JSONResponse({"detail": f"the post is over {limit // MB} MB"}, status_code=413)
-        return None
+    async def _bounded_post(self, scope, receive, send) -> None:
+        limit, length = self.guards.limits.request_bytes, dict(scope["headers"]).get(b"content-length", b"")
+        too_large = JSONResponse({"detail": f"a post to component_server is at most {limit // MB} MB"}, 413)
+        if length.isdigit() and int(length) > limit:
+            return await too_large(scope, receive, send)
+        received, started = 0, False
+
+        async def counted_receive():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise TooLarge
+            return message
+
+        async def watched_send(message):
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, watched_send)
+        except TooLarge:
+            if not started:
+                await too_large(scope, receive, send)
 
     @staticmethod
     def _stream_key(scope) -> str | None:
@@ -295,18 +316,20 @@ def _guard_queue(queue, guards: Guards) -> None:
     process_events (drops the events of callers who have gone)."""
     limits, push, process_events = guards.limits, queue.push, queue.process_events
     joining: Counter[str] = Counter()
+    listeners = sum(1 for fn in queue.blocks.fns.values() if fn.queue and fn.fn is not None)
+    per_session = limits.waiting_per_session or max(1, listeners) * limits.waiting_per_event
 
     async def guarded_push(body, request, username):
         session = body.session_hash
         if session is not None:
             waiting = _waiting(queue, session)
             same = sum(e.fn._id == body.fn_index for e in waiting)
-            if len(waiting) + joining[session] >= limits.waiting_per_session or same >= limits.waiting_per_event:
+            if len(waiting) + joining[session] >= per_session or same >= limits.waiting_per_event:
                 guards.refused += 1
                 raise HTTPException(
                     status_code=429,
                     detail=f"This session already has {len(waiting)} requests waiting ({same} of this one); "
-                    f"at most {limits.waiting_per_session} (and {limits.waiting_per_event} of one kind) may wait. "
+                    f"at most {per_session} (and {limits.waiting_per_event} of one kind) may wait. "
                     "Try again when one has finished.",
                 )
             joining[session] += 1
@@ -383,6 +406,6 @@ def install_guards(blocks: gr.Blocks, limits: GuardLimits = GuardLimits()) -> Gu
             store.drop_session(request.session_hash)
         release_freed_memory()
 
+    _guard_queue(blocks._queue, guards)  # before unload is added: it counts the page's queued listeners
     blocks.unload(forget_session)
-    _guard_queue(blocks._queue, guards)
     return guards
