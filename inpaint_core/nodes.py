@@ -97,3 +97,9 @@ NODE_DISPLAY_NAME_MAPPINGS = {
     "InpaintCore_VAEEncodeForInpaint": "VAE Encode for Inpaint (grow_mask_by, fast)",
     "InpaintCore_WAS_VAEEncodeForInpaint": "WAS VAE Encode for Inpaint (mask_offset, fast)",
 }
+
+# The fast mask nodes (GrowMask, FeatherMask, Acly's Expand Mask), also under keys of their own.
+from .extra_nodes import EXTRA_NODE_CLASS_MAPPINGS, EXTRA_NODE_DISPLAY_NAME_MAPPINGS  # noqa: E402
+
+NODE_CLASS_MAPPINGS.update(EXTRA_NODE_CLASS_MAPPINGS)
+NODE_DISPLAY_NAME_MAPPINGS.update(EXTRA_NODE_DISPLAY_NAME_MAPPINGS)
