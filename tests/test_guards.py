@@ -118,6 +118,14 @@ def open_socket(page, path: str) -> socket.socket:
     return connection
 
 
+def open_heartbeat(page, session: str) -> socket.socket:
+    """The heartbeat a page's tab keeps open while it is there."""
+    heartbeat, received = open_socket(page, f"/gradio_api/heartbeat/{session}"), b""
+    while b"ALIVE" not in received:
+        received += heartbeat.recv(4096)
+    return heartbeat
+
+
 def resident_mb() -> float:
     for line in open(f"/proc/{os.getpid()}/status"):
         if line.startswith("VmRSS:"):
@@ -212,10 +220,7 @@ def test_old_sets_expire(page):
 
 def test_the_blobs_of_an_ended_session_are_gone(page):
     store, session = page["guards"].store, new_session()
-    heartbeat = open_socket(page, f"/gradio_api/heartbeat/{session}")
-    received = b""
-    while b"ALIVE" not in received:  # the session is open
-        received += heartbeat.recv(4096)
+    heartbeat = open_heartbeat(page, session)
     stroke(page, session, png())
     stroke(page, session, png())
     assert store.sessions()[session] == 2
@@ -259,6 +264,17 @@ def test_callers_who_have_gone_are_not_run(page):
     assert completed["success"] and calls[listening] == 1
     assert all(calls[session] == 0 for session in [*never_read, leaving])
     assert page["guards"].dropped >= 3
+
+
+def test_a_caller_whose_page_is_open_is_run_before_it_reads(page):
+    """A busy browser may open its result stream late; its heartbeat says the tab is there."""
+    session = new_session()
+    heartbeat = open_heartbeat(page, session)
+    with worker_held(page):
+        assert join(page, session, "slow", [session]).status_code == 200
+        time.sleep(LIMITS.listen_grace_s + 0.2)
+    assert wait_until(lambda: calls[session] == 1)
+    heartbeat.close()
 
 
 def test_a_gradio_client_caller_runs(page):

@@ -11,8 +11,9 @@ Read from Gradio 6.31's source (gradio/components/image_editor.py, routes.py, qu
   `accept_blobs` checks its fields first: a bad one gets a 400 and allocates nothing.
 - The queue drops the events of a caller whose result stream (`/queue/data`, `/call/…/{event_id}`)
   closes, but runs those of a caller who joined and never opened one. `GuardMiddleware` counts the
-  open streams; an event whose caller has none when its turn comes (after `listen_grace_s` from
-  joining) is dropped with an error message. A session may keep only a few events waiting.
+  open streams and heartbeats (a page's tab, a gradio_client); an event whose caller has neither when
+  its turn comes (`listen_grace_s` after joining at the earliest) is dropped with an error message.
+  A session may keep only one event of each listener waiting, as a page does.
 """
 
 import asyncio
@@ -38,7 +39,9 @@ MB = 1 << 20
 BLOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 LAYER_INDEX = re.compile(r"\d{1,6}")
 PARTS = ("background", "composite", "layer")
-STREAM_PATHS = (re.compile(r"/queue/data/?$"), re.compile(r"/call/(?:v2/)?[^/]+/(?P<event>[^/]+)/?$"))
+RESULTS = re.compile(r"/queue/data/?$")  # ?session_hash=…
+CALL_RESULTS = re.compile(r"/call/(?:v2/)?[^/]+/(?P<key>[^/]+)/?$")  # by event id
+HEARTBEAT = re.compile(r"/heartbeat/(?P<key>[^/]+)/?$")  # a page (or gradio_client) that is still open
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ class GuardLimits:
     request_bytes: int = 32 * MB  # a component_server post (one blob); keep at least launch's max_file_size
     waiting_per_session: int | None = None  # events of one session waiting; None: the page's queued listeners
     waiting_per_event: int = 1  # of one event listener: a page never has more (trigger modes once, always_last)
-    listen_grace_s: float = 3.0  # time from joining the queue to opening the result stream
+    listen_grace_s: float = 5.0  # time from joining the queue to opening a result stream (or a heartbeat)
 
     def __post_init__(self):
         for name, value in vars(self).items():
@@ -202,7 +205,8 @@ def guarded_accept_blobs(store: BlobStore, max_layers: int):
 
 
 class Listeners:
-    """Result streams open now, by session hash or event id, as GuardMiddleware sees them."""
+    """Streams open now, by session hash (result streams and heartbeats) or event id (`/call/…` results),
+    as GuardMiddleware sees them."""
 
     def __init__(self):
         self.open: Counter[str] = Counter()
@@ -220,7 +224,8 @@ class Listeners:
         return self.open[event.session_hash] > 0 or self.open[event._id] > 0
 
     async def wait_for(self, event, grace_s: float) -> bool:
-        """Whether the event's caller listens, or opens a stream within grace_s of joining."""
+        """Whether the event's caller is there (a result stream or its page's heartbeat open), or comes
+        within grace_s of joining."""
         deadline = event.enqueue_time + grace_s
         while not self.hears(event):
             if time.monotonic() >= deadline:
@@ -235,7 +240,7 @@ class TooLarge(Exception):
 
 class GuardMiddleware:
     """ASGI: refuses component_server posts over `request_bytes` (by Content-Length before reading, or
-    counted as the body arrives) with a 413, and counts result streams."""
+    counted as the body arrives) with a 413, and counts result streams and heartbeats."""
 
     def __init__(self, app, guards: "Guards"):
         self.app = app
@@ -285,11 +290,12 @@ class GuardMiddleware:
 
     @staticmethod
     def _stream_key(scope) -> str | None:
+        """The session hash or event id a GET stream listens for, if it is one."""
         path = scope["path"]
-        if STREAM_PATHS[0].search(path):
+        if RESULTS.search(path):
             return parse_qs(scope["query_string"].decode()).get("session_hash", [None])[0]
-        call = STREAM_PATHS[1].search(path)
-        return call["event"] if call else None
+        stream = CALL_RESULTS.search(path) or HEARTBEAT.search(path)
+        return stream["key"] if stream else None
 
 
 @dataclass
