@@ -7,7 +7,9 @@ the VAE, e.g. `python main.py --cpu --listen 127.0.0.1 --port 8199`, then:
 python -m bench.comfyui_export_check --comfy-url http://127.0.0.1:8199 \
     --comfy-input-dir ComfyUI/input --vae-name my_vae.safetensors --vae-path ComfyUI/models/vae/my_vae.safetensors
 
-Without --vae-path the latents' shape is checked, not their values. ComfyUI's /prompt, /history/<id>
+Without --vae-path the latents' shape is checked, not their values. With --browser, ComfyUI's own frontend
+(served by the same ComfyUI) opens each canvas file and turns it into a prompt (`app.loadGraphData`,
+`app.graphToPrompt`), which must equal the exported API file. ComfyUI's /prompt, /history/<id>
 and SaveLatent's `latents` output as in ComfyUI 0.8.0's `server.py` and `nodes.py`.
 """
 
@@ -77,6 +79,25 @@ def canvas_matches_api(workflow: dict, api: dict) -> list[str]:
     return problems
 
 
+def frontend_prompts(comfy_url: str, workflows: list[dict], chromium: str) -> list[dict]:
+    """The API prompts ComfyUI's frontend makes of the canvas workflows it opens, in headless Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    script = "async (w) => { await window.app.loadGraphData(w); return (await window.app.graphToPrompt()).output; }"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(comfy_url, wait_until="networkidle", timeout=120_000)
+        page.wait_for_function("window.app && window.app.graph", timeout=120_000)
+        prompts = [page.evaluate(script, workflow) for workflow in workflows]
+        browser.close()
+    return prompts
+
+
+def without_titles(prompt: dict) -> dict:
+    return {key: {"class_type": node["class_type"], "inputs": node["inputs"]} for key, node in prompt.items()}
+
+
 def as_load_image_reads(png: Path) -> tuple[torch.Tensor, torch.Tensor]:
     """IMAGE (1, H, W, 3) and MASK (1, H, W) = 1 - alpha, as ComfyUI 0.8.0's LoadImage reads an RGBA PNG."""
     rgba = np.asarray(Image.open(png).convert("RGBA")).astype(np.float32) / 255
@@ -89,6 +110,12 @@ def check_method(args, method: str, image: np.ndarray, mask: np.ndarray, folder:
     problems = canvas_matches_api(json.loads(workflow_path.read_text()), api)
     print(f"{method}: files {[p.name for p in (png, workflow_path, api_path)]}")
     print(f"{method}: canvas vs API graph: {'match' if not problems else problems}")
+    if args.browser:
+        made = frontend_prompts(args.comfy_url, [json.loads(workflow_path.read_text())], args.browser)[0]
+        same = without_titles(made) == without_titles(api)
+        print(
+            f"{method}: ComfyUI's frontend made the API file of the canvas file: {same}" + ("" if same else f" {made}")
+        )
     shutil.copy(png, Path(args.comfy_input_dir) / png.name)
     start = time.perf_counter()
     outputs = run_prompt(args.comfy_url, api)
@@ -117,6 +144,7 @@ def main() -> None:
     parser.add_argument("--vae-name", required=True, help="a name ComfyUI's VAELoader lists")
     parser.add_argument("--vae-path", help="the same VAE for inpaint_core's load_vae, to compare latents")
     parser.add_argument("--amount", type=int, default=6, help="grow_mask_by / mask_offset")
+    parser.add_argument("--browser", nargs="?", const="/usr/bin/chromium", help="check the canvas in this Chromium")
     parser.add_argument("--methods", nargs="+", default=["comfy", "was"], choices=sorted(PREPARE))
     args = parser.parse_args()
     args.comfy_url = args.comfy_url.rstrip("/")
