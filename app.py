@@ -67,6 +67,13 @@ def parse_settings(argv: list[str] | None = None) -> argparse.Namespace:
         default=int(env("INPAINT_MAX_SIDE", str(MAX_SIDE))),
         help="longest image side accepted. Env INPAINT_MAX_SIDE",
     )
+    parser.add_argument(
+        "--vae-memory-mb",
+        type=int,
+        default=int(env("INPAINT_VAE_MEMORY_MB", "0")) or None,
+        help="activations one encode or decode may hold before it runs in tiles (default: 1024 on a CPU, half "
+        "the free GPU memory); tiled latents differ slightly from whole ones. Env INPAINT_VAE_MEMORY_MB",
+    )
     args = parser.parse_args(argv)
     args.vae = args.vae or [s for s in env("INPAINT_VAE", "").split(";") if s]
     return args
@@ -227,7 +234,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_settings(argv)
     device = torch.device(args.device) if args.device else default_device()
     sources, note = choose_sources(args)
-    inspector = Inspector(VAERegistry(sources, device), args.max_side, image_folder())
+    budget = args.vae_memory_mb and args.vae_memory_mb * 2**20
+    inspector = Inspector(VAERegistry(sources, device, budget), args.max_side, image_folder())
     if ZERO_GPU:  # load every VAE at start, as ZeroGPU expects, not inside a request
         for label in inspector.registry.labels:
             inspector.registry.get(label)

@@ -59,10 +59,13 @@ def hub_reachable(timeout: float = 3.0) -> bool:
 class VAERegistry:
     """label -> source; `get(label)` loads a VAE the first time and returns the same object after."""
 
-    def __init__(self, sources: list[str], device: torch.device):
+    def __init__(self, sources: list[str], device: torch.device, memory_budget: int | None = None):
+        """`memory_budget`: bytes of activations one encode or decode may hold before it runs in tiles
+        (None: the VAE's default, see vae.py)."""
         if not sources:
             raise ValueError("no VAE sources given")
         self.device = device
+        self.memory_budget = memory_budget
         self.sources = {label_of(s): s for s in sources}
         self._loaded: dict[str, VAE] = {}
         self._lock = threading.Lock()
@@ -76,5 +79,8 @@ class VAERegistry:
             raise ValueError(f"vae must be one of {self.labels}, got {label!r}")
         with self._lock:  # one load at a time; later calls find it loaded
             if label not in self._loaded:
-                self._loaded[label] = load_vae(self.sources[label], self.device)
+                vae = load_vae(self.sources[label], self.device)
+                if self.memory_budget is not None:
+                    vae.memory_budget = self.memory_budget
+                self._loaded[label] = vae
             return self._loaded[label]

@@ -32,3 +32,13 @@ def test_bundled_taef2_loads_and_decodes_like_the_shared_copy(taef2, chelsea):
     assert torch.equal(decoded, taef2.decode(latents))
     assert 10 * torch.log10(1 / (decoded - image).square().mean()) >= 28  # dB: a real VAE, not the approximation
     assert load_vae(str(BUNDLED_TAEF2), "cpu").latent_channels == 32
+
+
+def test_a_memory_budget_given_to_the_registry_reaches_each_vae():
+    import torch
+
+    from inpaint_core.registry import VAERegistry
+
+    registry = VAERegistry(["approx"], torch.device("cpu"), memory_budget=12345)
+    assert registry.get(registry.labels[0]).memory_budget == 12345
+    assert VAERegistry(["approx"], torch.device("cpu")).get(registry.labels[0]).memory_budget is None
