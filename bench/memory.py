@@ -1,12 +1,13 @@
 """The server's memory under painting, posting, many sessions and large images: `python app.py` in its own process.
 
     python -m bench.memory                        # all cases, built-in approximate VAE
-    python -m bench.memory --add-guards           # the same with web.guards installed at launch (if app.py does not)
+    python -m bench.memory --without-guards       # the same with web.guards' install_guards a no-op
     python -m bench.memory --cases painting,posting --strokes 200
 Cases (each against the same server, one after the other):
   painting   one browser session: 200 strokes at 512², each posting background, composite and layer PNGs to
-             the editor's accept_blobs under a new id, the editor's change event joined as the page's
-             always_last does (one at a time, the latest id); then the session ends (its heartbeat closes)
+             the editor's accept_blobs under a new id; the editor's change event (one pending at a time, the
+             latest images uploaded as files, as Chromium sends them) and its follow-ups; then the session
+             ends (its heartbeat closes)
   posting    3 sessions × 40 posts of 5 MB under new ids, then 120 posts of 5 MB each from a new session
   sessions   8 sessions each paint one stroke at 2048² and run the change event; then all end
   large      /compare through gradio_client with a 2048² and a 4096² black image and one mask layer
@@ -41,17 +42,13 @@ from bench.load import free_port
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
 API = "gradio_api"
-# Runs app.py with web.guards installed at launch: for measuring them before app.py calls install_guards itself.
-WITH_GUARDS = """
+# Runs app.py with web.guards' install_guards a no-op: what the server holds without them.
+WITHOUT_GUARDS = """
 import runpy, sys
-import gradio as gr
-from web.guards import install_guards
-launch = gr.Blocks.launch
-def launch_with_guards(self, *args, **kwargs):
-    guards = install_guards(self)
-    kwargs["app_kwargs"] = {**(kwargs.get("app_kwargs") or {}), **guards.app_kwargs}
-    return launch(self, *args, **kwargs)
-gr.Blocks.launch = launch_with_guards
+import web.guards
+class Off:
+    app_kwargs = {}
+web.guards.install_guards = lambda blocks, limits=None: Off()
 sys.argv = ["app.py", *sys.argv[1:]]
 runpy.run_path("app.py", run_name="__main__")
 """
@@ -76,10 +73,10 @@ def folder_size(folder: Path) -> tuple[float, int]:
 class Server:
     """`python app.py` on loopback with a fresh Gradio cache; killed if its memory passes a limit."""
 
-    def __init__(self, vaes: list[str], add_guards: bool, rss_limit_mb: float):
+    def __init__(self, vaes: list[str], guards: bool, rss_limit_mb: float):
         self.port, self.cache = free_port(), Path(tempfile.mkdtemp(prefix="memory-bench-"))
         flags = [a for vae in vaes for a in ("--vae", vae)] + ["--device", "cpu", "--port", str(self.port)]
-        command = [sys.executable, "-c", WITH_GUARDS, *flags] if add_guards else [sys.executable, "app.py", *flags]
+        command = [sys.executable, "app.py", *flags] if guards else [sys.executable, "-c", WITHOUT_GUARDS, *flags]
         env = os.environ | {"GRADIO_TEMP_DIR": str(self.cache), "GRADIO_ANALYTICS_ENABLED": "False"}
         self.log = Path(tempfile.mkstemp(prefix="memory-bench-", suffix=".log")[1])
         with self.log.open("w") as log:
@@ -154,19 +151,28 @@ class Page:
         response.raise_for_status()
 
     def stroke(self, session: str, background: bytes, composite: bytes, layer: bytes) -> str:
-        """One stroke as the editor posts it: three parts under a new id."""
+        """One stroke as the editor posts it: three parts under a new id (which the page's events seldom read)."""
         blob_id = uuid.uuid4().hex[:11]
         for part, data, index in (("background", background, "null"), ("composite", composite, "null")):
             self.post(session, blob_id, part, data, index)
         self.post(session, blob_id, "layer", layer, "0")
         return blob_id
 
-    def inputs(self, event: dict, blob_id: str | None = None) -> list:
-        """An event's input values as the browser sends them: the editor as its blob id, States as null."""
-        value = {"background": None, "layers": [], "composite": None, "id": blob_id}
-        return [
-            value if i == self.editor else None if i in self.states else self.values.get(i) for i in event["inputs"]
-        ]
+    def uploaded(self, background: bytes, composite: bytes, layer: bytes) -> dict:
+        """The editor's value as the browser sends it with an event: its images uploaded, as files."""
+        files = [("files", (f"{name}.png", data, "image/png")) for name, data in
+                 (("background", background), ("composite", composite), ("layer_0", layer))]  # fmt: skip
+        response = httpx.post(f"{self.url}{API}/upload", files=files, timeout=60)
+        response.raise_for_status()
+        background_file, composite_file, layer_file = (
+            {"path": path, "meta": {"_type": "gradio.FileData"}} for path in response.json()
+        )
+        return {"background": background_file, "layers": [layer_file], "composite": composite_file, "id": None}
+
+    def inputs(self, event: dict, editor_value: dict | None) -> list:
+        """An event's input values as the browser sends them: the editor's value, States as null."""
+        values = self.values | {i: None for i in self.states} | {self.editor: editor_value}
+        return [values.get(i) for i in event["inputs"]]
 
 
 class Session:
@@ -273,24 +279,29 @@ def stroke_layers(side: int, count: int) -> list[np.ndarray]:
 
 
 def paint(session: Session, strokes: list[tuple[bytes, bytes, bytes]], pause_s: float = 0.03) -> None:
-    """Post each stroke; run the editor's change event and its follow-ups as the page does: one of each
-    pending at a time, the latest stroke next, the follow-ups again after each change event completes."""
+    """What a browser does as one paints (read from Gradio 6.31's ImageEditor script and seen in Chromium):
+    each stroke posts its background, composite and layer to accept_blobs under a new id; the editor's
+    change event, one pending at a time, sends the latest images uploaded as files (not the id); the events
+    that follow a change of its outputs run again after each change event completes."""
     page, change, follow_ups = session.page, session.page.change, session.page.follow_ups
-    latest, stroke_due, follow_ups_due, changes_seen = None, False, [False] * len(follow_ups), 0
+    latest, value, stroke_due, follow_ups_due, changes_seen = None, None, False, [False] * len(follow_ups), 0
     remaining, deadline = list(strokes), time.monotonic() + 600
     while remaining or stroke_due or any(follow_ups_due) or session.pending:
         if time.monotonic() > deadline or not page.server_alive():
             raise RuntimeError(f"the server exited, or events are still pending after 600 s: {session.pending}")
         if remaining:
-            latest, stroke_due = page.stroke(session.hash, *remaining.pop(0)), change is not None
+            latest = remaining.pop(0)
+            page.stroke(session.hash, *latest)
+            stroke_due = change is not None
         if stroke_due and not session.busy(change):
-            session.join(change, page.inputs(change, latest))
+            value = page.uploaded(*latest)
+            session.join(change, page.inputs(change, value))
             stroke_due = False
         if change and session.completed(change) > changes_seen:
             changes_seen, follow_ups_due = session.completed(change), [True] * len(follow_ups)
         for n, event in enumerate(follow_ups):
             if follow_ups_due[n] and not session.busy(event):
-                session.join(event, page.inputs(event))
+                session.join(event, page.inputs(event, value))
                 follow_ups_due[n] = False
         time.sleep(pause_s)
 
@@ -394,7 +405,7 @@ def report(row: dict) -> str:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--vae", action="append", help="VAE sources for app.py (default: approx)")
-    parser.add_argument("--add-guards", action="store_true", help="install web.guards at launch")
+    parser.add_argument("--without-guards", action="store_true", help="app.py with install_guards a no-op")
     parser.add_argument("--cases", default="painting,posting,sessions,large")
     parser.add_argument("--strokes", type=int, default=200)
     parser.add_argument("--side", type=int, default=512, help="painting's image side")
@@ -414,12 +425,12 @@ def main():
             (f"/compare {side}²", lambda side=side: large(page, side)) for side in map(int, args.large.split(","))
         ],
     }
-    server = Server(vaes, args.add_guards, args.rss_limit_mb)
+    server = Server(vaes, not args.without_guards, args.rss_limit_mb)
     try:
         page = Page(server.url)
         page.server_alive = lambda: server.process.poll() is None
         warm_up(page, args.side)
-        guards = "web.guards added at launch" if args.add_guards else "app.py as it is"
+        guards = "web.guards' install_guards a no-op" if args.without_guards else "app.py as it is"
         print(f"python app.py --vae {' --vae '.join(vaes)} on the CPU, {guards}; memory in MB (VmRSS, VmHWM)")
         print(f"  {'case':<26} {'before':>7} {'peak':>7} {'after':>7} {'change':>7}   cache folder")
         for key in args.cases.split(","):

@@ -106,11 +106,13 @@ class BlobStore:
 
     @property
     def nbytes(self) -> int:
-        return sum(entry.nbytes for entry in self.sets.values())
+        with self.lock:
+            return sum(entry.nbytes for entry in self.sets.values())
 
     def sessions(self) -> Counter:
         """Sets held per session."""
-        return Counter(entry.session for entry in self.sets.values())
+        with self.lock:
+            return Counter(entry.session for entry in self.sets.values())
 
     def put(self, session: str, blob_id: str, part: str, index: int | None, data: bytes) -> None:
         """One part of a stroke, as accept_blobs receives it; then the limits are applied."""
