@@ -95,7 +95,9 @@ def from_editor(value: dict | None, max_side: int = MAX_SIDE) -> EditorInput:
     digest = hashlib.blake2b(rgb.tobytes(), digest_size=16)
     digest.update(np.packbits(mask).tobytes() + str(rgb.shape + mask.shape).encode())
     return EditorInput(
-        torch.from_numpy(np.ascontiguousarray(rgb))[None], torch.from_numpy(mask)[None], digest.hexdigest()
+        torch.from_numpy(np.array(rgb))[None],
+        torch.from_numpy(mask)[None],
+        digest.hexdigest(),  # a writable copy
     )
 
 
