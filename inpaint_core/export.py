@@ -7,14 +7,13 @@ with alpha 0 and the others with 255; their colour stays in the file under any a
 
 import hashlib
 import json
-import os
-import uuid
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
+from .image_files import write_once
 from .workflow import ENCODERS, comfy_api_prompt, comfy_workflow, graph
 
 DIFFUSERS_MARK = "# With diffusers alone"
@@ -46,34 +45,21 @@ def write_export(
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"inpaint-{hashlib.blake2b(rgba.tobytes(), digest_size=6).hexdigest()}"
     image = folder / f"{stem}.png"
-    _write_once(image, lambda path: Image.fromarray(rgba, "RGBA").save(path, format="png", compress_level=1))
+    write_once(image, lambda path: Image.fromarray(rgba, "RGBA").save(path, format="png", compress_level=1))
     vae = hashlib.blake2b(f"{vae_name}\n{vae_source}".encode(), digest_size=3).hexdigest()  # files differ by VAE too
     setting = f"{stem}-{ENCODERS[method][2].name}{amount}-{vae}"
     written = [image]
     for suffix, make in (("workflow", comfy_workflow), ("api", comfy_api_prompt)):
         path = folder / f"{setting}-{suffix}.json"
         text = json.dumps(make(method, amount, vae_name, image.name), indent=2)
-        _write_once(path, lambda p, t=text: p.write_text(t))
+        write_once(path, lambda p, t=text: p.write_text(t))
         written.append(path)
     if vae_source is not None:
         path = folder / f"{setting}.py"
         text = python_snippet(method, amount, vae_source, image.name)
-        _write_once(path, lambda p, t=text: p.write_text(t))
+        write_once(path, lambda p, t=text: p.write_text(t))
         written.append(path)
     return written
-
-
-def _write_once(path: Path, write) -> None:
-    """write(path) unless a file of that name (named by content) is there: under a temporary name first, so
-    no reader sees half a file."""
-    if path.exists():
-        return
-    staging = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    try:
-        write(staging)
-        os.replace(staging, path)
-    finally:
-        staging.unlink(missing_ok=True)
 
 
 def python_snippet(

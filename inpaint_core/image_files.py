@@ -83,3 +83,16 @@ def _write(path: Path, make: Callable[[], Image.Image], options: dict) -> None:
         os.replace(staging, path)
     finally:
         staging.unlink(missing_ok=True)
+
+
+def write_once(path: Path, write: Callable[[Path], object]) -> None:
+    """write(path) unless a file of that name (named by its content) is there; under a temporary name first,
+    so no reader sees half a file."""
+    if path.exists():
+        return
+    staging = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    try:
+        write(staging)
+        os.replace(staging, path)
+    finally:
+        staging.unlink(missing_ok=True)

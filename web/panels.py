@@ -5,8 +5,6 @@ is neither written nor sent again.
 """
 
 import hashlib
-import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from PIL import Image
 
 from inpaint_core.compare import Comparison, MethodResult
 from inpaint_core.editor import to_uint8
-from inpaint_core.image_files import Batch
+from inpaint_core.image_files import Batch, write_once
 from inpaint_core.latent_file import save_latent
 from inpaint_core.report import cropped_input, edge_cell_map, grid_lines, halo_cell_map, sampler_view
 
@@ -148,26 +146,14 @@ def downloads(folder: Path, method: MethodResult) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     latent_path = folder / f"{stem}.latent"
     mask_png, pixels_png = folder / f"{stem}_noise_mask.png", folder / f"{stem}_neutralised.png"
-    _write_once(latent_path, lambda path: save_latent(method.latent.latents, path))
-    _write_once(mask_png, lambda path: _save_png(method.noise_mask.numpy() * 255, path))
-    _write_once(pixels_png, lambda path: _save_png(to_uint8(method.prepared.pixels[0]), path))
+    write_once(latent_path, lambda path: save_latent(method.latent.latents, path))
+    write_once(mask_png, lambda path: _save_png(method.noise_mask.numpy() * 255, path))
+    write_once(pixels_png, lambda path: _save_png(to_uint8(method.prepared.pixels[0]), path))
     return [latent_path, mask_png, pixels_png]
 
 
 def _save_png(array, path: Path) -> None:
     Image.fromarray(array).save(path, format="png", compress_level=1)
-
-
-def _write_once(path: Path, write) -> None:
-    """write(path) unless the file exists; under a temporary name first, so no reader sees half a file."""
-    if path.exists():
-        return
-    staging = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    try:
-        write(staging)
-        os.replace(staging, path)
-    finally:
-        staging.unlink(missing_ok=True)
 
 
 def _digest(*key) -> str:
