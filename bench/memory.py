@@ -20,6 +20,7 @@ import argparse
 import io
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -113,12 +114,16 @@ class Server:
     def memory(self) -> tuple[float, float]:
         return memory_mb(self.process.pid)
 
-    def stop(self) -> None:
+    def stop(self, keep_log: bool = False) -> None:
+        """Stop the server and remove its cache folder (and its output, unless asked to keep it)."""
         self.process.terminate()
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        shutil.rmtree(self.cache, ignore_errors=True)
+        if not keep_log:
+            self.log.unlink(missing_ok=True)
 
 
 class Page:
@@ -350,20 +355,21 @@ def sessions_state(server: Server, page: Page, count: int = 8, side: int = 2048)
 
 def large(page: Page, side: int) -> dict:
     """One /compare of a black side² image with a rectangle painted, through gradio_client (the page's first VAE)."""
-    folder = Path(tempfile.mkdtemp())
-    Image.new("RGB", (side, side)).save(folder / "black.png")
     layer = np.zeros((side, side, 4), np.uint8)
     layer[side // 4 : side // 2, side // 4 : side // 2] = 255
-    Image.fromarray(layer).save(folder / "layer.png")
-    image = {"background": handle_file(str(folder / "black.png")), "layers": [handle_file(str(folder / "layer.png"))]}
-    start = time.perf_counter()
-    try:
-        Client(page.url, verbose=False, download_files=False).predict(
-            image=image | {"composite": None}, grow_mask_by=6, mask_offset=-4, api_name="/compare"
-        )
-        outcome = f"{time.perf_counter() - start:.1f} s"
-    except Exception as error:  # noqa: BLE001 - a refusal or a crash is the figure
-        outcome = f"failed after {time.perf_counter() - start:.1f} s: {str(error)[:80]}"
+    with tempfile.TemporaryDirectory() as folder:
+        background, mask = Path(folder) / "black.png", Path(folder) / "layer.png"
+        Image.new("RGB", (side, side)).save(background)
+        Image.fromarray(layer).save(mask)
+        image = {"background": handle_file(str(background)), "layers": [handle_file(str(mask))], "composite": None}
+        start = time.perf_counter()
+        try:
+            Client(page.url, verbose=False, download_files=False).predict(
+                image=image, grow_mask_by=6, mask_offset=-4, api_name="/compare"
+            )
+            outcome = f"{time.perf_counter() - start:.1f} s"
+        except Exception as error:  # noqa: BLE001 - a refusal or a crash is the figure
+            outcome = f"failed after {time.perf_counter() - start:.1f} s: {str(error)[:80]}"
     return {"outcome": outcome}
 
 
@@ -446,7 +452,7 @@ def main():
                     print(f"  the server {killed}; its output: {server.log}")
                     return
     finally:
-        server.stop()
+        server.stop(keep_log=server.process.poll() is not None)  # it died: its output says why
 
 
 if __name__ == "__main__":
