@@ -117,12 +117,12 @@ def prepare_methods(
 
     def comfy() -> MethodResult:
         prepared, ms = _timed(lambda: prepare_comfy(pixels[:1], mask[:1], grow_mask_by, downscale_ratio), pixels)
-        crop = _crop_offset(height, width, downscale_ratio)
+        crop = crop_offset(height, width, downscale_ratio)
         return MethodResult("comfy", grow_mask_by, crop, prepared, ms, key and (*key, "comfy"))
 
     def was() -> MethodResult:
         prepared, ms = _timed(lambda: prepare_was(pixels[:1], mask[:1], mask_offset, downscale_ratio), pixels)
-        crop = _crop_offset(height, width, WAS_CROP_MULTIPLE)
+        crop = crop_offset(height, width, WAS_CROP_MULTIPLE)
         return MethodResult("was", mask_offset, crop, prepared, ms, key and (*key, "was", mask_offset))
 
     def kept(make, method: str, amount: int) -> MethodResult:
@@ -143,7 +143,8 @@ def _timed(prepare: Callable[[], Prepared], pixels: torch.Tensor) -> tuple[Prepa
     return prepared, clock.milliseconds()["prepare"]
 
 
-def _crop_offset(height: int, width: int, multiple: int) -> tuple[int, int]:
+def crop_offset(height: int, width: int, multiple: int) -> tuple[int, int]:
+    """(top, left) of the centred crop to a multiple, as both nodes crop."""
     return height % multiple // 2, width % multiple // 2
 
 
@@ -179,14 +180,6 @@ def add_latents(
             result.latent, result.latent_cached = cache.get_or_make(
                 result.cache_key, lambda r=result: encode(vae, r.prepared.pixels)
             )
-    return comparison
-
-
-def peek_latents(comparison: Comparison, cache: LRUCache) -> Comparison:
-    """Fill in the latents the cache already holds, computing none."""
-    for result in comparison.methods:
-        if result.cache_key is not None and (latent := cache.peek(result.cache_key)) is not None:
-            result.latent, result.latent_cached = latent, True
     return comparison
 
 

@@ -11,7 +11,7 @@ from gradio.components.imageslider import SliderData
 from gradio.data_classes import ImageData
 
 from inpaint_core.cache import LRUCache
-from inpaint_core.compare import Comparison, MethodResult, add_latents, encode_and_decode, peek_latents, prepare_methods
+from inpaint_core.compare import Comparison, MethodResult, add_latents, encode_and_decode, prepare_methods
 from inpaint_core.editor import EditorInput, from_editor
 from inpaint_core.export import python_snippet, write_export
 from inpaint_core.image_files import ImageFiles
@@ -20,7 +20,7 @@ from inpaint_core.report import summary
 
 from . import gpu, panels
 from .advice import advice_html
-from .live import decoded_payload, edit_payload, rounded_mask
+from .live import decoded_payload, edit_payload, live_key, rounded_mask
 from .numbers import numbers_table, preview_note
 from .panels import as_sent, name_of
 from .prune import Pruner
@@ -78,17 +78,16 @@ class Inspector:
         except ValueError as error:
             raise gr.Error(str(error)) from error
         batch = self.files.batch()
-        image = panels.input_image(batch, editor.content_key, editor.pixels[0])  # written once per content
+        image = panels.input_image(batch, editor.content_key, lambda: editor.rgb[0].numpy())  # once per content
         batch.wait()
-        return edit_payload(editor, f"{editor.content_key}:{vae_label}", ratio, image)
+        return edit_payload(editor, live_key(editor, vae_label), ratio, image)
 
     @torch.inference_mode()
-    def run(self, editor: EditorInput, vae_label, grow_mask_by, mask_offset, latents: str, progress) -> Comparison:
-        """Both methods; latents: 'compute' (encode what the cache lacks) or 'peek' (only what it holds)."""
+    def run(self, editor: EditorInput, vae_label, grow_mask_by, mask_offset, progress) -> Comparison:
+        """Both methods with their latents (encoding what the caches lack)."""
         try:
             grow, offset = integer(grow_mask_by, "grow_mask_by"), integer(mask_offset, "mask_offset")
-            if latents == "compute":
-                progress(0.1, desc=f"Loading {vae_label}…")
+            progress(0.1, desc=f"Loading {vae_label}…")
             vae = self.registry.get(vae_label)
             device = torch.device("cpu") if self.zero_gpu else vae.device
             pixels, mask, image = self.on_device.get_or_make(  # each edit is made float and moved once
@@ -99,11 +98,9 @@ class Inspector:
                 pixels, mask, vae.downscale_ratio, grow, offset, content_key, vae.display_name, image,
                 self.prepared,
             )  # fmt: skip
-            if latents == "compute":
-                progress(0.4, desc="Encoding and decoding…")
-                encode = (lambda _, p: gpu.encode_in_gpu_worker(vae_label, p)) if self.zero_gpu else encode_and_decode
-                return add_latents(result, vae, self.latents, encode)
-            return peek_latents(result, self.latents)
+            progress(0.4, desc="Encoding and decoding…")
+            encode = (lambda _, p: gpu.encode_in_gpu_worker(vae_label, p)) if self.zero_gpu else encode_and_decode
+            return add_latents(result, vae, self.latents, encode)
         except (ValueError, MemoryError) as error:
             raise gr.Error(str(error)) from error
 
@@ -114,7 +111,7 @@ class Inspector:
         State): those are not sent again."""
         if editor is None:
             return (None, None, "", "", *(None,) * 9, "", "", {})
-        result = self.run(editor, vae_label, grow_mask_by, mask_offset, "compute", progress)
+        result = self.run(editor, vae_label, grow_mask_by, mask_offset, progress)
         report = self.report(result, backend)  # checks the backend before any file names it
         self.pruner.maybe()
         batch = self.files.batch()
@@ -136,7 +133,7 @@ class Inspector:
             gr.skip() if shown.get(i) == name else as_sent(image)
             for i, (image, name) in enumerate(zip(details, names, strict=True))
         ]
-        key = f"{editor.content_key}:{vae_label}"
+        key = live_key(editor, vae_label)
         timing = {m.method: preview_note(m) for m in result.methods}
         live = decoded_payload(key, {m.method: (decoded[m.method], m.amount, timing[m.method]) for m in result.methods})
         wipe = SliderData(root=(ImageData(path=str(decoded["comfy"])), ImageData(path=str(decoded["was"]))))
@@ -171,7 +168,7 @@ class Inspector:
             editor = from_editor(image, self.max_side)
         except ValueError as error:
             raise gr.Error(str(error)) from error
-        result = self.run(editor, vae, grow_mask_by, mask_offset, "compute", progress)
+        result = self.run(editor, vae, grow_mask_by, mask_offset, progress)
         batch = self.files.batch()
         six = [
             (panels.neutralised(batch, r), panels.overlay(batch, result, r), panels.decoded(batch, r))

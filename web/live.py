@@ -10,6 +10,7 @@ import gradio as gr
 import numpy as np
 import torch
 
+from inpaint_core.compare import crop_offset
 from inpaint_core.editor import EditorInput
 from inpaint_core.prepare import WAS_CROP_MULTIPLE, resize_mask
 
@@ -39,7 +40,12 @@ def rounded_mask(editor: EditorInput) -> torch.Tensor:
 
 def crop_box(height: int, width: int, multiple: int) -> list[int]:
     """[top, left, height, width] of the centred crop to a multiple, as the nodes crop."""
-    return [height % multiple // 2, width % multiple // 2, height // multiple * multiple, width // multiple * multiple]
+    return [*crop_offset(height, width, multiple), height // multiple * multiple, width // multiple * multiple]
+
+
+def live_key(editor: EditorInput, vae_label: str) -> str:
+    """Names an edit with a VAE: the decoded previews say which edit they belong to."""
+    return f"{editor.content_key}:{vae_label}"
 
 
 def file_url(path: Path) -> str:

@@ -5,9 +5,11 @@ is neither written nor sent again.
 """
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from gradio.components.annotated_image import AnnotatedImageData, Annotation
 from gradio.data_classes import FileData, ListFiles
@@ -53,9 +55,9 @@ def name_of(image: Path | Overlay) -> tuple:
     return (str(image),)
 
 
-def input_image(batch: Batch, content_key: str, image: torch.Tensor) -> Path:
-    """The input image (H, W, 3) in [0, 1] as a JPEG, once per content."""
-    return batch.jpeg((content_key, "input"), lambda: to_uint8(image))
+def input_image(batch: Batch, content_key: str, make: Callable[[], np.ndarray]) -> Path:
+    """The input image as a JPEG, once per content: make() -> (H, W, 3) uint8."""
+    return batch.jpeg((content_key, "input"), make)
 
 
 def neutralised(batch: Batch, method: MethodResult) -> Path:
@@ -117,7 +119,7 @@ def difference(batch: Batch, result: Comparison) -> Overlay:
     """The two noise masks in the input's frame: where only one method masks, and where both do."""
     comfy, was = (in_full_frame(result, r) for r in result.methods)
     regions = {"only ComfyUI": comfy & ~was, "only WAS": was & ~comfy, "both": comfy & was}
-    base = input_image(batch, result.comfy.cache_key[0], result.image)
+    base = input_image(batch, result.comfy.cache_key[0], lambda: to_uint8(result.image))
     key = (result.comfy.cache_key, result.comfy.amount, result.was.cache_key)
     return Overlay(
         base,
