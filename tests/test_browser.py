@@ -174,7 +174,8 @@ def drag(tab, slider_id: str, steps: int, pixels_per_step: float, panel: str):
 def test_masks_follow_each_drag_step_without_the_server_and_latents_follow_the_release(page):
     load_example(page, 0)
     page.wait_for_function(
-        "window.inpaintLive.decoded && window.inpaintLive.decoded.key === window.inpaintLive.edit.key"
+        "window.inpaintLive.decoded && window.inpaintLive.decoded.key === window.inpaintLive.edit.key",
+        timeout=120_000,  # a latent on a loaded 2-core CPU
     )
     comfy_url = page.evaluate("window.inpaintLive.decoded.comfy.url")
     calls = drag(page, "grow_mask_by", 10, 12.0, "[data-method=comfy] canvas")
@@ -203,7 +204,8 @@ def test_masks_follow_each_drag_step_without_the_server_and_latents_follow_the_r
 def test_one_screen_at_1440_by_900(page):
     load_example(page, 1)
     page.wait_for_function(
-        "window.inpaintLive.decoded && window.inpaintLive.decoded.key === window.inpaintLive.edit.key"
+        "window.inpaintLive.decoded && window.inpaintLive.decoded.key === window.inpaintLive.edit.key",
+        timeout=120_000,  # a latent on a loaded 2-core CPU
     )
     page.evaluate("window.scrollTo(0, 0)")
     needed = ["#editor canvas", "#grow_mask_by input[type=range]", "#mask_offset input[type=range]"]
