@@ -11,6 +11,7 @@ Cases (each against the same server, one after the other):
   posting    3 sessions × 40 posts of 5 MB under new ids, then 120 posts of 5 MB each from a new session
   sessions   8 sessions each paint one stroke at 2048² and run the change event; then all end
   large      /compare through gradio_client with a 2048² and a 4096² black image and one mask layer
+  together   two /compare calls at 4096² at once, each with a mask of its own (not in the default cases)
 Memory is the server's VmRSS and VmHWM from /proc/PID/status (the peak reset before each case through
 /proc/PID/clear_refs); the folder is Gradio's cache (GRADIO_TEMP_DIR, fresh for the run). The server is
 killed if it passes --rss-limit-mb.
@@ -353,10 +354,11 @@ def sessions_state(server: Server, page: Page, count: int = 8, side: int = 2048)
     return {"while open": while_open}
 
 
-def large(page: Page, side: int) -> dict:
-    """One /compare of a black side² image with a rectangle painted, through gradio_client (the page's first VAE)."""
+def large(page: Page, side: int, at: int = 4) -> dict:
+    """One /compare of a black side² image with a square painted from side/`at`, through gradio_client (the
+    page's first VAE); another `at` is another mask, so nothing comes from the caches."""
     layer = np.zeros((side, side, 4), np.uint8)
-    layer[side // 4 : side // 2, side // 4 : side // 2] = 255
+    layer[side // at : side // at + side // 4, side // at : side // at + side // 4] = 255
     with tempfile.TemporaryDirectory() as folder:
         background, mask = Path(folder) / "black.png", Path(folder) / "layer.png"
         Image.new("RGB", (side, side)).save(background)
@@ -371,6 +373,20 @@ def large(page: Page, side: int) -> dict:
         except Exception as error:  # noqa: BLE001 - a refusal or a crash is the figure
             outcome = f"failed after {time.perf_counter() - start:.1f} s: {str(error)[:80]}"
     return {"outcome": outcome}
+
+
+def large_together(page: Page, side: int, callers: int = 2) -> dict:
+    """`callers` /compare calls at side² at once, each with its own mask."""
+    outcomes: dict[str, str] = {}
+    threads = [
+        threading.Thread(target=lambda i=i: outcomes.update({f"caller {i + 1}": large(page, side, 5 + i)["outcome"]}))
+        for i in range(callers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return dict(sorted(outcomes.items()))
 
 
 def warm_up(page: Page, side: int, strokes: int = 20) -> None:
@@ -417,6 +433,7 @@ def main():
     parser.add_argument("--side", type=int, default=512, help="painting's image side")
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--large", default="2048,4096", help="image sides for the large case")
+    parser.add_argument("--together", type=int, default=4096, help="image side for the together case")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds between a case's end and 'after'")
     parser.add_argument("--rss-limit-mb", type=float, default=8000)
     args = parser.parse_args()
@@ -430,6 +447,7 @@ def main():
         "large": [
             (f"/compare {side}²", lambda side=side: large(page, side)) for side in map(int, args.large.split(","))
         ],
+        "together": [(f"2 × /compare {args.together}² at once", lambda: large_together(page, args.together))],
     }
     server = Server(vaes, not args.without_guards, args.rss_limit_mb)
     try:

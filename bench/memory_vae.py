@@ -2,6 +2,7 @@
 
 python -m bench.memory_vae                         # the CPU, 2048² and 4096², the VAE's own memory budget
 python -m bench.memory_vae --sizes 1024 --budget-mib 256
+python -m bench.memory_vae --sizes 4096 --tile-mib 1024   # CPU tiles as large as the budget (before CPU_TILE_BYTES)
 python -m bench.memory_vae --limit-gib 10          # a child past 10 GiB of address space fails, not the machine
 python -m bench.memory_vae --device cuda --sizes 1024 2048 4096   # GPU: first call in a fresh process, then again
 
@@ -31,10 +32,13 @@ def status_mib(key: str) -> float:
     raise KeyError(key)
 
 
-def child(size: int, budget_mib: int | None, source: str, device: str) -> dict:
+def child(size: int, budget_mib: int | None, source: str, device: str, tile_mib: int | None = None) -> dict:
     import torch
 
-    from inpaint_core import load_vae
+    from inpaint_core import load_vae, vae as vae_module
+
+    if tile_mib is not None:
+        vae_module.CPU_TILE_BYTES = tile_mib * 2**20
 
     def timed(fn):
         start = time.perf_counter()
@@ -78,6 +82,8 @@ def run_child(size: int, args) -> dict:
     ]
     if args.budget_mib is not None:
         command += ["--budget-mib", str(args.budget_mib)]
+    if args.tile_mib is not None:
+        command += ["--tile-mib", str(args.tile_mib)]
 
     def limit():  # in the child, before exec: an allocation past the limit fails there
         if args.limit_gib:
@@ -95,12 +101,13 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[2048, 4096])
     parser.add_argument("--vae", default=str(TAEF2), help="a source load_vae takes (default: the bundled TAEF2)")
     parser.add_argument("--budget-mib", type=int, default=None, help="set VAE.memory_budget (default: the VAE's)")
+    parser.add_argument("--tile-mib", type=int, default=None, help="set the CPU's largest tile (CPU_TILE_BYTES)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--limit-gib", type=float, default=None, help="address-space limit of each child")
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        print(json.dumps(child(args.child, args.budget_mib, args.vae, args.device)))
+        print(json.dumps(child(args.child, args.budget_mib, args.vae, args.device, args.tile_mib)))
         return
     import torch
 

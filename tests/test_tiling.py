@@ -1,5 +1,7 @@
 """Tiles chosen from a byte budget before a step runs: few, whole latent cells, within the budget."""
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -56,6 +58,19 @@ def test_a_step_over_the_budget_runs_in_tiles_that_fit_it_and_aligned_tiles_chan
     assert torch.equal(decoded, F.interpolate(latents, scale_factor=8).clamp(0, 1).movedim(1, -1))
     assert decoder.largest * 8 * 8 * 64 * 4 <= vae.memory_budget
 
+
+def test_a_cpu_input_over_its_budget_runs_in_tiles_of_at_most_the_cpu_tile_bytes():
+    """Whole up to the budget; beyond it, tiles no larger than CPU_TILE_BYTES however large the budget."""
+    from inpaint_core.vae import CPU_TILE_BYTES
+
+    vae = VAE("stand-in", None, None, 3, torch.device("cpu"), torch.float32, activation_channels=256)
+    per_pixel = 256 * 4
+    vae.memory_budget = 4 * CPU_TILE_BYTES
+    fits = math.isqrt(vae.memory_budget // per_pixel) // 64 * 64
+    assert vae.tile_side("encode", 1, fits, fits) is None
+    tile = vae.tile_side("encode", 1, 4 * fits, 4 * fits)
+    assert tile is not None and tile * tile * per_pixel <= CPU_TILE_BYTES
+    assert tile < tile_for_budget(4 * fits, 4 * fits, per_pixel, vae.memory_budget, 64)  # the cap, not the budget
 
 def test_within_the_budget_the_network_runs_whole_bit_for_bit(taef2, chelsea):
     image = chelsea[:, :296, :448]

@@ -56,7 +56,9 @@ class Inspector:
         self.max_side = max_side
         self.prepared = LRUCache(8, max_bytes=CACHE_BYTES, size_of=lambda method: method.nbytes)
         self.latents = LRUCache(16, max_bytes=CACHE_BYTES, size_of=lambda latent: latent.nbytes)
-        self.on_device = LRUCache(max_entries=4)  # the latest edits' tensors on the compute device
+        self.on_device = LRUCache(  # the latest edits' tensors on the compute device (one when large)
+            4, max_bytes=CACHE_BYTES // 4, size_of=lambda tensors: tensors[0].nbytes + tensors[1].nbytes
+        )
         self.files = ImageFiles(files)
         self.pruner = Pruner(files, FOLDER_BYTES)
 
