@@ -14,7 +14,10 @@ import torch
 from PIL import Image
 
 from .image_files import write_once
+from .preparations.methods import METHODS as PREPARATIONS
+from .preparations.settings import check_settings
 from .workflow import ENCODERS, comfy_api_prompt, comfy_workflow, graph
+from .workflow import METHODS as WORKFLOW_METHODS
 
 DIFFUSERS_MARK = "# With diffusers alone"
 SAMPLE_MARK = "# Then sample"
@@ -35,31 +38,76 @@ def mask_in_alpha(image_rgb_uint8, mask_bool) -> np.ndarray:
 
 
 def write_export(
-    folder, image_rgb_uint8, mask_bool, method: str, amount: int, vae_name: str, vae_source: str | None = None
+    folder, image_rgb_uint8, mask_bool, method: str, amount: int | dict, vae_name: str, vae_source: str | None = None
 ) -> list[Path]:
     """Write into `folder` the RGBA PNG, the canvas workflow and the API prompt (and, with `vae_source`, the
-    Python snippet); return their paths, the PNG first. Files are named by the image's content and the setting."""
-    graph(method, amount, vae_name, "check.png")  # bad settings fail before anything is written
+    Python snippet); return their paths, the PNG first. Files are named by the image's content and the setting.
+
+    `method`: a seed encoder with its amount, or any preparation (inpaint_core.preparations.METHODS) with its
+    settings; a workflow is written where the method's graph needs no model but the VAE (workflow.METHODS)."""
+    if method in WORKFLOW_METHODS:
+        graph(method, amount, vae_name, "check.png")  # bad settings fail before anything is written
+    elif method in PREPARATIONS and isinstance(amount, dict):
+        check_settings(PREPARATIONS[method].settings, amount)
+    else:
+        raise ValueError(f"method must be one of {sorted(PREPARATIONS)} (settings as a dict), got {method!r}")
+    image, written = _write_image(folder, image_rgb_uint8, mask_bool), []
+    vae = hashlib.blake2b(f"{vae_name}\n{vae_source}".encode(), digest_size=3).hexdigest()  # files differ by VAE too
+    setting = f"{image.stem}-{_setting_tag(method, amount)}-{vae}"
+    for suffix, make in (("workflow", comfy_workflow), ("api", comfy_api_prompt)) * (method in WORKFLOW_METHODS):
+        text = json.dumps(make(method, amount, vae_name, image.name), indent=2)
+        written.append(_write_text(image.parent / f"{setting}-{suffix}.json", text))
+    if vae_source is not None:
+        snippet = (
+            python_snippet(method, amount, vae_source, image.name)
+            if method in ENCODERS
+            else method_snippet(method, amount, vae_source, image.name)
+        )
+        written.append(_write_text(image.parent / f"{setting}.py", snippet))
+    return [image, *written]
+
+
+def _write_image(folder, image_rgb_uint8, mask_bool) -> Path:
+    """The RGBA PNG (mask in alpha), named by its content."""
     rgba = mask_in_alpha(image_rgb_uint8, mask_bool)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"inpaint-{hashlib.blake2b(rgba.tobytes(), digest_size=6).hexdigest()}"
-    image = folder / f"{stem}.png"
+    image = folder / f"inpaint-{hashlib.blake2b(rgba.tobytes(), digest_size=6).hexdigest()}.png"
     write_once(image, lambda path: Image.fromarray(rgba, "RGBA").save(path, format="png", compress_level=1))
-    vae = hashlib.blake2b(f"{vae_name}\n{vae_source}".encode(), digest_size=3).hexdigest()  # files differ by VAE too
-    setting = f"{stem}-{ENCODERS[method][2].name}{amount}-{vae}"
-    written = [image]
-    for suffix, make in (("workflow", comfy_workflow), ("api", comfy_api_prompt)):
-        path = folder / f"{setting}-{suffix}.json"
-        text = json.dumps(make(method, amount, vae_name, image.name), indent=2)
-        write_once(path, lambda p, t=text: p.write_text(t))
-        written.append(path)
-    if vae_source is not None:
-        path = folder / f"{setting}.py"
-        text = python_snippet(method, amount, vae_source, image.name)
-        write_once(path, lambda p, t=text: p.write_text(t))
-        written.append(path)
-    return written
+    return image
+
+
+def _write_text(path: Path, text: str) -> Path:
+    write_once(path, lambda p: p.write_text(text))
+    return path
+
+
+def _setting_tag(method: str, amount: int | dict) -> str:
+    if method in ENCODERS:
+        return f"{ENCODERS[method][2].name}{amount}"
+    return f"{method}-{hashlib.blake2b(json.dumps(amount, sort_keys=True).encode(), digest_size=3).hexdigest()}"
+
+
+def method_snippet(method: str, settings: dict, vae_source: str, image_filename: str = "image.png") -> str:
+    """Python that runs any preparation (inpaint_core.preparations.METHODS) on the exported image, as the page did."""
+    if method not in PREPARATIONS:
+        raise ValueError(f"method must be one of {sorted(PREPARATIONS)}, got {method!r}")
+    settings = check_settings(PREPARATIONS[method].settings, settings)
+    return f"""import numpy as np
+import torch
+from PIL import Image
+
+from inpaint_core import load_vae
+from inpaint_core.preparations import run_method
+
+rgba = np.asarray(Image.open({image_filename!r}).convert("RGBA"))
+pixels = torch.from_numpy(rgba[..., :3].copy()).float()[None] / 255  # (1, H, W, 3), as LoadImage reads it
+mask = torch.from_numpy(rgba[..., 3] == 0).float()[None]  # (1, H, W): 1 = inpaint (LoadImage's 1 - alpha)
+
+vae = load_vae({vae_source!r})
+preparation = run_method({method!r}, pixels, mask, {settings!r}, vae)
+latent = preparation.latent  # ComfyUI's LATENT: "samples" and, where the method sets one, "noise_mask"
+"""
 
 
 def python_snippet(

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from .checks import check_amount
+from .preparations.methods import METHODS as PREPARATIONS
+from .preparations.settings import check_settings
 from .prepare import GROW_MASK_BY, MASK_OFFSET
 
 ENCODERS = {  # method -> (class_type, title, the amount's input)
@@ -24,6 +26,7 @@ ENCODERS = {  # method -> (class_type, title, the amount's input)
     "was": ("VAEEncodeForInpaint (WAS)", "Inpainting VAE Encode (WAS)", MASK_OFFSET),
 }
 LATENT_PREFIX = "latents/inpaint"
+NOISE_MASK_METHOD = "set_latent_noise_mask"  # VAEEncode and SetLatentNoiseMask after GrowMask and FeatherMask
 
 
 @dataclass(frozen=True)
@@ -41,26 +44,63 @@ class Node:
     canvas_only: tuple = field(default=())  # widget values the canvas keeps that are no inputs (an upload button)
 
 
-def graph(method: str, amount: int, vae_name: str, image_filename: str) -> tuple[list[Node], list[tuple]]:
-    """The nodes and the links (id, from node, from slot, to node, to slot, type) of the export."""
-    if method not in ENCODERS:
-        raise ValueError(f"method must be one of {sorted(ENCODERS)}, got {method!r}")
-    encoder, title, setting = ENCODERS[method]
-    amount = check_amount(setting, amount)
+METHODS = (*ENCODERS, NOISE_MASK_METHOD)
+
+
+def graph(method: str, amount: int | dict, vae_name: str, image_filename: str) -> tuple[list[Node], list[tuple]]:
+    """The nodes and the links (id, from node, from slot, to node, to slot, type) of the export.
+
+    `amount`: grow_mask_by or mask_offset for the two encoders; for NOISE_MASK_METHOD, its settings
+    (expand, tapered_corners, feather; missing ones at their defaults)."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     if not isinstance(vae_name, str) or not vae_name.strip():
         raise ValueError(f"vae_name must be a VAE's name as ComfyUI's VAELoader lists it, got {vae_name!r}")
     if not isinstance(image_filename, str) or PurePath(image_filename).name != image_filename or not image_filename:
         raise ValueError(f"image_filename must be a file name without folders, got {image_filename!r}")
-    nodes = [
+    loaders = [
         Node(1, "LoadImage", "Load Image", (40, 60), (320, 340), (), (("IMAGE", "IMAGE"), ("MASK", "MASK")),
              (("image", image_filename),), ("image",)),
         Node(2, "VAELoader", "Load VAE", (40, 450), (320, 60), (), (("VAE", "VAE"),), (("vae_name", vae_name),)),
+    ]  # fmt: skip
+    if method == NOISE_MASK_METHOD:
+        return _noise_mask_graph(loaders, amount)
+    encoder, title, setting = ENCODERS[method]
+    amount = check_amount(setting, amount)
+    nodes = [
+        *loaders,
         Node(3, encoder, title, (420, 220), (280, 100), (("pixels", "IMAGE"), ("vae", "VAE"), ("mask", "MASK")),
              (("LATENT", "LATENT"),), ((setting.name, amount),)),
         Node(4, "SaveLatent", "Save Latent", (760, 220), (300, 60), (("samples", "LATENT"),), (),
              (("filename_prefix", LATENT_PREFIX),)),
     ]  # fmt: skip
     links = [(1, 1, 0, 3, 0, "IMAGE"), (2, 2, 0, 3, 1, "VAE"), (3, 1, 1, 3, 2, "MASK"), (4, 3, 0, 4, 0, "LATENT")]
+    return nodes, links
+
+
+def _noise_mask_graph(loaders: list[Node], settings) -> tuple[list[Node], list[tuple]]:
+    """GrowMask -> FeatherMask (the same on each side) on LoadImage's MASK; VAEEncode; SetLatentNoiseMask.
+    Both mask nodes stay in the graph at 0 (they then change nothing), so a user can tune them there."""
+    if not isinstance(settings, dict):
+        raise ValueError(f"{NOISE_MASK_METHOD}'s settings must be a dict, got {settings!r}")
+    s = check_settings(PREPARATIONS[NOISE_MASK_METHOD].settings, settings)
+    nodes = [
+        *loaders,
+        Node(3, "GrowMask", "Grow Mask", (420, 40), (280, 90), (("mask", "MASK"),), (("MASK", "MASK"),),
+             (("expand", s["expand"]), ("tapered_corners", s["tapered_corners"]))),
+        Node(4, "FeatherMask", "FeatherMask", (420, 170), (280, 140), (("mask", "MASK"),), (("MASK", "MASK"),),
+             tuple((side, s["feather"]) for side in ("left", "top", "right", "bottom"))),
+        Node(5, "VAEEncode", "VAE Encode", (420, 360), (280, 50), (("pixels", "IMAGE"), ("vae", "VAE")),
+             (("LATENT", "LATENT"),)),
+        Node(6, "SetLatentNoiseMask", "Set Latent Noise Mask", (760, 220), (280, 50),
+             (("samples", "LATENT"), ("mask", "MASK")), (("LATENT", "LATENT"),)),
+        Node(7, "SaveLatent", "Save Latent", (1080, 220), (300, 60), (("samples", "LATENT"),), (),
+             (("filename_prefix", LATENT_PREFIX),)),
+    ]  # fmt: skip
+    links = [
+        (1, 1, 1, 3, 0, "MASK"), (2, 3, 0, 4, 0, "MASK"), (3, 1, 0, 5, 0, "IMAGE"), (4, 2, 0, 5, 1, "VAE"),
+        (5, 5, 0, 6, 0, "LATENT"), (6, 4, 0, 6, 1, "MASK"), (7, 6, 0, 7, 0, "LATENT"),
+    ]  # fmt: skip
     return nodes, links
 
 

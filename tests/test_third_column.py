@@ -1,6 +1,8 @@
 """The third column: any preparation by name on the page, its panels and the DifferentialDiffusion view."""
 
 import json
+import math
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -11,6 +13,7 @@ from PIL import Image
 import app
 from bench.slider import nothing
 from inpaint_core.editor import to_uint8
+from inpaint_core.latent_file import load_latent
 from inpaint_core.preparations import METHODS, run_method
 from inpaint_core.prepare import resize_mask
 from inpaint_core.registry import VAERegistry
@@ -54,15 +57,28 @@ def test_each_method_at_its_defaults_gives_panels_of_its_sizes(page, method):
     _, column, inspector, editor = page
     label = inspector.registry.labels[0]
     out = column.show(editor, label, method, settings_of(method), 1.0, progress=nothing)
-    neutralised, noise_mask, decoded, cells, numbers = out
+    neutralised, noise_mask, decoded, cells, numbers, files = out
     height, width = editor.size
     mask = resize_mask(editor.mask[:, None], height, width)[:, 0]
     expected = run_method(method, editor.pixels, mask, json.loads(settings_of(method)))
     assert read(neutralised).shape == tuple(expected.neutralised.shape[1:])
     assert read(decoded).shape == tuple(expected.encoded.shape[1:])  # approx VAE: crops are whole cells
+    names = [Path(f.path).name for f in files]
+    vae = inspector.registry.get(label)
+    assert torch.equal(load_latent(files[0].path), vae.encode(expected.encoded[:1]))
+    pixels_png = names.index(f"{method}_pixels.png")
+    assert np.array_equal(read(files[pixels_png]), to_uint8(expected.neutralised[0]))
+    export = names[pixels_png + 1 :]  # the image with the mask in alpha, the workflow where there is one, Python
+    assert export[0].endswith(".png") and export[-1].endswith(".py")
+    assert method in Path(files[-1].path).read_text()
+    workflows = [n for n in export if n.endswith(".json")]
+    assert len(workflows) == (2 if method == "set_latent_noise_mask" else 0)
     if expected.noise_mask is None:
         assert noise_mask is None and cells is None and "every latent cell" in numbers
+        assert names[:pixels_png] == [f"{method}.latent"]
         return
+    assert names[:pixels_png] == [f"{method}.latent", f"{method}_noise_mask.png"]
+    assert np.array_equal(read(files[1]), to_uint8(expected.noise_mask[0, 0]))  # soft values as grey levels
     assert read(noise_mask).shape[:2] == tuple(expected.noise_mask.shape[-2:])
     assert Image.open(cells.image.path).size == tuple(expected.encoded.shape[2:0:-1])
     labels = [a.label.split(" ")[0] for a in cells.annotations]
@@ -157,3 +173,26 @@ def test_the_api_handler_reads_an_editor_value(page):
     assert by_api[4] == by_page[4]
     with pytest.raises(gr.Error, match="no image"):
         column.prepare_api(None, label, "acly_fill", "{}", 0.6, progress=nothing)
+
+
+@pytest.mark.parametrize("method", ["set_latent_noise_mask", "acly_fill"])
+def test_drift_is_the_psnr_of_the_decoded_latent_where_the_noise_mask_is_zero(page, method):
+    """Decoded against encoded pixels over the pixels the mask leaves alone, with the mask cut where the VAE
+    cut the image (SetLatentNoiseMask's mask has the image's size)."""
+    _, column, inspector, editor = page
+    label = inspector.registry.labels[0]
+    numbers = column.show(editor, label, method, settings_of(method), 1.0, progress=nothing)[4]
+    height, width = editor.size
+    expected = run_method(method, editor.pixels, resize_mask(editor.mask[:, None], height, width)[:, 0],
+                          json.loads(settings_of(method)))  # fmt: skip
+    vae = inspector.registry.get(label)
+    encoded = expected.encoded[0].numpy().astype(np.float64)
+    decoded = vae.decode(vae.encode(expected.encoded[:1]))[0].numpy().astype(np.float64)
+    (top, left), (h, w) = expected.crop_offset, encoded.shape[:2]
+    mask = expected.noise_mask[0, 0].numpy()
+    if mask.shape != (h, w):
+        mask = mask[top : top + h, left : left + w]
+    keep = mask == 0
+    assert 0 < keep.sum() < keep.size
+    mse = ((decoded - encoded) ** 2)[keep].mean()
+    assert f"drift outside the mask (PSNR, decoded against encoded) {10 * math.log10(1 / mse):.1f} dB" in numbers

@@ -72,6 +72,7 @@ def test_a_cpu_input_over_its_budget_runs_in_tiles_of_at_most_the_cpu_tile_bytes
     assert tile is not None and tile * tile * per_pixel <= CPU_TILE_BYTES
     assert tile < tile_for_budget(4 * fits, 4 * fits, per_pixel, vae.memory_budget, 64)  # the cap, not the budget
 
+
 def test_within_the_budget_the_network_runs_whole_bit_for_bit(taef2, chelsea):
     image = chelsea[:, :296, :448]
     assert taef2.tile_side("encode", 1, 296, 448) is None and taef2.budget() == 2**30

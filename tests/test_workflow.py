@@ -2,6 +2,8 @@
 the Python snippet run (up to its pipeline, which would download a model)."""
 
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -138,3 +140,83 @@ def test_the_snippet_prepares_what_the_core_prepares(tmp_path, monkeypatch, meth
     assert torch.equal(scope["noise_mask"], expected.noise_mask)
     assert torch.equal(scope["image"], expected.pixels)
     assert scope["latent"]["samples"].shape[-2:] == (expected.pixels.shape[1] // 8, expected.pixels.shape[2] // 8)
+
+
+NOISE_MASK_SETTINGS = [{"expand": 5, "tapered_corners": True, "feather": 3}, {"expand": -2, "tapered_corners": False}]
+
+
+def run_prompt_as_comfyui(prompt: dict, folder, vae) -> dict:
+    """Executes an API prompt node by node with plain formulations of ComfyUI 0.8's nodes (LoadImage,
+    VAELoader, GrowMask, FeatherMask, VAEEncode, SetLatentNoiseMask, SaveLatent): the SaveLatent's LATENT."""
+    from tests.reference_preparations import (
+        comfy_vae_encode,
+        feather_mask_reference,
+        grow_mask_reference,
+    )
+
+    nodes = {
+        "LoadImage": lambda image: load_image_as_comfyui_does(folder / image),
+        "VAELoader": lambda vae_name: (vae,),
+        "GrowMask": lambda mask, expand, tapered_corners: (grow_mask_reference(mask, expand, tapered_corners),),
+        "FeatherMask": lambda mask, **sides: (feather_mask_reference(mask, **sides),),
+        "VAEEncode": lambda pixels, vae: ({"samples": comfy_vae_encode(vae.encode, pixels, vae.downscale_ratio)},),
+        "SetLatentNoiseMask": lambda samples, mask: (  # nodes.py: a copy with the mask reshaped to (B, 1, H, W)
+            samples | {"noise_mask": mask.reshape((-1, 1, mask.shape[-2], mask.shape[-1]))},
+        ),
+        "SaveLatent": lambda samples, filename_prefix: (samples,),
+    }
+    done: dict = {}
+
+    def output(key: str) -> tuple:
+        if key not in done:
+            node = prompt[key]
+            inputs = {k: output(v[0])[v[1]] if isinstance(v, list) else v for k, v in node["inputs"].items()}
+            done[key] = nodes[node["class_type"]](**inputs)
+        return done[key]
+
+    save = next(key for key, node in prompt.items() if node["class_type"] == "SaveLatent")
+    return output(save)[0]
+
+
+@pytest.mark.parametrize("settings", NOISE_MASK_SETTINGS)
+def test_the_set_latent_noise_mask_export_runs_as_the_page_prepares(tmp_path, settings):
+    """GrowMask -> FeatherMask -> VAEEncode -> SetLatentNoiseMask, wired by the exported prompt and run with
+    ComfyUI's nodes' own formulations, gives the page's latent and noise mask."""
+    from inpaint_core import approximate_vae
+    from inpaint_core.preparations import run_method
+
+    image, mask = picture(height=67, width=90, seed=3)
+    png, workflow, api, snippet = write_export(
+        tmp_path, image, mask, "set_latent_noise_mask", settings, "taesd", vae_source="approx"
+    )
+    vae = approximate_vae()
+    latent = run_prompt_as_comfyui(json.loads(api.read_text()), tmp_path, vae)
+    pixels, comfy_mask = load_image_as_comfyui_does(png)
+    expected = run_method("set_latent_noise_mask", pixels, comfy_mask, settings, vae)
+    assert torch.equal(latent["samples"], expected.latent["samples"])
+    assert torch.equal(latent["noise_mask"], expected.noise_mask)
+    types = [n["type"] for n in json.loads(workflow.read_text())["nodes"]]
+    assert types == ["LoadImage", "VAELoader", "GrowMask", "FeatherMask", "VAEEncode", "SetLatentNoiseMask",
+                     "SaveLatent", "Note"]  # fmt: skip
+    widgets = {n["type"]: n["widgets_values"] for n in json.loads(workflow.read_text())["nodes"]}
+    full = {"feather": 0} | settings
+    assert widgets["GrowMask"] == [settings["expand"], settings["tapered_corners"]]
+    assert widgets["FeatherMask"] == 4 * [full["feather"]]
+    scope: dict = {}
+    code = snippet.read_text()
+    cwd = Path.cwd()
+    try:
+        os.chdir(tmp_path)
+        exec(compile(code, "snippet.py", "exec"), scope)
+    finally:
+        os.chdir(cwd)
+    assert torch.equal(scope["latent"]["samples"], expected.latent["samples"])
+
+
+def test_a_preparation_without_a_workflow_is_refused_and_bad_settings_are_named():
+    with pytest.raises(ValueError, match="method must be one of"):
+        comfy_api_prompt("acly_fill", {}, "taesd", "cat.png")
+    with pytest.raises(ValueError, match="expand"):
+        comfy_api_prompt("set_latent_noise_mask", {"expand": 1.5}, "taesd", "cat.png")
+    with pytest.raises(ValueError, match="unknown settings"):
+        comfy_workflow("set_latent_noise_mask", {"grow_mask_by": 6}, "taesd", "cat.png")

@@ -149,12 +149,13 @@ def downloads(folder: Path, method: MethodResult) -> list[Path]:
     latent_path = folder / f"{stem}.latent"
     mask_png, pixels_png = folder / f"{stem}_noise_mask.png", folder / f"{stem}_neutralised.png"
     write_once(latent_path, lambda path: save_latent(method.latent.latents, path))
-    write_once(mask_png, lambda path: _save_png(method.noise_mask.numpy() * 255, path))
-    write_once(pixels_png, lambda path: _save_png(to_uint8(method.prepared.pixels[0]), path))
+    write_once(mask_png, lambda path: save_png(method.noise_mask.numpy() * 255, path))
+    write_once(pixels_png, lambda path: save_png(to_uint8(method.prepared.pixels[0]), path))
     return [latent_path, mask_png, pixels_png]
 
 
-def _save_png(array, path: Path) -> None:
+def save_png(array, path: Path) -> None:
+    """A uint8 array (H, W) or (H, W, 3) as a PNG, compressed fast."""
     Image.fromarray(array).save(path, format="png", compress_level=1)
 
 

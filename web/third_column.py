@@ -7,22 +7,29 @@ Settings are a JSON object (missing names at their defaults), checked by the met
 one raises gr.Error naming the setting and its range. The maths is inpaint_core's; this module draws and wires.
 """
 
+import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import torch
 
+from inpaint_core.analysis import psnr_outside
 from inpaint_core.compare import Latent, encode_and_decode
 from inpaint_core.editor import EditorInput, from_editor, to_uint8
+from inpaint_core.export import write_export
+from inpaint_core.image_files import write_once
+from inpaint_core.latent_file import save_latent
 from inpaint_core.preparations import METHODS, DifferentialView, Preparation, differential_view, run_method
 from inpaint_core.preparations.differential import DENOISE, STAGES
 from inpaint_core.preparations.settings import Choice, Flag, Float, Int, Setting
 from inpaint_core.prepare import resize_mask
 
 from . import gpu
-from .panels import Overlay, as_sent
+from .live import rounded_mask
+from .panels import Overlay, as_sent, save_png
 
 SEEDS = ("comfy", "was")  # the page's own two columns
 CHOICES = [(method.label, name) for name, method in METHODS.items() if name not in SEEDS]
@@ -113,18 +120,42 @@ def _stage_label(view: DifferentialView, stage: str) -> str:
     return f"{stage} (step {step + 1}, mask >= {float(view.thresholds[step]):.3f})"
 
 
+def mask_over_encoded(preparation: Preparation) -> torch.Tensor | None:
+    """(h·r, w·r) the noise mask over the pixels the VAE encodes (cut at the crop where it has the image's
+    size); None where the method sets no noise mask."""
+    if preparation.noise_mask is None:
+        return None
+    mask, (height, width) = preparation.noise_mask[0, 0].float().cpu(), preparation.encoded.shape[1:3]
+    if tuple(mask.shape) != (height, width):  # the image's size (SetLatentNoiseMask's): cut where the VAE cut
+        top, left = preparation.crop_offset
+        mask = mask[top : top + height, left : left + width]
+    return mask
+
+
+def drift(shown: Shown) -> float | None:
+    """PSNR (dB) of the decoded latent against the encoded pixels where the noise mask is 0: what the
+    VAE alone changes in the part the sampler keeps; None without a noise mask or where it covers all."""
+    mask = mask_over_encoded(shown.preparation)
+    if mask is None:
+        return None
+    return psnr_outside(shown.latent.squared_error.cpu(), (mask > 0).to(torch.uint8))
+
+
 def numbers_line(shown: Shown) -> str:
-    """Noise-mask mean, soft cells, and the cells the sampler reaches at each stage."""
+    """Noise-mask mean, drift outside it, soft cells, and the cells the sampler reaches at each stage."""
     mask = shown.preparation.noise_mask
     if mask is None or shown.view is None:
         return "No noise mask: the sampler repaints every latent cell."
+    psnr = drift(shown)
+    drift_text = "n/a (the mask covers every pixel)" if psnr is None else f"{psnr:.1f} dB"
     sampler = shown.view.mask[0, 0]
     soft = int(((sampler > 0) & (sampler < 1)).sum())
     reached = " · ".join(
         f"{_stage_label(shown.view, stage)}: {int(shown.view.reached(stage)[0, 0].sum())}" for stage in STAGES
     )
     return (
-        f"noise mask mean {float(mask[0].float().mean()):.4f} · soft cells (0 < mask < 1 in the sampler's "
+        f"noise mask mean {float(mask[0].float().mean()):.4f} · drift outside the mask (PSNR, decoded against "
+        f"encoded) {drift_text} · soft cells (0 < mask < 1 in the sampler's "
         f"{sampler.shape[0]}×{sampler.shape[1]}) {soft} · cells repainted with DifferentialDiffusion at "
         f"denoise {shown.denoise:g}, {len(shown.view.thresholds)} steps: {reached}"
     )
@@ -157,10 +188,14 @@ class ThirdColumn:
             format="jpeg", color_map=STAGE_COLOURS, elem_id="third-cells", height=360,
         )  # fmt: skip
         self.numbers = gr.Markdown(elem_id="third-numbers")
+        self.downloads = gr.File(
+            label="Downloads: .latent (Load Latent), noise mask PNG, pixels PNG", file_count="multiple",
+            elem_id="third-downloads", height=120,
+        )  # fmt: skip
 
     @property
     def outputs(self) -> list:
-        return [self.neutralised, self.noise_mask, self.decoded, self.cells, self.numbers]
+        return [self.neutralised, self.noise_mask, self.decoded, self.cells, self.numbers, self.downloads]
 
     def compute(self, editor: EditorInput, vae_label: str, method: str, settings_json, denoise) -> Shown:
         """The method on the edit, its latent (cached by content, VAE, method and settings) and the sampler's view."""
@@ -211,13 +246,23 @@ class ThirdColumn:
                 for label, stage, r in stages
             ]
             cells = Overlay(base, files)
+        files = downloads(self.inspector.files.folder, key, shown) + self.export(editor, vae_label, preparation)
         batch.wait()
-        return neutralised, noise_mask, decoded, cells, numbers_line(shown)
+        return neutralised, noise_mask, decoded, cells, numbers_line(shown), files
+
+    def export(self, editor: EditorInput, vae_label: str, preparation: Preparation) -> list[Path]:
+        """The image with the mask in its alpha, the ComfyUI workflow (canvas and API) where the method's graph
+        needs no model but the VAE (SetLatentNoiseMask's), and the Python snippet."""
+        folder = self.inspector.files.folder / "downloads" / "export"
+        return write_export(
+            folder, editor.rgb[0].numpy(), rounded_mask(editor).numpy(), preparation.method, preparation.settings,
+            vae_label, self.inspector.registry.sources[vae_label],
+        )  # fmt: skip
 
     def show(self, editor_state, vae_label, method, settings_json, denoise, progress=gr.Progress()):
         """The page's handler: the column's panels for the edit in the session's State."""
         if editor_state is None:
-            return None, None, None, None, ""
+            return None, None, None, None, "", None
         return self._show(editor_state, vae_label, method, settings_json, denoise, progress)
 
     def show_if_open(self, is_open, editor_state, vae_label, method, settings_json, denoise, progress=gr.Progress()):
@@ -265,6 +310,26 @@ class ThirdColumn:
                 self.prepare_api, [editor, vae, self.method, self.settings, self.denoise], self.outputs,
                 api_name="prepare", concurrency_id="encode", postprocess=False,
             )  # fmt: skip
+
+
+def downloads(folder: Path, key: tuple, shown: Shown) -> list[Path]:
+    """The method's .latent (Load Latent reads it), its noise mask as an 8-bit grey PNG (soft stays soft)
+    and its pixels as filled or greyed, in a folder named by their content: a repeat writes nothing."""
+    preparation = shown.preparation
+    folder = folder / "downloads" / _digest(key)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = preparation.method
+    files = [folder / f"{stem}.latent", folder / f"{stem}_pixels.png"]
+    write_once(files[0], lambda path: save_latent(shown.latent.latents, path))
+    write_once(files[1], lambda path: save_png(to_uint8(preparation.neutralised[0]), path))
+    if preparation.noise_mask is not None:
+        files.insert(1, folder / f"{stem}_noise_mask.png")
+        write_once(files[1], lambda path: save_png(to_uint8(preparation.noise_mask[0, 0].float()), path))
+    return files
+
+
+def _digest(value) -> str:
+    return hashlib.blake2b(repr(value).encode(), digest_size=12).hexdigest()
 
 
 def encoded_ratio(preparation: Preparation, shown: Shown) -> int:
