@@ -192,6 +192,10 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                     ]
             compare_button = gr.Button("Compare and make downloads", variant="primary")
         third = third_column(inspector)
+        # /compare's other methods by name (API only; on the page the third column shows them)
+        methods, methods_numbers, methods_files = (
+            gr.Textbox("", visible=False), gr.JSON(visible=False), gr.File(file_count="multiple", visible=False)
+        )  # fmt: skip
 
         # the editor's image and mask, read once per edit: 4 bytes a pixel
         state = gr.State(time_to_live=STATE_SECONDS)
@@ -224,7 +228,8 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
         )  # fmt: skip
         six = [comfy["pixels"], comfy["mask"], comfy["decoded"], was["pixels"], was["mask"], was["decoded"]]
         compare_button.click(
-            inspector.compare, [editor, vae, grow, offset, backend], [*six, diff, table, comfy["files"], was["files"]],
+            third.compare_api, [editor, vae, grow, offset, backend, methods],
+            [*six, diff, table, comfy["files"], was["files"], methods_numbers, methods_files],
             api_name="compare", postprocess=False, concurrency_id="encode",
         )  # fmt: skip
     return page

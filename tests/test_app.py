@@ -46,8 +46,9 @@ def expected(taef2_dir):
 
 def test_compare_returns_every_output(client, chelsea_with_mask, expected):
     out = client.predict(image=chelsea_with_mask, vae="taef2", grow_mask_by=6, mask_offset=-4, api_name="/compare")
-    assert len(out) == 10
-    panels, (diff, table, comfy_files, was_files) = [out[0:3], out[3:6]], out[6:]
+    assert len(out) == 12
+    panels, (diff, table, comfy_files, was_files) = [out[0:3], out[3:6]], out[6:10]
+    assert out[10] == [] and out[11] is None  # no other methods asked for
     for (neutralised, mask_panel, decoded), method in zip(panels, (expected.comfy, expected.was), strict=True):
         height, width = method.noise_mask.shape
         assert read(neutralised).shape == (height, width, 3)
@@ -107,7 +108,39 @@ def test_bad_requests_get_clear_errors(client, chelsea_with_mask):
         with pytest.raises(Exception, match=message):
             client.predict(**args, api_name="/compare")
     ok = client.predict(image=chelsea_with_mask, vae="taef2", grow_mask_by=6, mask_offset=6, api_name="/compare")
-    assert len(ok) == 10  # the server keeps serving
+    assert len(ok) == 12  # the server keeps serving
+
+
+def test_compare_takes_other_methods_by_name_with_their_settings(client, chelsea_with_mask):
+    """The two-method call with `methods`: each method's numbers and files, as /prepare and the core make them."""
+    methods = [
+        {"method": "set_latent_noise_mask", "settings": {"expand": 4, "feather": 2}, "denoise": 0.6},
+        {"method": "inpaint_model_conditioning", "settings": {"noise_mask": False}},
+    ]
+    out = client.predict(image=chelsea_with_mask, vae="taef2", grow_mask_by=6, mask_offset=-4,
+                         methods=json.dumps(methods), api_name="/compare")  # fmt: skip
+    numbers, files = out[10], out[11]
+    assert [n["method"] for n in numbers] == ["set_latent_noise_mask", "inpaint_model_conditioning"]
+    first = numbers[0]
+    assert first["settings"] == {"expand": 4, "tapered_corners": True, "feather": 2} and first["denoise"] == 0.6
+    assert first["noise_mask"] and 0 < first["noise_mask_mean"] < 1 and 15 < first["drift_psnr_db"] < 60
+    assert first["cells_repainted"]["start"]["cells"] <= first["cells_repainted"]["end"]["cells"]
+    assert numbers[1]["noise_mask"] is False and "drift_psnr_db" not in numbers[1]
+    names = [Path(f).name for f in files]
+    assert "set_latent_noise_mask.latent" in names and "inpaint_model_conditioning.latent" in names
+    assert sum(n.endswith("-api.json") for n in names) == 1  # only SetLatentNoiseMask's graph needs no model
+    latent = load_latent(next(f for f in files if f.endswith("set_latent_noise_mask.latent")))
+    assert list(latent.shape) == first["latent_shape"]
+    for bad, message in [
+        ("{not json", "methods must be JSON"),
+        (json.dumps([{"method": "comfy"}]), "own pair"),
+        (json.dumps({"acly_fill": {"fill": "paint"}}), "fill"),
+        (json.dumps([{"method": "acly_fill", "denoise": 2}]), "denoise"),
+        (json.dumps([{"method": "acly_fill"}] * 5), "at most 4"),
+    ]:
+        with pytest.raises(Exception, match=message):
+            client.predict(image=chelsea_with_mask, vae="taef2", grow_mask_by=6, mask_offset=-4, methods=bad,
+                           api_name="/compare")  # fmt: skip
 
 
 def decoded_files(live: dict) -> list[Path]:

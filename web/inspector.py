@@ -170,6 +170,10 @@ class Inspector:
             editor = from_editor(image, self.max_side)
         except ValueError as error:
             raise gr.Error(str(error)) from error
+        return self.compare_edit(editor, vae, grow_mask_by, mask_offset, backend, progress)
+
+    def compare_edit(self, editor: EditorInput, vae, grow_mask_by, mask_offset, backend, progress) -> tuple:
+        """compare() on an edit already read."""
         result = self.run(editor, vae, grow_mask_by, mask_offset, progress)
         batch = self.files.batch()
         six = [

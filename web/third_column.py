@@ -9,26 +9,25 @@ one raises gr.Error naming the setting and its range. The maths is inpaint_core'
 
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import torch
 
-from inpaint_core.analysis import psnr_outside
-from inpaint_core.compare import Latent, encode_and_decode
+from inpaint_core.compare import encode_and_decode
 from inpaint_core.editor import EditorInput, from_editor, to_uint8
 from inpaint_core.export import write_export
 from inpaint_core.image_files import write_once
 from inpaint_core.latent_file import save_latent
-from inpaint_core.preparations import METHODS, DifferentialView, Preparation, differential_view, run_method
+from inpaint_core.preparations import METHODS, Preparation, differential_view, run_method
 from inpaint_core.preparations.differential import DENOISE, STAGES
-from inpaint_core.preparations.settings import Choice, Flag, Float, Int, Setting
+from inpaint_core.preparations.settings import Choice, Flag, Float, Int, Setting, check_settings
 from inpaint_core.prepare import resize_mask
 
 from . import gpu
 from .live import rounded_mask
+from .method_numbers import Shown, method_numbers, numbers_line, stage_label
 from .panels import Overlay, as_sent, save_png
 
 SEEDS = ("comfy", "was")  # the page's own two columns
@@ -38,16 +37,6 @@ DENOISE_SLIDER = (0.05, 1.0)
 NOISE_COLOUR = np.array([255, 60, 120], dtype=np.float32)  # the page's noise-mask pink
 NOISE_OPACITY = 0.65  # of a cell whose mask is 1; a soft value v is drawn at v times this
 STAGE_COLOURS = {"start": "#ff2020", "middle": "#ffa000", "end": "#20a0ff"}
-
-
-@dataclass
-class Shown:
-    """What one run computed: the preparation, its latent and decoded preview, the sampler's view."""
-
-    preparation: Preparation
-    latent: Latent
-    view: DifferentialView | None  # None where the method sets no noise mask (the sampler repaints everything)
-    denoise: float
 
 
 def default_settings(method: str) -> str:
@@ -93,6 +82,42 @@ def parse_settings(method: str, text) -> dict:
     return settings
 
 
+MAX_METHODS = 4  # per /compare call
+
+
+def parse_methods(text) -> list[tuple[str, dict, float]]:
+    """/compare's `methods`: a JSON list of {"method": name, "settings": {...}, "denoise": x} (settings and
+    denoise optional) or an object {name: settings}; empty: none. gr.Error naming what is wrong."""
+    if text in (None, "", [], {}):
+        return []
+    try:
+        given = json.loads(text) if isinstance(text, str) else text
+    except json.JSONDecodeError as error:
+        raise gr.Error(f'methods must be JSON, e.g. [{{"method": "acly_fill", "settings": {{}}}}]: {error}') from error
+    if isinstance(given, dict):
+        given = [{"method": name, "settings": settings} for name, settings in given.items()]
+    if not isinstance(given, list) or not all(isinstance(item, dict) and "method" in item for item in given):
+        raise gr.Error('methods must be a list of {"method": name, "settings": {...}} or an object {name: settings}')
+    if len(given) > MAX_METHODS:
+        raise gr.Error(f"methods: at most {MAX_METHODS} a call, got {len(given)}")
+    requested = []
+    for item in given:
+        unknown = sorted(set(item) - {"method", "settings", "denoise"})
+        if unknown:
+            raise gr.Error(f"methods: unknown keys {unknown}; each takes method, settings and denoise")
+        method = item["method"]
+        if method in SEEDS:
+            raise gr.Error(f"methods: {method!r} is /compare's own pair; set grow_mask_by or mask_offset instead")
+        settings = parse_settings(method, item.get("settings") or {})
+        try:
+            check_settings(METHODS[method].settings, settings)
+            denoise = DENOISE.check(item.get("denoise", 1.0))
+        except ValueError as error:
+            raise gr.Error(f"methods: {error}") from error
+        requested.append((method, settings, denoise))
+    return requested
+
+
 def soft_overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """uint8 (H, W, 3): the image with the noise colour laid over at an opacity that follows the mask's value."""
     alpha = NOISE_OPACITY * np.clip(mask, 0, 1)[..., None]
@@ -111,54 +136,6 @@ def _cells(reached: torch.Tensor, ratio: int, size: tuple[int, int]) -> np.ndarr
     """uint8 0/1 (H, W): latent cells (h, w) drawn as the pixels they cover, cut to the encoded crop's size."""
     pixels = reached.to(torch.uint8).repeat_interleave(ratio, 0).repeat_interleave(ratio, 1)
     return pixels[: size[0], : size[1]].numpy()
-
-
-def _stage_label(view: DifferentialView, stage: str) -> str:
-    """'end (step 20, mask >= 0.000)': the step and DifferentialDiffusion's threshold there (the last model
-    call's is 0 where the run's last sigma is the model's smallest, so every cell is repainted a little)."""
-    step = view.steps[stage]
-    return f"{stage} (step {step + 1}, mask >= {float(view.thresholds[step]):.3f})"
-
-
-def mask_over_encoded(preparation: Preparation) -> torch.Tensor | None:
-    """(h·r, w·r) the noise mask over the pixels the VAE encodes (cut at the crop where it has the image's
-    size); None where the method sets no noise mask."""
-    if preparation.noise_mask is None:
-        return None
-    mask, (height, width) = preparation.noise_mask[0, 0].float().cpu(), preparation.encoded.shape[1:3]
-    if tuple(mask.shape) != (height, width):  # the image's size (SetLatentNoiseMask's): cut where the VAE cut
-        top, left = preparation.crop_offset
-        mask = mask[top : top + height, left : left + width]
-    return mask
-
-
-def drift(shown: Shown) -> float | None:
-    """PSNR (dB) of the decoded latent against the encoded pixels where the noise mask is 0: what the
-    VAE alone changes in the part the sampler keeps; None without a noise mask or where it covers all."""
-    mask = mask_over_encoded(shown.preparation)
-    if mask is None:
-        return None
-    return psnr_outside(shown.latent.squared_error.cpu(), (mask > 0).to(torch.uint8))
-
-
-def numbers_line(shown: Shown) -> str:
-    """Noise-mask mean, drift outside it, soft cells, and the cells the sampler reaches at each stage."""
-    mask = shown.preparation.noise_mask
-    if mask is None or shown.view is None:
-        return "No noise mask: the sampler repaints every latent cell."
-    psnr = drift(shown)
-    drift_text = "n/a (the mask covers every pixel)" if psnr is None else f"{psnr:.1f} dB"
-    sampler = shown.view.mask[0, 0]
-    soft = int(((sampler > 0) & (sampler < 1)).sum())
-    reached = " · ".join(
-        f"{_stage_label(shown.view, stage)}: {int(shown.view.reached(stage)[0, 0].sum())}" for stage in STAGES
-    )
-    return (
-        f"noise mask mean {float(mask[0].float().mean()):.4f} · drift outside the mask (PSNR, decoded against "
-        f"encoded) {drift_text} · soft cells (0 < mask < 1 in the sampler's "
-        f"{sampler.shape[0]}×{sampler.shape[1]}) {soft} · cells repainted with DifferentialDiffusion at "
-        f"denoise {shown.denoise:g}, {len(shown.view.thresholds)} steps: {reached}"
-    )
 
 
 class ThirdColumn:
@@ -235,7 +212,7 @@ class ThirdColumn:
             encoded, ratio = preparation.encoded[0].cpu(), encoded_ratio(preparation, shown)
             size = tuple(encoded.shape[:2])
             stages = [
-                (_stage_label(shown.view, stage), stage, shown.view.reached(stage)[0, 0].cpu()) for stage in STAGES
+                (stage_label(shown.view, stage), stage, shown.view.reached(stage)[0, 0].cpu()) for stage in STAGES
             ]
             base = batch.jpeg((*key, "encoded"), lambda: to_uint8(encoded))
             files = [
@@ -283,6 +260,23 @@ class ThirdColumn:
         except ValueError as error:
             raise gr.Error(str(error)) from error
         return self.show(editor, vae, method, settings_json, denoise, progress)
+
+    def compare_api(self, image, vae, grow_mask_by, mask_offset, backend="comfyui", methods="", progress=gr.Progress()):
+        """/compare: the two nodes' outputs (Inspector.compare), then, for each method named in `methods`
+        (see parse_methods), its numbers as JSON and its files (.latent, noise mask, pixels, export)."""
+        requested = parse_methods(methods)  # a bad request fails before any work
+        try:
+            editor = from_editor(image, self.inspector.max_side)
+        except ValueError as error:
+            raise gr.Error(str(error)) from error
+        pair = self.inspector.compare_edit(editor, vae, grow_mask_by, mask_offset, backend, progress)
+        numbers, files = [], []
+        for method, settings, denoise in requested:
+            progress(0.9, desc=f"{method}…")
+            shown = self.compute(editor, vae, method, settings, denoise)
+            numbers.append(method_numbers(shown))
+            files += [as_sent(path) for path in self.draw(editor, vae, shown)[-1]]
+        return (*pair, numbers, files or None)
 
     def wire(self, state, vae, editor=None) -> None:
         """Events: a method change fills the settings box with its defaults and runs; Run, the settings box
@@ -345,4 +339,4 @@ def third_column(inspector) -> ThirdColumn:
     return column
 
 
-__all__ = ["ThirdColumn", "default_settings", "numbers_line", "parse_settings", "settings_help", "third_column"]
+__all__ = ["ThirdColumn", "default_settings", "parse_methods", "parse_settings", "settings_help", "third_column"]

@@ -1,0 +1,98 @@
+"""Numbers for any preparation on the page or through the API: its noise mask, the drift the VAE makes where
+the mask is 0, and the latent cells DifferentialDiffusion lets the sampler repaint at the start, middle and
+end of a run."""
+
+from dataclasses import dataclass
+
+import torch
+
+from inpaint_core.analysis import psnr_outside
+from inpaint_core.compare import Latent
+from inpaint_core.preparations import DifferentialView, Preparation
+from inpaint_core.preparations.differential import STAGES
+
+
+@dataclass
+class Shown:
+    """What one run computed: the preparation, its latent and decoded preview, the sampler's view."""
+
+    preparation: Preparation
+    latent: Latent
+    view: DifferentialView | None  # None where the method sets no noise mask (the sampler repaints everything)
+    denoise: float
+
+
+def stage_label(view: DifferentialView, stage: str) -> str:
+    """'end (step 20, mask >= 0.000)': the step and DifferentialDiffusion's threshold there (the last model
+    call's is 0 where the run's last sigma is the model's smallest, so every cell is repainted a little)."""
+    step = view.steps[stage]
+    return f"{stage} (step {step + 1}, mask >= {float(view.thresholds[step]):.3f})"
+
+
+def mask_over_encoded(preparation: Preparation) -> torch.Tensor | None:
+    """(h·r, w·r) the noise mask over the pixels the VAE encodes (cut at the crop where it has the image's
+    size); None where the method sets no noise mask."""
+    if preparation.noise_mask is None:
+        return None
+    mask, (height, width) = preparation.noise_mask[0, 0].float().cpu(), preparation.encoded.shape[1:3]
+    if tuple(mask.shape) != (height, width):  # the image's size (SetLatentNoiseMask's): cut where the VAE cut
+        top, left = preparation.crop_offset
+        mask = mask[top : top + height, left : left + width]
+    return mask
+
+
+def drift(shown: Shown) -> float | None:
+    """PSNR (dB) of the decoded latent against the encoded pixels where the noise mask is 0: what the
+    VAE alone changes in the part the sampler keeps; None without a noise mask or where it covers all."""
+    mask = mask_over_encoded(shown.preparation)
+    if mask is None:
+        return None
+    return psnr_outside(shown.latent.squared_error.cpu(), (mask > 0).to(torch.uint8))
+
+
+def method_numbers(shown: Shown) -> dict:
+    """The numbers as /compare returns them for a method given by name."""
+    preparation, view = shown.preparation, shown.view
+    numbers = {
+        "method": preparation.method,
+        "settings": preparation.settings,
+        "latent_shape": list(shown.latent.latents.shape),
+        "noise_mask": preparation.noise_mask is not None,
+    }
+    if preparation.noise_mask is None or view is None:
+        return numbers
+    sampler = view.mask[0, 0]
+    return numbers | {
+        "noise_mask_mean": float(preparation.noise_mask[0].float().mean()),
+        "drift_psnr_db": drift(shown),
+        "soft_cells": int(((sampler > 0) & (sampler < 1)).sum()),
+        "denoise": shown.denoise,
+        "steps": len(view.thresholds),
+        "cells_repainted": {
+            stage: {
+                "step": view.steps[stage] + 1,
+                "threshold": float(view.thresholds[view.steps[stage]]),
+                "cells": int(view.reached(stage)[0, 0].sum()),
+            }
+            for stage in STAGES
+        },  # fmt: skip
+    }
+
+
+def numbers_line(shown: Shown) -> str:
+    """Noise-mask mean, drift outside it, soft cells, and the cells the sampler reaches at each stage."""
+    numbers = method_numbers(shown)
+    if not numbers["noise_mask"]:
+        return "No noise mask: the sampler repaints every latent cell."
+    psnr = numbers["drift_psnr_db"]
+    drift_text = "n/a (the mask covers every pixel)" if psnr is None else f"{psnr:.1f} dB"
+    height, width = shown.view.mask.shape[-2:]
+    reached = " · ".join(
+        f"{stage_label(shown.view, stage)}: {numbers['cells_repainted'][stage]['cells']}" for stage in STAGES
+    )
+    return (
+        f"noise mask mean {numbers['noise_mask_mean']:.4f} · drift outside the mask (PSNR, decoded against "
+        f"encoded) {drift_text} · soft cells (0 < mask < 1 in the sampler's {height}×{width}) "
+        f"{numbers['soft_cells']} · cells repainted with DifferentialDiffusion at denoise {shown.denoise:g}, "
+        f"{numbers['steps']} steps: {reached}"
+    )
