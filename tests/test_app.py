@@ -133,7 +133,7 @@ def test_compare_takes_other_methods_by_name_with_their_settings(client, chelsea
     assert list(latent.shape) == first["latent_shape"]
     for bad, message in [
         ("{not json", "methods must be JSON"),
-        (json.dumps([{"method": "comfy"}]), "own pair"),
+        (json.dumps([{"method": "comfy", "settings": {"grow_mask_by": 65}}]), "grow_mask_by"),
         (json.dumps({"acly_fill": {"fill": "paint"}}), "fill"),
         (json.dumps([{"method": "acly_fill", "denoise": 2}]), "denoise"),
         (json.dumps([{"method": "acly_fill"}] * 5), "at most 4"),

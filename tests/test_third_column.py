@@ -42,8 +42,11 @@ def read(sent) -> np.ndarray:
     return np.asarray(Image.open(sent.path))
 
 
-def test_the_column_offers_every_method_but_the_seeds():
-    assert [name for _, name in CHOICES] == [name for name in METHODS if name not in ("comfy", "was")]
+def test_the_column_offers_every_method_the_seeds_last():
+    assert [name for _, name in CHOICES] == [name for name in METHODS if name not in ("comfy", "was")] + [
+        "comfy",
+        "was",
+    ]
 
 
 def test_the_api_names_are_registered(page):
@@ -72,7 +75,7 @@ def test_each_method_at_its_defaults_gives_panels_of_its_sizes(page, method):
     assert export[0].endswith(".png") and export[-1].endswith(".py")
     assert method in Path(files[-1].path).read_text()
     workflows = [n for n in export if n.endswith(".json")]
-    assert len(workflows) == (2 if method == "set_latent_noise_mask" else 0)
+    assert len(workflows) == (2 if method in ("set_latent_noise_mask", "comfy", "was") else 0)
     if expected.noise_mask is None:
         assert noise_mask is None and cells is None and "every latent cell" in numbers
         assert names[:pixels_png] == [f"{method}.latent"]

@@ -24,14 +24,17 @@ from inpaint_core.preparations import METHODS, Preparation, differential_view, r
 from inpaint_core.preparations.differential import DENOISE, STAGES
 from inpaint_core.preparations.settings import Choice, Flag, Float, Int, Setting, check_settings
 from inpaint_core.prepare import resize_mask
+from inpaint_core.workflow import ENCODERS
 
 from . import gpu
 from .live import rounded_mask
 from .method_numbers import Shown, method_numbers, numbers_line, stage_label
 from .panels import Overlay, as_sent, save_png
 
-SEEDS = ("comfy", "was")  # the page's own two columns
-CHOICES = [(method.label, name) for name, method in METHODS.items() if name not in SEEDS]
+SEEDS = ("comfy", "was")  # the page's own two columns: here too, with amounts of their own
+CHOICES = [(method.label, name) for name, method in METHODS.items() if name not in SEEDS] + [
+    (f"{METHODS[name].label} (a second setting)", name) for name in SEEDS
+]
 DEFAULT_METHOD = "set_latent_noise_mask"
 DENOISE_SLIDER = (0.05, 1.0)
 NOISE_COLOUR = np.array([255, 60, 120], dtype=np.float32)  # the page's noise-mask pink
@@ -63,7 +66,7 @@ def settings_help(method: str) -> str:
 
 
 def _method(name: str):
-    if name not in METHODS or name in SEEDS:
+    if name not in METHODS:
         raise gr.Error(f"method must be one of {[n for _, n in CHOICES]}, got {name!r}")
     return METHODS[name]
 
@@ -106,8 +109,6 @@ def parse_methods(text) -> list[tuple[str, dict, float]]:
         if unknown:
             raise gr.Error(f"methods: unknown keys {unknown}; each takes method, settings and denoise")
         method = item["method"]
-        if method in SEEDS:
-            raise gr.Error(f"methods: {method!r} is /compare's own pair; set grow_mask_by or mask_offset instead")
         settings = parse_settings(method, item.get("settings") or {})
         try:
             check_settings(METHODS[method].settings, settings)
@@ -231,8 +232,10 @@ class ThirdColumn:
         """The image with the mask in its alpha, the ComfyUI workflow (canvas and API) where the method's graph
         needs no model but the VAE (SetLatentNoiseMask's), and the Python snippet."""
         folder = self.inspector.files.folder / "downloads" / "export"
+        method, settings = preparation.method, preparation.settings
+        amount = settings[ENCODERS[method][2].name] if method in ENCODERS else settings  # a seed takes its amount
         return write_export(
-            folder, editor.rgb[0].numpy(), rounded_mask(editor).numpy(), preparation.method, preparation.settings,
+            folder, editor.rgb[0].numpy(), rounded_mask(editor).numpy(), method, amount,
             vae_label, self.inspector.registry.sources[vae_label],
         )  # fmt: skip
 
