@@ -20,6 +20,7 @@ from inpaint_core.report import summary
 
 from . import gpu, panels
 from .advice import advice_html
+from .large_work import LargeWork
 from .live import decoded_payload, edit_payload, live_key, rounded_mask
 from .numbers import numbers_table, preview_note
 from .panels import as_sent, name_of
@@ -61,6 +62,7 @@ class Inspector:
         )
         self.files = ImageFiles(files)
         self.pruner = Pruner(files, FOLDER_BYTES)
+        self.large_work = LargeWork()  # one large image at a time on a CPU
 
     def read_editor(self, image) -> EditorInput | None:
         """The editor's image and painted mask, once per change (kept in the session's State)."""
@@ -92,17 +94,19 @@ class Inspector:
             progress(0.1, desc=f"Loading {vae_label}…")
             vae = self.registry.get(vae_label)
             device = torch.device("cpu") if self.zero_gpu else vae.device
-            pixels, mask, image = self.on_device.get_or_make(  # each edit is made float and moved once
-                (editor.content_key, str(device)), lambda: _float_tensors(editor, device)
-            )[0]
-            content_key = (editor.content_key, vae_label)  # labels are unique; display names need not be
-            result = prepare_methods(
-                pixels, mask, vae.downscale_ratio, grow, offset, content_key, vae.display_name, image,
-                self.prepared,
-            )  # fmt: skip
-            progress(0.4, desc="Encoding and decoding…")
-            encode = (lambda _, p: gpu.encode_in_gpu_worker(vae_label, p)) if self.zero_gpu else encode_and_decode
-            return add_latents(result, vae, self.latents, encode)
+            waiting = lambda: progress(0.1, desc="Waiting for another large image to finish…")  # noqa: E731
+            with self.large_work.hold(editor.size, vae.device, waiting):
+                pixels, mask, image = self.on_device.get_or_make(  # each edit is made float and moved once
+                    (editor.content_key, str(device)), lambda: _float_tensors(editor, device)
+                )[0]
+                content_key = (editor.content_key, vae_label)  # labels are unique; display names need not be
+                result = prepare_methods(
+                    pixels, mask, vae.downscale_ratio, grow, offset, content_key, vae.display_name, image,
+                    self.prepared,
+                )  # fmt: skip
+                progress(0.4, desc="Encoding and decoding…")
+                encode = (lambda _, p: gpu.encode_in_gpu_worker(vae_label, p)) if self.zero_gpu else encode_and_decode
+                return add_latents(result, vae, self.latents, encode)
         except (ValueError, MemoryError) as error:
             raise gr.Error(str(error)) from error
 

@@ -181,6 +181,18 @@ class ThirdColumn:
         try:
             denoise = DENOISE.check(denoise)
             vae = self.inspector.registry.get(vae_label)
+        except ValueError as error:
+            raise gr.Error(str(error)) from error
+        with self.inspector.large_work.hold(editor.size, vae.device):  # one large image at a time on a CPU
+            preparation, latent = self._prepare_and_encode(editor, vae_label, vae, method, settings)
+        view = None
+        if preparation.noise_mask is not None:
+            view = differential_view(preparation.noise_mask[:1], tuple(latent.latents.shape[-2:]), denoise)
+        return Shown(preparation, latent, view, denoise)
+
+    def _prepare_and_encode(self, editor: EditorInput, vae_label: str, vae, method: str, settings: dict):
+        """The method on the edit, and its latent (cached by content, VAE, method and settings)."""
+        try:
             height, width = editor.size
             mask = resize_mask(editor.mask[:, None], height, width)[:, 0]  # bilinear, not rounded: methods take soft
             preparation = run_method(method, editor.pixels, mask, settings, None, vae.downscale_ratio)
@@ -192,10 +204,7 @@ class ThirdColumn:
             latent = self.inspector.latents.get_or_make(key, lambda: gpu.encode_in_gpu_worker(vae_label, encoded))[0]
         else:
             latent = self.inspector.latents.get_or_make(key, lambda: encode_and_decode(vae, encoded.to(vae.device)))[0]
-        view = None
-        if preparation.noise_mask is not None:
-            view = differential_view(preparation.noise_mask[:1], tuple(latent.latents.shape[-2:]), denoise)
-        return Shown(preparation, latent, view, denoise)
+        return preparation, latent
 
     def draw(self, editor: EditorInput, vae_label: str, shown: Shown) -> tuple:
         """The panels' files (named by content) and the numbers line."""

@@ -1,0 +1,55 @@
+"""One large image at a time on a CPU; small images and GPUs never wait."""
+
+import threading
+import time
+
+import torch
+
+from web.large_work import LargeWork
+
+CPU, CUDA = torch.device("cpu"), torch.device("cuda")
+
+
+def run_together(gate: LargeWork, sizes, device) -> tuple[int, list[str]]:
+    """Each size in its own thread, holding the gate for 0.2 s: the most inside at once, and who waited."""
+    inside, most, waited, lock = 0, 0, [], threading.Lock()
+
+    def work(name, size):
+        nonlocal inside, most
+        with gate.hold(size, device, waiting=lambda: waited.append(name)):
+            with lock:
+                inside += 1
+                most = max(most, inside)
+            time.sleep(0.2)
+            with lock:
+                inside -= 1
+
+    threads = [threading.Thread(target=work, args=(f"t{i}", size)) for i, size in enumerate(sizes)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.02)
+    for thread in threads:
+        thread.join()
+    return most, waited
+
+
+def test_large_images_on_a_cpu_pass_one_at_a_time_and_the_others_are_told_they_wait():
+    gate = LargeWork(large_pixels=100)
+    most, waited = run_together(gate, [(11, 10), (10, 11), (20, 20)], CPU)
+    assert most == 1 and waited == ["t1", "t2"]
+
+
+def test_small_images_and_gpus_never_wait():
+    gate = LargeWork(large_pixels=100)
+    assert run_together(gate, [(10, 10), (5, 20), (1, 100)], CPU) == (3, [])
+    assert run_together(gate, [(100, 100), (100, 100)], CUDA) == (2, [])
+
+
+def test_an_error_inside_lets_the_next_one_in():
+    gate = LargeWork(large_pixels=1)
+    try:
+        with gate.hold((2, 2), CPU):
+            raise ValueError("bad")
+    except ValueError:
+        pass
+    assert run_together(gate, [(2, 2)], CPU) == (1, [])

@@ -1,0 +1,40 @@
+"""One large image at a time on a CPU: a second waits for the first instead of doubling the memory.
+
+Two 4096² requests at once on the CPU each hold about 2 GB while they prepare and encode; they share the
+same cores, so running them one after the other costs no time overall, and the peak stays one request's
+(`python -m bench.memory --vae assets/taef2 --cases together`). Small images and GPUs never wait.
+"""
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import torch
+
+LARGE_PIXELS = 2048 * 2048  # above this, an image on the CPU is large
+
+
+class LargeWork:
+    """A gate that large images on a CPU pass one at a time."""
+
+    def __init__(self, large_pixels: int = LARGE_PIXELS):
+        self.large_pixels = large_pixels
+        self._one = threading.Lock()
+
+    def is_large(self, size: tuple[int, int], device: torch.device) -> bool:
+        return device.type == "cpu" and size[0] * size[1] > self.large_pixels
+
+    @contextmanager
+    def hold(self, size: tuple[int, int], device: torch.device, waiting: Callable[[], None] = lambda: None) -> Iterator:
+        """Runs the block at once for small images and GPUs; for a large image on a CPU, once no other
+        large image is being worked on (calling `waiting()` first if it must wait)."""
+        if not self.is_large(size, device):
+            yield
+            return
+        if not self._one.acquire(blocking=False):
+            waiting()
+            self._one.acquire()
+        try:
+            yield
+        finally:
+            self._one.release()
