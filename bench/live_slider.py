@@ -1,6 +1,7 @@
 """From a slider step to the mask panel painted, in headless Chromium on the real page, while the server encodes.
 
     python -m bench.live_slider --size 1024 --size 2048       # the CPU, TAEF2 (Debian's chromium)
+    python -m bench.live_slider --size 1024 --third            # with the third column open (three columns)
 
 For each size: the cat resized to size² with its mask is loaded as the page's one example; a mask_offset
 release starts an encode on the server; meanwhile each slider is dragged --steps moves, and for each step of a real mouse drag, the time
@@ -87,13 +88,17 @@ def serve(size: int, vae: str, images: Path, assets: Path):
     return page, url
 
 
-def measure(browser, url: str, steps: int) -> dict:
+def measure(browser, url: str, steps: int, third: bool = False) -> dict:
     tab = open_page(browser, url)
+    if third:  # open before the example loads: the third column then runs its method on the edit too
+        tab.get_by_text("A third column: another preparation").click()
     tab.locator("#examples .gallery-item").first.click()
     tab.wait_for_function("window.inpaintLive.methods && window.inpaintLive.methods.was", timeout=300_000)
     tab.wait_for_function(
         "window.inpaintLive.decoded && window.inpaintLive.decoded.key === window.inpaintLive.edit.key", timeout=600_000
     )
+    if third:
+        tab.wait_for_selector("#third-decoded img", timeout=600_000)
     # a release at a new offset: the server encodes WAS's latent while the steps below run
     tab.evaluate("""() => { const input = document.querySelector('#mask_offset input[type=range]');
         input.value = '9'; input.dispatchEvent(new Event('input', {bubbles: true}));
@@ -125,6 +130,7 @@ def main():
     parser.add_argument("--size", type=int, action="append")
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--vae", default=str(TAEF2))
+    parser.add_argument("--third", action="store_true", help="open the third column (its default method) first")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -134,10 +140,11 @@ def main():
             with fresh_folder() as images, tempfile.TemporaryDirectory() as assets:
                 page, url = serve(size, args.vae, images, Path(assets))
                 try:
-                    results = measure(browser, url, args.steps)
+                    results = measure(browser, url, args.steps, args.third)
                 finally:
                     page.close()
-            print(f"{size}², {args.steps} steps per slider, slider step -> mask panel painted (ms):")
+            columns = "three columns" if args.third else "two columns"
+            print(f"{size}², {columns}, {args.steps} steps per slider, slider step -> mask panel painted (ms):")
             for name, value in results.items():
                 if isinstance(value, list):
                     over = sum(v > 33 for v in value)

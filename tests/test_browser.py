@@ -361,7 +361,11 @@ def test_a_third_column_runs_another_preparation_when_opened(page):
     page.get_by_text("A third column: another preparation").click()
     for panel in ("third-pixels", "third-mask", "third-decoded", "third-cells"):
         page.wait_for_selector(f"#{panel} img", timeout=120_000)
-    assert "noise mask mean" in page.locator("#third-numbers").inner_text()
+    numbers = page.locator("#third-numbers").inner_text()
+    assert "noise mask mean" in numbers and "drift outside the mask" in numbers
+    page.wait_for_selector("#third-downloads a", timeout=120_000)
+    names = page.locator("#third-downloads a").all_inner_texts()
+    assert any(n.endswith(".latent") for n in names) and any(n.endswith("-api.json") for n in names), names
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator("#third-decoded").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "page_third_column.png"))
