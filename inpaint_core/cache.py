@@ -60,6 +60,14 @@ class LRUCache:
         pending.set_result(value)
         return value, False
 
+    def discard(self, unwanted: Callable[[Hashable], bool]) -> int:
+        """Drop every value whose key is unwanted (values being made are left alone); how many went."""
+        with self._lock:
+            gone = [key for key in self._items if unwanted(key)]
+            for key in gone:
+                del self._items[key], self._sizes[key]
+        return len(gone)
+
     def _store(self, key: Hashable, value: Any) -> None:
         """Insert as the newest, then drop the oldest while over a bound (called under the lock)."""
         self._items[key] = value

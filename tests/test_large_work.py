@@ -53,3 +53,30 @@ def test_an_error_inside_lets_the_next_one_in():
     except ValueError:
         pass
     assert run_together(gate, [(2, 2)], CPU) == (1, [])
+
+
+def test_a_large_image_on_a_cpu_first_drops_other_edits_preparations_but_not_their_latents(tmp_path):
+    from bench.slider import nothing
+    from inpaint_core.registry import VAERegistry
+    from tests.test_app import coffee
+    from web.inspector import Inspector
+
+    inspector = Inspector(VAERegistry(["approx"], CPU), 4096, tmp_path)
+    label = inspector.registry.labels[0]
+    first = inspector.read_editor(coffee())
+    inspector.run(first, label, 6, -4, nothing)
+    flipped = coffee()
+    flipped["background"] = flipped["background"].transpose(0)  # another image, the same size
+    second = inspector.read_editor(flipped)
+
+    def keys(cache):
+        return list(cache._items)
+
+    inspector.large_work = LargeWork(large_pixels=10**9)  # small: the first edit's preparations stay
+    inspector.run(second, label, 6, -4, nothing)
+    assert any(first.content_key in repr(k) for k in keys(inspector.prepared))
+    inspector.large_work = LargeWork(large_pixels=1)  # large: other edits' preparations and tensors go
+    inspector.run(second, label, 7, -3, nothing)
+    assert keys(inspector.prepared) and all(second.content_key in repr(k) for k in keys(inspector.prepared))
+    assert all(second.content_key in repr(k) for k in keys(inspector.on_device))
+    assert any(first.content_key in repr(k) for k in keys(inspector.latents))  # latents are slow to make: kept

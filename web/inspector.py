@@ -43,6 +43,11 @@ def _float_tensors(editor: EditorInput, device: torch.device) -> tuple[torch.Ten
     return pixels.to(device), editor.mask.to(device), pixels[0]
 
 
+def _mentions(key, part) -> bool:
+    """Whether a cache key (nested tuples) holds `part` anywhere."""
+    return key == part or (isinstance(key, tuple) and any(_mentions(k, part) for k in key))
+
+
 class Inspector:
     """The handlers, around one VAE registry, bounded caches (preparations, latents, inputs on the compute
     device) and a folder of content-named images."""
@@ -96,6 +101,8 @@ class Inspector:
             device = torch.device("cpu") if self.zero_gpu else vae.device
             waiting = lambda: progress(0.1, desc="Waiting for another large image to finish…")  # noqa: E731
             with self.large_work.hold(editor.size, vae.device, waiting):
+                if self.large_work.is_large(editor.size, vae.device):
+                    self.make_room_for(editor.content_key)
                 pixels, mask, image = self.on_device.get_or_make(  # each edit is made float and moved once
                     (editor.content_key, str(device)), lambda: _float_tensors(editor, device)
                 )[0]
@@ -109,6 +116,13 @@ class Inspector:
                 return add_latents(result, vae, self.latents, encode)
         except (ValueError, MemoryError) as error:
             raise gr.Error(str(error)) from error
+
+    def make_room_for(self, content_key: str) -> None:
+        """Before a large image on a CPU: drop other edits' preparations and float tensors (quick to make
+        again; their latents stay), so the peak is this request's and not the caches' as well."""
+        other = lambda key: not _mentions(key, content_key)  # noqa: E731
+        self.prepared.discard(other)
+        self.on_device.discard(other)
 
     def settle(self, editor, vae_label, grow_mask_by, mask_offset, backend, shown=None, progress=gr.Progress()):
         """When a slider settles (or the edit, VAE or sampler changes): the latents (encoding what the caches
