@@ -60,10 +60,11 @@ class LRUCache:
         pending.set_result(value)
         return value, False
 
-    def discard(self, unwanted: Callable[[Hashable], bool]) -> int:
-        """Drop every value whose key is unwanted (values being made are left alone); how many went."""
+    def discard(self, unwanted: Callable[[Hashable, int], bool]) -> int:
+        """Drop every value for which unwanted(key, its size) holds (values being made are left alone);
+        how many went. Sizes are size_of's (0 without one)."""
         with self._lock:
-            gone = [key for key in self._items if unwanted(key)]
+            gone = [key for key in self._items if unwanted(key, self._sizes[key])]
             for key in gone:
                 del self._items[key], self._sizes[key]
         return len(gone)

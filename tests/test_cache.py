@@ -69,7 +69,7 @@ def test_discard_drops_the_unwanted_and_their_bytes():
     cache = LRUCache(8, max_bytes=100, size_of=len)
     for key in ("a1", "a2", "b1"):
         cache.get_or_make(key, lambda k=key: "x" * 30)
-    assert cache.discard(lambda key: key.startswith("a")) == 2
+    assert cache.discard(lambda key, size: key.startswith("a") and size == 30) == 2
     assert cache.peek("a1") is None and cache.peek("b1") == "x" * 30
     for key in ("c1", "c2"):  # the bytes of what went no longer count: three of 30 fit again
         cache.get_or_make(key, lambda: "y" * 30)

@@ -55,7 +55,8 @@ def test_an_error_inside_lets_the_next_one_in():
     assert run_together(gate, [(2, 2)], CPU) == (1, [])
 
 
-def test_a_large_image_on_a_cpu_first_drops_other_edits_preparations_but_not_their_latents(tmp_path):
+def test_a_large_image_on_a_cpu_first_drops_other_edits_preparations_and_large_latents(tmp_path, monkeypatch):
+    import web.inspector
     from bench.slider import nothing
     from inpaint_core.registry import VAERegistry
     from tests.test_app import coffee
@@ -79,4 +80,8 @@ def test_a_large_image_on_a_cpu_first_drops_other_edits_preparations_but_not_the
     inspector.run(second, label, 7, -3, nothing)
     assert keys(inspector.prepared) and all(second.content_key in repr(k) for k in keys(inspector.prepared))
     assert all(second.content_key in repr(k) for k in keys(inspector.on_device))
-    assert any(first.content_key in repr(k) for k in keys(inspector.latents))  # latents are slow to make: kept
+    assert any(first.content_key in repr(k) for k in keys(inspector.latents))  # small latents are kept
+    monkeypatch.setattr(web.inspector, "KEPT_LATENT_BYTES", 0)  # every latent is large: other edits' go too
+    inspector.run(second, label, 8, -2, nothing)
+    assert not any(first.content_key in repr(k) for k in keys(inspector.latents))
+    assert any(second.content_key in repr(k) for k in keys(inspector.latents))

@@ -27,6 +27,7 @@ from .panels import as_sent, name_of
 from .prune import Pruner
 
 CACHE_BYTES = 1 << 30  # per cache (preparations, latents); the newest entry is kept whatever its size
+KEPT_LATENT_BYTES = 64 << 20  # other edits' latents up to this stay when a large image needs the room
 FOLDER_BYTES = 2 << 30  # previews and downloads on disk; Gradio's delete_cache also removes them after an hour
 
 
@@ -119,10 +120,10 @@ class Inspector:
 
     def make_room_for(self, content_key: str) -> None:
         """Before a large image on a CPU: drop other edits' preparations and float tensors (quick to make
-        again; their latents stay), so the peak is this request's and not the caches' as well."""
-        other = lambda key: not _mentions(key, content_key)  # noqa: E731
-        self.prepared.discard(other)
-        self.on_device.discard(other)
+        again) and their large latents (small ones stay), so the peak is this request's, not the caches'."""
+        self.prepared.discard(lambda key, _: not _mentions(key, content_key))
+        self.on_device.discard(lambda key, _: not _mentions(key, content_key))
+        self.latents.discard(lambda key, size: size > KEPT_LATENT_BYTES and not _mentions(key, content_key))
 
     def settle(self, editor, vae_label, grow_mask_by, mask_offset, backend, shown=None, progress=gr.Progress()):
         """When a slider settles (or the edit, VAE or sampler changes): the latents (encoding what the caches
