@@ -99,6 +99,7 @@ def measure(browser, url: str, steps: int, third: bool = False) -> dict:
     )
     if third:
         tab.wait_for_selector("#third-decoded img", timeout=600_000)
+        tab.evaluate("window.scrollTo(0, 0)")  # opening the column scrolled to it: the sliders back in view
     # a release at a new offset: the server encodes WAS's latent while the steps below run
     tab.evaluate("""() => { const input = document.querySelector('#mask_offset input[type=range]');
         input.value = '9'; input.dispatchEvent(new Event('input', {bubbles: true}));
