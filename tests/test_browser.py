@@ -364,7 +364,7 @@ def test_a_third_column_runs_another_preparation_when_opened(page):
     numbers = page.locator("#third-numbers").inner_text()
     assert "noise mask mean" in numbers and "drift outside the mask" in numbers
     page.wait_for_selector("#third-downloads a", timeout=120_000)
-    names = page.locator("#third-downloads a").all_inner_texts()
+    names = [link.get_attribute("download") for link in page.locator("#third-downloads a").all()]
     assert any(n.endswith(".latent") for n in names) and any(n.endswith("-api.json") for n in names), names
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator("#third-decoded").scroll_into_view_if_needed()

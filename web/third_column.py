@@ -167,8 +167,9 @@ class ThirdColumn:
         )  # fmt: skip
         self.numbers = gr.Markdown(elem_id="third-numbers")
         self.downloads = gr.File(
-            label="Downloads: .latent (Load Latent), noise mask PNG, pixels PNG", file_count="multiple",
-            elem_id="third-downloads", height=120,
+            label="Downloads: .latent (Load Latent), noise mask, pixels, the image with the mask in its alpha, "
+            "the ComfyUI workflow where the graph needs no other model, Python", file_count="multiple",
+            elem_id="third-downloads", height=200,
         )  # fmt: skip
 
     @property
