@@ -125,6 +125,8 @@ def test_compare_takes_other_methods_by_name_with_their_settings(client, chelsea
     assert first["settings"] == {"expand": 4, "tapered_corners": True, "feather": 2} and first["denoise"] == 0.6
     assert first["noise_mask"] and 0 < first["noise_mask_mean"] < 1 and 15 < first["drift_psnr_db"] < 60
     assert first["cells_repainted"]["start"]["cells"] <= first["cells_repainted"]["end"]["cells"]
+    assert set(first["sampler_views"]) == {"comfyui", "diffusers", "fooocus"}
+    assert first["sampler_views"]["diffusers"]["whole"] > 0 == first["sampler_views"]["diffusers"]["in_part"]
     assert numbers[1]["noise_mask"] is False and "drift_psnr_db" not in numbers[1]
     names = [Path(f).name for f in files]
     assert "set_latent_noise_mask.latent" in names and "inpaint_model_conditioning.latent" in names

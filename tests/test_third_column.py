@@ -18,6 +18,7 @@ from inpaint_core.preparations import METHODS, run_method
 from inpaint_core.prepare import resize_mask
 from inpaint_core.registry import VAERegistry
 from tests.test_app import coffee
+from web.method_numbers import method_numbers
 from web.third_column import CHOICES, NOISE_COLOUR, NOISE_OPACITY, default_settings, third_column
 
 SMALL_BLUR = {"acly_blur": {"blur": 31}}  # Acly's default blur (255) needs an image over 127 px each way
@@ -199,3 +200,23 @@ def test_drift_is_the_psnr_of_the_decoded_latent_where_the_noise_mask_is_zero(pa
     assert 0 < keep.sum() < keep.size
     mse = ((decoded - encoded) ** 2)[keep].mean()
     assert f"drift outside the mask (PSNR, decoded against encoded) {10 * math.log10(1 / mse):.1f} dB" in numbers
+
+
+def test_each_samplers_view_counts_the_cells_it_repaints_wholly_and_in_part(page):
+    """From the noise mask over the encoded pixels: ComfyUI's bilinear view keeps a soft edge (cells in
+    part); diffusers binarises and Fooocus rounds, so they repaint none in part."""
+    from inpaint_core.samplers import comfyui_view, diffusers_view, fooocus_view
+
+    _, column, inspector, editor = page
+    label, settings = inspector.registry.labels[0], settings_of("acly_fill", mask_blur=31)
+    shown = column.compute(editor, label, "acly_fill", settings, 1.0)
+    numbers = method_numbers(shown)["sampler_views"]
+    mask = shown.preparation.noise_mask[0, 0].float()  # Acly's mask lies over the encoded pixels already
+    assert tuple(mask.shape) == tuple(shown.preparation.encoded.shape[1:3])
+    ratio = shown.preparation.encoded.shape[1] // shown.latent.latents.shape[-2]
+    for backend, view in (("comfyui", comfyui_view), ("diffusers", diffusers_view), ("fooocus", fooocus_view)):
+        v = view(mask, ratio)
+        assert numbers[backend] == {"whole": int((v == 1).sum()), "in_part": int(((v > 0) & (v < 1)).sum())}
+    assert numbers["comfyui"]["in_part"] > 0 and numbers["diffusers"]["in_part"] == numbers["fooocus"]["in_part"] == 0
+    line = column.show(editor, label, "acly_fill", settings, 1.0, progress=nothing)[4]
+    assert f"ComfyUI {numbers['comfyui']['whole']} / {numbers['comfyui']['in_part']}" in line

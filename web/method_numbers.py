@@ -1,6 +1,6 @@
 """Numbers for any preparation on the page or through the API: its noise mask, the drift the VAE makes where
-the mask is 0, and the latent cells DifferentialDiffusion lets the sampler repaint at the start, middle and
-end of a run."""
+the mask is 0, the latent cells DifferentialDiffusion lets the sampler repaint at the start, middle and end
+of a run, and the cells each sampler (ComfyUI, diffusers, Fooocus) repaints wholly or in part."""
 
 from dataclasses import dataclass
 
@@ -10,6 +10,7 @@ from inpaint_core.analysis import psnr_outside
 from inpaint_core.compare import Latent
 from inpaint_core.preparations import DifferentialView, Preparation
 from inpaint_core.preparations.differential import STAGES
+from inpaint_core.samplers import BACKEND_TITLES, BACKENDS, latent_view
 
 
 @dataclass
@@ -50,6 +51,15 @@ def drift(shown: Shown) -> float | None:
     return psnr_outside(shown.latent.squared_error.cpu(), (mask > 0).to(torch.uint8))
 
 
+def sampler_views(shown: Shown) -> dict[str, dict[str, int]]:
+    """Per backend (inpaint_core.samplers.BACKENDS): the latent cells its sampler repaints wholly (its view
+    is 1) and in part (between 0 and 1), from the noise mask over the encoded pixels."""
+    mask = mask_over_encoded(shown.preparation)
+    ratio = shown.preparation.encoded.shape[1] // shown.latent.latents.shape[-2]
+    views = {backend: latent_view(mask, ratio, backend) for backend in BACKENDS}
+    return {b: {"whole": int((v >= 1).sum()), "in_part": int(((v > 0) & (v < 1)).sum())} for b, v in views.items()}
+
+
 def method_numbers(shown: Shown) -> dict:
     """The numbers as /compare returns them for a method given by name."""
     preparation, view = shown.preparation, shown.view
@@ -66,6 +76,7 @@ def method_numbers(shown: Shown) -> dict:
         "noise_mask_mean": float(preparation.noise_mask[0].float().mean()),
         "drift_psnr_db": drift(shown),
         "soft_cells": int(((sampler > 0) & (sampler < 1)).sum()),
+        "sampler_views": sampler_views(shown),
         "denoise": shown.denoise,
         "steps": len(view.thresholds),
         "cells_repainted": {
@@ -87,6 +98,7 @@ def numbers_line(shown: Shown) -> str:
     psnr = numbers["drift_psnr_db"]
     drift_text = "n/a (the mask covers every pixel)" if psnr is None else f"{psnr:.1f} dB"
     height, width = shown.view.mask.shape[-2:]
+    views = ", ".join(f"{BACKEND_TITLES[b]} {v['whole']} / {v['in_part']}" for b, v in numbers["sampler_views"].items())
     reached = " · ".join(
         f"{stage_label(shown.view, stage)}: {numbers['cells_repainted'][stage]['cells']}" for stage in STAGES
     )
@@ -94,5 +106,5 @@ def numbers_line(shown: Shown) -> str:
         f"noise mask mean {numbers['noise_mask_mean']:.4f} · drift outside the mask (PSNR, decoded against "
         f"encoded) {drift_text} · soft cells (0 < mask < 1 in the sampler's {height}×{width}) "
         f"{numbers['soft_cells']} · cells repainted with DifferentialDiffusion at denoise {shown.denoise:g}, "
-        f"{numbers['steps']} steps: {reached}"
+        f"{numbers['steps']} steps: {reached} · cells each sampler repaints, wholly / in part: {views}"
     )
