@@ -60,6 +60,11 @@ class LRUCache:
         pending.set_result(value)
         return value, False
 
+    def sizes(self) -> list[tuple[Hashable, int]]:
+        """(key, size) of every value kept, oldest first."""
+        with self._lock:
+            return list(self._sizes.items())
+
     def discard(self, unwanted: Callable[[Hashable, int], bool]) -> int:
         """Drop every value for which unwanted(key, its size) holds (values being made are left alone);
         how many went. Sizes are size_of's (0 without one)."""

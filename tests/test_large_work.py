@@ -2,6 +2,7 @@
 
 import threading
 import time
+from types import SimpleNamespace
 
 import torch
 
@@ -85,3 +86,18 @@ def test_a_large_image_on_a_cpu_first_drops_other_edits_preparations_and_large_l
     inspector.run(second, label, 8, -2, nothing)
     assert not any(first.content_key in repr(k) for k in keys(inspector.latents))
     assert any(second.content_key in repr(k) for k in keys(inspector.latents))
+
+
+def test_other_edits_small_latents_stay_only_up_to_a_total_the_newest_first(tmp_path, monkeypatch):
+    """Latents under KEPT_LATENT_BYTES each stay, newest first, while together under KEPT_LATENTS_BYTES."""
+    import web.inspector
+    from inpaint_core.registry import VAERegistry
+    from web.inspector import Inspector
+
+    inspector = Inspector(VAERegistry(["approx"], CPU), 4096, tmp_path)
+    for name, size in (("old", 40), ("middle", 40), ("huge", 500), ("new", 40)):  # oldest first
+        inspector.latents.get_or_make((("edit-" + name, "vae"), "comfy"), lambda s=size: SimpleNamespace(nbytes=s))
+    monkeypatch.setattr(web.inspector, "KEPT_LATENT_BYTES", 100)
+    monkeypatch.setattr(web.inspector, "KEPT_LATENTS_BYTES", 90)
+    inspector.make_room_for("edit-this")
+    assert [key[0][0] for key, _ in inspector.latents.sizes()] == ["edit-middle", "edit-new"]

@@ -27,7 +27,8 @@ from .panels import as_sent, name_of
 from .prune import Pruner
 
 CACHE_BYTES = 1 << 30  # per cache (preparations, latents); the newest entry is kept whatever its size
-KEPT_LATENT_BYTES = 64 << 20  # other edits' latents up to this stay when a large image needs the room
+KEPT_LATENT_BYTES = 64 << 20  # other edits' latents up to this stay when a large image needs the room,
+KEPT_LATENTS_BYTES = 256 << 20  # up to this in all (the newest)
 FOLDER_BYTES = 2 << 30  # previews and downloads on disk; Gradio's delete_cache also removes them after an hour
 
 
@@ -120,10 +121,18 @@ class Inspector:
 
     def make_room_for(self, content_key: str) -> None:
         """Before a large image on a CPU: drop other edits' preparations and float tensors (quick to make
-        again) and their large latents (small ones stay), so the peak is this request's, not the caches'."""
+        again) and their large latents (the newest small ones stay, 256 MB at most), so the peak is this
+        request's, not the caches'."""
         self.prepared.discard(lambda key, _: not _mentions(key, content_key))
         self.on_device.discard(lambda key, _: not _mentions(key, content_key))
-        self.latents.discard(lambda key, size: size > KEPT_LATENT_BYTES and not _mentions(key, content_key))
+        others = [(key, size) for key, size in self.latents.sizes() if not _mentions(key, content_key)]
+        drop = {key for key, size in others if size > KEPT_LATENT_BYTES}
+        excess = sum(size for key, size in others if key not in drop) - KEPT_LATENTS_BYTES
+        for key, size in others:  # oldest first, while the small ones together pass KEPT_LATENTS_BYTES
+            if excess > 0 and key not in drop:
+                drop.add(key)
+                excess -= size
+        self.latents.discard(lambda key, _: key in drop)
 
     def settle(self, editor, vae_label, grow_mask_by, mask_offset, backend, shown=None, progress=gr.Progress()):
         """When a slider settles (or the edit, VAE or sampler changes): the latents (encoding what the caches
