@@ -85,7 +85,7 @@ def test_each_method_at_its_defaults_gives_panels_of_its_sizes(page, method):
     assert np.array_equal(read(files[1]), to_uint8(expected.noise_mask[0, 0]))  # soft values as grey levels
     assert read(noise_mask).shape[:2] == tuple(expected.noise_mask.shape[-2:])
     assert Image.open(cells.image.path).size == tuple(expected.encoded.shape[2:0:-1])
-    labels = [a.label.split(" ")[0] for a in cells.annotations]
+    labels = [a.label for a in cells.annotations]
     assert labels == ["start", "middle", "end"]
     assert f"noise mask mean {float(expected.noise_mask[0].mean()):.4f}" in numbers
 
@@ -158,14 +158,18 @@ def test_cells_reached_grow_from_start_to_end(page, denoise):
     assert bool((start <= middle).all() and (middle <= end).all()) and int(end.sum()) > int(start.sum())
     threshold = shown.view.thresholds
     assert float(threshold[0]) == pytest.approx(1.0) and bool((threshold[1:] <= threshold[:-1]).all())
-    cells = column.show(editor, label, "acly_fill", settings, denoise, progress=nothing)[3]
+    cells, numbers = column.show(editor, label, "acly_fill", settings, denoise, progress=nothing)[3:5]
     drawn = [painted(a) for a in cells.annotations]
     ratio = shown.preparation.encoded.shape[1] // shown.latent.latents.shape[-2]
-    for annotation, stage in zip(cells.annotations, ("start", "middle", "end"), strict=True):
-        assert f"mask >= {float(threshold[shown.view.steps[stage]]):.3f}" in annotation.label
-    for stage_cells, reached in zip(drawn, (start, middle, end), strict=True):
+    assert [a.label for a in cells.annotations] == ["start", "middle", "end"]  # the colour map's keys
+    for stage in ("start", "middle", "end"):  # each stage's step and threshold are in the numbers line
+        step = shown.view.steps[stage]
+        assert f"{stage} (step {step + 1}, mask >= {float(threshold[step]):.3f})" in numbers
+    first = (start, middle & ~start, end & ~middle)  # each cell in the colour of the stage that first reaches it
+    for stage_cells, reached in zip(drawn, first, strict=True):
         expected = reached[0, 0].numpy().repeat(ratio, 0).repeat(ratio, 1)
         assert np.array_equal(stage_cells, expected)
+    assert not (drawn[0] & drawn[1]).any() and not (drawn[1] & drawn[2]).any()
 
 
 def test_the_api_handler_reads_an_editor_value(page):

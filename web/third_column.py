@@ -20,7 +20,7 @@ from inpaint_core.editor import EditorInput, from_editor, to_uint8
 from inpaint_core.export import write_export
 from inpaint_core.image_files import write_once
 from inpaint_core.latent_file import save_latent
-from inpaint_core.preparations import METHODS, Preparation, differential_view, run_method
+from inpaint_core.preparations import METHODS, DifferentialView, Preparation, differential_view, run_method
 from inpaint_core.preparations.differential import DENOISE, STAGES
 from inpaint_core.preparations.settings import Choice, Flag, Float, Int, Setting, check_settings
 from inpaint_core.prepare import resize_mask
@@ -28,7 +28,7 @@ from inpaint_core.workflow import ENCODERS
 
 from . import gpu
 from .live import rounded_mask
-from .method_numbers import Shown, method_numbers, numbers_line, stage_label
+from .method_numbers import Shown, method_numbers, numbers_line
 from .panels import Overlay, as_sent, save_png
 
 SEEDS = ("comfy", "was")  # the page's own two columns: here too, with amounts of their own
@@ -133,6 +133,17 @@ def _base_for(preparation: Preparation, image: torch.Tensor, size: tuple[int, in
     return preparation.neutralised[0].cpu()
 
 
+def first_reached(view: DifferentialView) -> dict[str, torch.Tensor]:
+    """bool (h, w) per stage: the cells the sampler first repaints there (reached then, not at the stage
+    before), so each cell is drawn in one colour."""
+    reached = {stage: view.reached(stage)[0, 0].cpu() for stage in STAGES}
+    before = torch.zeros_like(reached[STAGES[0]])
+    first = {}
+    for stage in STAGES:
+        first[stage], before = reached[stage] & ~before, reached[stage] | before
+    return first
+
+
 def _cells(reached: torch.Tensor, ratio: int, size: tuple[int, int]) -> np.ndarray:
     """uint8 0/1 (H, W): latent cells (h, w) drawn as the pixels they cover, cut to the encoded crop's size."""
     pixels = reached.to(torch.uint8).repeat_interleave(ratio, 0).repeat_interleave(ratio, 1)
@@ -162,7 +173,8 @@ class ThirdColumn:
             self.noise_mask = gr.Image(label="Noise mask (soft drawn soft)", type="filepath", elem_id="third-mask")
             self.decoded = gr.Image(label="Decoded latent", type="filepath", elem_id="third-decoded")
         self.cells = gr.AnnotatedImage(
-            label="Cells the sampler repaints with DifferentialDiffusion: at the start, middle and end of sampling",
+            label="Cells the sampler repaints with DifferentialDiffusion, coloured by when it first does: at the "
+            "start, by the middle, by the end of sampling",
             format="jpeg", color_map=STAGE_COLOURS, elem_id="third-cells", height=360,
         )  # fmt: skip
         self.numbers = gr.Markdown(elem_id="third-numbers")
@@ -222,16 +234,17 @@ class ThirdColumn:
         if shown.view is not None:
             encoded, ratio = preparation.encoded[0].cpu(), encoded_ratio(preparation, shown)
             size = tuple(encoded.shape[:2])
-            stages = [
-                (stage_label(shown.view, stage), stage, shown.view.reached(stage)[0, 0].cpu()) for stage in STAGES
-            ]
             base = batch.jpeg((*key, "encoded"), lambda: to_uint8(encoded))
             files = [
                 (
-                    label,
-                    batch.mask((*key, shown.denoise, stage), lambda r=r: _cells(r, ratio, size), STAGE_COLOURS[stage]),
-                )
-                for label, stage, r in stages
+                    stage,  # the color_map's keys; the numbers line gives each stage's step and threshold
+                    batch.mask(
+                        (*key, shown.denoise, stage, "first reached"),
+                        lambda r=r: _cells(r, ratio, size),
+                        STAGE_COLOURS[stage],
+                    ),
+                )  # fmt: skip
+                for stage, r in first_reached(shown.view).items()
             ]
             cells = Overlay(base, files)
         files = downloads(self.inspector.files.folder, key, shown) + self.export(editor, vae_label, preparation)
