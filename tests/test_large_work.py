@@ -72,7 +72,7 @@ def test_a_large_image_on_a_cpu_first_drops_other_edits_preparations_and_large_l
     second = inspector.read_editor(flipped)
 
     def keys(cache):
-        return list(cache._items)
+        return [key for key, _ in cache.sizes()]
 
     inspector.large_work = LargeWork(large_pixels=10**9)  # small: the first edit's preparations stay
     inspector.run(second, label, 6, -4, nothing)

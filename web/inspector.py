@@ -3,6 +3,8 @@ and /compare. The maths is inpaint_core's; files come from web.panels; only enco
 on ZeroGPU (web.gpu)."""
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import gradio as gr
@@ -27,8 +29,8 @@ from .panels import as_sent, name_of
 from .prune import Pruner
 
 CACHE_BYTES = 1 << 30  # per cache (preparations, latents); the newest entry is kept whatever its size
-KEPT_LATENT_BYTES = 64 << 20  # other edits' latents up to this stay when a large image needs the room,
-KEPT_LATENTS_BYTES = 256 << 20  # up to this in all (the newest)
+KEPT_LATENT_BYTES = 64 << 20  # when a large image needs the room, other edits' latents up to this each stay,
+KEPT_LATENTS_BYTES = 256 << 20  # the newest, up to this in all
 FOLDER_BYTES = 2 << 30  # previews and downloads on disk; Gradio's delete_cache also removes them after an hour
 
 
@@ -101,10 +103,7 @@ class Inspector:
             progress(0.1, desc=f"Loading {vae_label}…")
             vae = self.registry.get(vae_label)
             device = torch.device("cpu") if self.zero_gpu else vae.device
-            waiting = lambda: progress(0.1, desc="Waiting for another large image to finish…")  # noqa: E731
-            with self.large_work.hold(editor.size, vae.device, waiting):
-                if self.large_work.is_large(editor.size, vae.device):
-                    self.make_room_for(editor.content_key)
+            with self.large_image(editor, vae.device, progress):
                 pixels, mask, image = self.on_device.get_or_make(  # each edit is made float and moved once
                     (editor.content_key, str(device)), lambda: _float_tensors(editor, device)
                 )[0]
@@ -118,6 +117,16 @@ class Inspector:
                 return add_latents(result, vae, self.latents, encode)
         except (ValueError, MemoryError) as error:
             raise gr.Error(str(error)) from error
+
+    @contextmanager
+    def large_image(self, editor: EditorInput, device: torch.device, progress=None) -> Iterator:
+        """Runs the block at once for small images and GPUs; a large image on a CPU waits for any other
+        (saying so through `progress`), then makes room in the caches first."""
+        waiting = lambda: progress and progress(0.1, desc="Waiting for another large image to finish…")  # noqa: E731
+        with self.large_work.hold(editor.size, device, waiting):
+            if self.large_work.is_large(editor.size, device):
+                self.make_room_for(editor.content_key)
+            yield
 
     def make_room_for(self, content_key: str) -> None:
         """Before a large image on a CPU: drop other edits' preparations and float tensors (quick to make

@@ -1,8 +1,8 @@
 """One large image at a time on a CPU: a second waits for the first instead of doubling the memory.
 
 Two 4096² requests at once on the CPU each hold about 2 GB while they prepare and encode; they share the
-same cores, so running them one after the other costs no time overall, and the peak stays one request's
-(`python -m bench.memory --vae assets/taef2 --cases together`). Small images and GPUs never wait.
+same cores, so running them one after the other costs no time overall, and only one working set is held at
+a time (`python -m bench.memory --vae assets/taef2 --cases together`). Small images and GPUs never wait.
 """
 
 import threading

@@ -30,6 +30,11 @@ def stage_label(view: DifferentialView, stage: str) -> str:
     return f"{stage} (step {step + 1}, mask >= {float(view.thresholds[step]):.3f})"
 
 
+def encoded_ratio(shown: Shown) -> int:
+    """Pixels per latent cell: the encoded crop's height over the latent's."""
+    return shown.preparation.encoded.shape[1] // shown.latent.latents.shape[-2]
+
+
 def mask_over_encoded(preparation: Preparation) -> torch.Tensor | None:
     """(h·r, w·r) the noise mask over the pixels the VAE encodes (cut at the crop where it has the image's
     size); None where the method sets no noise mask."""
@@ -54,8 +59,7 @@ def drift(shown: Shown) -> float | None:
 def sampler_views(shown: Shown) -> dict[str, dict[str, int]]:
     """Per backend (inpaint_core.samplers.BACKENDS): the latent cells its sampler repaints wholly (its view
     is 1) and in part (between 0 and 1), from the noise mask over the encoded pixels."""
-    mask = mask_over_encoded(shown.preparation)
-    ratio = shown.preparation.encoded.shape[1] // shown.latent.latents.shape[-2]
+    mask, ratio = mask_over_encoded(shown.preparation), encoded_ratio(shown)
     views = {backend: latent_view(mask, ratio, backend) for backend in BACKENDS}
     return {b: {"whole": int((v >= 1).sum()), "in_part": int(((v > 0) & (v < 1)).sum())} for b, v in views.items()}
 

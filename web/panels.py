@@ -144,7 +144,7 @@ def downloads(folder: Path, method: MethodResult) -> list[Path]:
     """The method's .latent (Load Latent reads it), noise mask PNG and neutralised PNG, in a folder named
     by their content: an identical request writes nothing new."""
     stem = f"{method.method}_{method.amount}"
-    folder = folder / "downloads" / _digest(method.cache_key, method.amount)
+    folder = folder / "downloads" / digest(method.cache_key, method.amount)
     folder.mkdir(parents=True, exist_ok=True)
     latent_path = folder / f"{stem}.latent"
     mask_png, pixels_png = folder / f"{stem}_noise_mask.png", folder / f"{stem}_neutralised.png"
@@ -159,5 +159,6 @@ def save_png(array, path: Path) -> None:
     Image.fromarray(array).save(path, format="png", compress_level=1)
 
 
-def _digest(*key) -> str:
+def digest(*key) -> str:
+    """A short name for a key: folders of downloads are named by what they hold."""
     return hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()

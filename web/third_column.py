@@ -7,7 +7,6 @@ Settings are a JSON object (missing names at their defaults), checked by the met
 one raises gr.Error naming the setting and its range. The maths is inpaint_core's; this module draws and wires.
 """
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -28,8 +27,8 @@ from inpaint_core.workflow import ENCODERS
 
 from . import gpu
 from .live import rounded_mask
-from .method_numbers import Shown, method_numbers, numbers_line
-from .panels import Overlay, as_sent, save_png
+from .method_numbers import Shown, encoded_ratio, method_numbers, numbers_line
+from .panels import Overlay, as_sent, digest, save_png
 
 SEEDS = ("comfy", "was")  # the page's own two columns: here too, with amounts of their own
 CHOICES = [(method.label, name) for name, method in METHODS.items() if name not in SEEDS] + [
@@ -196,7 +195,7 @@ class ThirdColumn:
             vae = self.inspector.registry.get(vae_label)
         except ValueError as error:
             raise gr.Error(str(error)) from error
-        with self.inspector.large_work.hold(editor.size, vae.device):  # one large image at a time on a CPU
+        with self.inspector.large_image(editor, vae.device):  # one at a time on a CPU, with room made first
             preparation, latent = self._prepare_and_encode(editor, vae_label, vae, method, settings)
         view = None
         if preparation.noise_mask is not None:
@@ -220,9 +219,9 @@ class ThirdColumn:
         return preparation, latent
 
     def draw(self, editor: EditorInput, vae_label: str, shown: Shown) -> tuple:
-        """The panels' files (named by content) and the numbers line."""
+        """The panels' files (named by content), the numbers line and the downloads."""
         batch, preparation = self.inspector.files.batch(), shown.preparation
-        key = (editor.content_key, vae_label, preparation.method, json.dumps(preparation.settings, sort_keys=True))
+        key = _files_key(editor, vae_label, preparation)
         neutralised = batch.png((*key, "neutralised"), lambda: to_uint8(preparation.neutralised[0]))
         decoded = batch.png((*key, "decoded"), lambda: shown.latent.decoded.numpy())
         noise_mask = None
@@ -232,7 +231,7 @@ class ThirdColumn:
             noise_mask = batch.png((*key, "soft mask"), lambda: soft_overlay(to_uint8(under), mask.numpy()))
         cells = None
         if shown.view is not None:
-            encoded, ratio = preparation.encoded[0].cpu(), encoded_ratio(preparation, shown)
+            encoded, ratio = preparation.encoded[0].cpu(), encoded_ratio(shown)
             size = tuple(encoded.shape[:2])
             base = batch.jpeg((*key, "encoded"), lambda: to_uint8(encoded))
             files = [
@@ -247,13 +246,18 @@ class ThirdColumn:
                 for stage, r in first_reached(shown.view).items()
             ]
             cells = Overlay(base, files)
-        files = downloads(self.inspector.files.folder, key, shown) + self.export(editor, vae_label, preparation)
+        files = self.files(editor, vae_label, shown)
         batch.wait()
         return neutralised, noise_mask, decoded, cells, numbers_line(shown), files
 
+    def files(self, editor: EditorInput, vae_label: str, shown: Shown) -> list[Path]:
+        """The downloads, then the export."""
+        key = _files_key(editor, vae_label, shown.preparation)
+        return downloads(self.inspector.files.folder, key, shown) + self.export(editor, vae_label, shown.preparation)
+
     def export(self, editor: EditorInput, vae_label: str, preparation: Preparation) -> list[Path]:
         """The image with the mask in its alpha, the ComfyUI workflow (canvas and API) where the method's graph
-        needs no model but the VAE (SetLatentNoiseMask's), and the Python snippet."""
+        needs no model but the VAE (the two nodes', SetLatentNoiseMask's), and the Python snippet."""
         folder = self.inspector.files.folder / "downloads" / "export"
         method, settings = preparation.method, preparation.settings
         amount = settings[ENCODERS[method][2].name] if method in ENCODERS else settings  # a seed takes its amount
@@ -301,7 +305,7 @@ class ThirdColumn:
             progress(0.9, desc=f"{method}…")
             shown = self.compute(editor, vae, method, settings, denoise)
             numbers.append(method_numbers(shown))
-            files += [as_sent(path) for path in self.draw(editor, vae, shown)[-1]]
+            files += [as_sent(path) for path in self.files(editor, vae, shown)]
         return (*pair, numbers, files or None)
 
     def wire(self, state, vae, editor=None) -> None:
@@ -336,7 +340,7 @@ def downloads(folder: Path, key: tuple, shown: Shown) -> list[Path]:
     """The method's .latent (Load Latent reads it), its noise mask as an 8-bit grey PNG (soft stays soft)
     and its pixels as filled or greyed, in a folder named by their content: a repeat writes nothing."""
     preparation = shown.preparation
-    folder = folder / "downloads" / _digest(key)
+    folder = folder / "downloads" / digest(*key)
     folder.mkdir(parents=True, exist_ok=True)
     stem = preparation.method
     files = [folder / f"{stem}.latent", folder / f"{stem}_pixels.png"]
@@ -348,13 +352,9 @@ def downloads(folder: Path, key: tuple, shown: Shown) -> list[Path]:
     return files
 
 
-def _digest(value) -> str:
-    return hashlib.blake2b(repr(value).encode(), digest_size=12).hexdigest()
-
-
-def encoded_ratio(preparation: Preparation, shown: Shown) -> int:
-    """Pixels per latent cell: the encoded crop's height over the latent's."""
-    return preparation.encoded.shape[1] // shown.latent.latents.shape[-2]
+def _files_key(editor: EditorInput, vae_label: str, preparation: Preparation) -> tuple:
+    """Names a method's files: the edit, the VAE, the method and its settings."""
+    return editor.content_key, vae_label, preparation.method, json.dumps(preparation.settings, sort_keys=True)
 
 
 def third_column(inspector) -> ThirdColumn:
