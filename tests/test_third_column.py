@@ -19,7 +19,9 @@ from inpaint_core.prepare import resize_mask
 from inpaint_core.registry import VAERegistry
 from tests.test_app import coffee
 from web.method_numbers import method_numbers
-from web.third_column import CHOICES, NOISE_COLOUR, NOISE_OPACITY, default_settings, third_column
+from web.method_panels import NOISE_COLOUR, NOISE_OPACITY
+from web.method_settings import default_settings
+from web.third_column import CHOICES, third_column
 
 SMALL_BLUR = {"acly_blur": {"blur": 31}}  # Acly's default blur (255) needs an image over 127 px each way
 

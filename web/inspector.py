@@ -2,6 +2,7 @@
 and /compare. The maths is inpaint_core's; files come from web.panels; only encoding crosses to a GPU worker
 on ZeroGPU (web.gpu)."""
 
+import json
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,9 @@ from inpaint_core.compare import Comparison, MethodResult, add_latents, encode_a
 from inpaint_core.editor import EditorInput, from_editor
 from inpaint_core.export import python_snippet, write_export
 from inpaint_core.image_files import ImageFiles
+from inpaint_core.preparations import Preparation, differential_view, run_method
+from inpaint_core.preparations.differential import DENOISE
+from inpaint_core.prepare import resize_mask
 from inpaint_core.registry import VAERegistry
 from inpaint_core.report import summary
 
@@ -24,6 +28,8 @@ from . import gpu, panels
 from .advice import advice_html
 from .large_work import LargeWork
 from .live import decoded_payload, edit_payload, live_key, rounded_mask
+from .method_numbers import Shown
+from .method_settings import checked_settings
 from .numbers import numbers_table, preview_note
 from .panels import as_sent, name_of
 from .prune import Pruner
@@ -47,9 +53,27 @@ def _float_tensors(editor: EditorInput, device: torch.device) -> tuple[torch.Ten
     return pixels.to(device), editor.mask.to(device), pixels[0]
 
 
+def preparation_bytes(preparation: Preparation) -> int:
+    """What keeping a preparation costs: its pixels, encoded crop and noise mask (some are one tensor)."""
+    tensors = {
+        id(t): t for t in (preparation.neutralised, preparation.encoded, preparation.noise_mask) if t is not None
+    }
+    return sum(t.nbytes for t in tensors.values())
+
+
 def _mentions(key, part) -> bool:
     """Whether a cache key (nested tuples) holds `part` anywhere."""
     return key == part or (isinstance(key, tuple) and any(_mentions(k, part) for k in key))
+
+
+def _run(editor: EditorInput, method: str, settings: dict, vae) -> Preparation:
+    """The method on the edit's pixels and its mask resized bilinearly, not rounded (methods take soft masks)."""
+    try:
+        height, width = editor.size
+        mask = resize_mask(editor.mask[:, None], height, width)[:, 0]
+        return run_method(method, editor.pixels, mask, settings, None, vae.downscale_ratio)
+    except (ValueError, MemoryError) as error:
+        raise gr.Error(str(error)) from error
 
 
 class Inspector:
@@ -65,6 +89,7 @@ class Inspector:
             gpu.share_with_worker(registry)
         self.max_side = max_side
         self.prepared = LRUCache(8, max_bytes=CACHE_BYTES, size_of=lambda method: method.nbytes)
+        self.preparations = LRUCache(4, max_bytes=CACHE_BYTES // 4, size_of=preparation_bytes)  # other methods'
         self.latents = LRUCache(16, max_bytes=CACHE_BYTES, size_of=lambda latent: latent.nbytes)
         self.on_device = LRUCache(  # the latest edits' tensors on the compute device (one when large)
             4, max_bytes=CACHE_BYTES // 4, size_of=lambda tensors: tensors[0].nbytes + tensors[1].nbytes
@@ -118,6 +143,29 @@ class Inspector:
         except (ValueError, MemoryError) as error:
             raise gr.Error(str(error)) from error
 
+    def prepare_any(self, editor: EditorInput, vae_label: str, method: str, settings, denoise=1.0) -> Shown:
+        """Any method by name (settings as JSON text or a dict) on the edit, its latent and the sampler's view
+        for `denoise`; preparations and latents are kept by content, VAE, method and settings."""
+        settings = checked_settings(method, settings)
+        try:
+            denoise = DENOISE.check(denoise)
+            vae = self.registry.get(vae_label)
+        except ValueError as error:
+            raise gr.Error(str(error)) from error
+        key = (editor.content_key, vae_label, "method", method, json.dumps(settings, sort_keys=True))
+        with self.large_image(editor, vae.device):  # one at a time on a CPU, with room made first
+            preparation = self.preparations.get_or_make(key, lambda: _run(editor, method, settings, vae))[0]
+            encoded = preparation.encoded[:1]
+            if self.zero_gpu:
+                make = lambda: gpu.encode_in_gpu_worker(vae_label, encoded)  # noqa: E731
+            else:
+                make = lambda: encode_and_decode(vae, encoded.to(vae.device))  # noqa: E731
+            latent = self.latents.get_or_make(key, make)[0]
+        view = None
+        if preparation.noise_mask is not None:
+            view = differential_view(preparation.noise_mask[:1], tuple(latent.latents.shape[-2:]), denoise)
+        return Shown(preparation, latent, view, denoise)
+
     @contextmanager
     def large_image(self, editor: EditorInput, device: torch.device, progress=None) -> Iterator:
         """Runs the block at once for small images and GPUs; a large image on a CPU waits for any other
@@ -133,6 +181,7 @@ class Inspector:
         again) and their large latents (the newest small ones stay, 256 MB at most), so the peak is this
         request's, not the caches'."""
         self.prepared.discard(lambda key, _: not _mentions(key, content_key))
+        self.preparations.discard(lambda key, _: not _mentions(key, content_key))
         self.on_device.discard(lambda key, _: not _mentions(key, content_key))
         others = [(key, size) for key, size in self.latents.sizes() if not _mentions(key, content_key)]
         drop = {key for key, size in others if size > KEPT_LATENT_BYTES}

@@ -7,146 +7,25 @@ Settings are a JSON object (missing names at their defaults), checked by the met
 one raises gr.Error naming the setting and its range. The maths is inpaint_core's; this module draws and wires.
 """
 
-import json
 from pathlib import Path
 
 import gradio as gr
-import numpy as np
-import torch
 
-from inpaint_core.compare import encode_and_decode
-from inpaint_core.editor import EditorInput, from_editor, to_uint8
+from inpaint_core.editor import EditorInput, from_editor
 from inpaint_core.export import write_export
-from inpaint_core.image_files import write_once
-from inpaint_core.latent_file import save_latent
-from inpaint_core.preparations import METHODS, DifferentialView, Preparation, differential_view, run_method
-from inpaint_core.preparations.differential import DENOISE, STAGES
-from inpaint_core.preparations.settings import Choice, Flag, Float, Int, Setting, check_settings
-from inpaint_core.prepare import resize_mask
+from inpaint_core.preparations import METHODS, Preparation
 from inpaint_core.workflow import ENCODERS
 
-from . import gpu
+from . import method_panels
 from .live import rounded_mask
-from .method_numbers import Shown, encoded_ratio, method_numbers, numbers_line
-from .panels import Overlay, as_sent, digest, save_png
+from .method_numbers import Shown, method_numbers, numbers_line
+from .method_panels import STAGE_COLOURS, files_key
+from .method_settings import OTHERS, SEEDS, default_settings, parse_methods, settings_help
+from .panels import as_sent
 
-SEEDS = ("comfy", "was")  # the page's own two columns: here too, with amounts of their own
-CHOICES = [(method.label, name) for name, method in METHODS.items() if name not in SEEDS] + [
-    (f"{METHODS[name].label} (a second setting)", name) for name in SEEDS
-]
+CHOICES = OTHERS + [(f"{METHODS[name].label} (a second setting)", name) for name in SEEDS]
 DEFAULT_METHOD = "set_latent_noise_mask"
 DENOISE_SLIDER = (0.05, 1.0)
-NOISE_COLOUR = np.array([255, 60, 120], dtype=np.float32)  # the page's noise-mask pink
-NOISE_OPACITY = 0.65  # of a cell whose mask is 1; a soft value v is drawn at v times this
-STAGE_COLOURS = {"start": "#ff2020", "middle": "#ffa000", "end": "#20a0ff"}
-
-
-def default_settings(method: str) -> str:
-    """The method's settings at their defaults, as the settings box shows them."""
-    return json.dumps({s.name: s.default for s in _method(method).settings}, indent=1)
-
-
-def _describe(setting: Setting) -> str:
-    if isinstance(setting, Int):
-        low, high = setting.slider_range
-        wide = "" if (low, high) == (setting.min, setting.max) else f" (usual {low}..{high})"
-        return f"`{setting.name}` integer {setting.min}..{setting.max}{wide}"
-    if isinstance(setting, Float):
-        return f"`{setting.name}` number {setting.min}..{setting.max}"
-    if isinstance(setting, Flag):
-        return f"`{setting.name}` true or false"
-    assert isinstance(setting, Choice)
-    return f"`{setting.name}` one of {', '.join(setting.options)}"
-
-
-def settings_help(method: str) -> str:
-    """One line naming each setting of the method and what it accepts."""
-    return f"{_method(method).label}: " + " · ".join(_describe(s) for s in _method(method).settings)
-
-
-def _method(name: str):
-    if name not in METHODS:
-        raise gr.Error(f"method must be one of {[n for _, n in CHOICES]}, got {name!r}")
-    return METHODS[name]
-
-
-def parse_settings(method: str, text) -> dict:
-    """The settings box's JSON as a dict (checked by run_method); gr.Error where it is not a JSON object."""
-    _method(method)
-    if isinstance(text, dict):
-        return text
-    try:
-        settings = json.loads(text or "{}")
-    except json.JSONDecodeError as error:
-        raise gr.Error(f"settings must be a JSON object, e.g. {default_settings(method)!s}: {error}") from error
-    if not isinstance(settings, dict):
-        raise gr.Error(f"settings must be a JSON object, got {type(settings).__name__}")
-    return settings
-
-
-MAX_METHODS = 4  # per /compare call
-
-
-def parse_methods(text) -> list[tuple[str, dict, float]]:
-    """/compare's `methods`: a JSON list of {"method": name, "settings": {...}, "denoise": x} (settings and
-    denoise optional) or an object {name: settings}; empty: none. gr.Error naming what is wrong."""
-    if text in (None, "", [], {}):
-        return []
-    try:
-        given = json.loads(text) if isinstance(text, str) else text
-    except json.JSONDecodeError as error:
-        raise gr.Error(f'methods must be JSON, e.g. [{{"method": "acly_fill", "settings": {{}}}}]: {error}') from error
-    if isinstance(given, dict):
-        given = [{"method": name, "settings": settings} for name, settings in given.items()]
-    if not isinstance(given, list) or not all(isinstance(item, dict) and "method" in item for item in given):
-        raise gr.Error('methods must be a list of {"method": name, "settings": {...}} or an object {name: settings}')
-    if len(given) > MAX_METHODS:
-        raise gr.Error(f"methods: at most {MAX_METHODS} a call, got {len(given)}")
-    requested = []
-    for item in given:
-        unknown = sorted(set(item) - {"method", "settings", "denoise"})
-        if unknown:
-            raise gr.Error(f"methods: unknown keys {unknown}; each takes method, settings and denoise")
-        method = item["method"]
-        settings = parse_settings(method, item.get("settings") or {})
-        try:
-            check_settings(METHODS[method].settings, settings)
-            denoise = DENOISE.check(item.get("denoise", 1.0))
-        except ValueError as error:
-            raise gr.Error(f"methods: {error}") from error
-        requested.append((method, settings, denoise))
-    return requested
-
-
-def soft_overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """uint8 (H, W, 3): the image with the noise colour laid over at an opacity that follows the mask's value."""
-    alpha = NOISE_OPACITY * np.clip(mask, 0, 1)[..., None]
-    return np.rint(image * (1 - alpha) + NOISE_COLOUR * alpha).clip(0, 255).astype(np.uint8)
-
-
-def _base_for(preparation: Preparation, image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """(H, W, 3) in [0, 1]: the picture the noise mask sits on (the one of its size: neutralised, encoded, input)."""
-    for candidate in (preparation.neutralised[0], preparation.encoded[0], image):
-        if tuple(candidate.shape[:2]) == size:
-            return candidate.cpu()
-    return preparation.neutralised[0].cpu()
-
-
-def first_reached(view: DifferentialView) -> dict[str, torch.Tensor]:
-    """bool (h, w) per stage: the cells the sampler first repaints there (reached then, not at the stage
-    before), so each cell is drawn in one colour."""
-    reached = {stage: view.reached(stage)[0, 0].cpu() for stage in STAGES}
-    before = torch.zeros_like(reached[STAGES[0]])
-    first = {}
-    for stage in STAGES:
-        first[stage], before = reached[stage] & ~before, reached[stage] | before
-    return first
-
-
-def _cells(reached: torch.Tensor, ratio: int, size: tuple[int, int]) -> np.ndarray:
-    """uint8 0/1 (H, W): latent cells (h, w) drawn as the pixels they cover, cut to the encoded crop's size."""
-    pixels = reached.to(torch.uint8).repeat_interleave(ratio, 0).repeat_interleave(ratio, 1)
-    return pixels[: size[0], : size[1]].numpy()
 
 
 class ThirdColumn:
@@ -188,72 +67,22 @@ class ThirdColumn:
         return [self.neutralised, self.noise_mask, self.decoded, self.cells, self.numbers, self.downloads]
 
     def compute(self, editor: EditorInput, vae_label: str, method: str, settings_json, denoise) -> Shown:
-        """The method on the edit, its latent (cached by content, VAE, method and settings) and the sampler's view."""
-        settings = parse_settings(method, settings_json)
-        try:
-            denoise = DENOISE.check(denoise)
-            vae = self.inspector.registry.get(vae_label)
-        except ValueError as error:
-            raise gr.Error(str(error)) from error
-        with self.inspector.large_image(editor, vae.device):  # one at a time on a CPU, with room made first
-            preparation, latent = self._prepare_and_encode(editor, vae_label, vae, method, settings)
-        view = None
-        if preparation.noise_mask is not None:
-            view = differential_view(preparation.noise_mask[:1], tuple(latent.latents.shape[-2:]), denoise)
-        return Shown(preparation, latent, view, denoise)
-
-    def _prepare_and_encode(self, editor: EditorInput, vae_label: str, vae, method: str, settings: dict):
-        """The method on the edit, and its latent (cached by content, VAE, method and settings)."""
-        try:
-            height, width = editor.size
-            mask = resize_mask(editor.mask[:, None], height, width)[:, 0]  # bilinear, not rounded: methods take soft
-            preparation = run_method(method, editor.pixels, mask, settings, None, vae.downscale_ratio)
-        except (ValueError, MemoryError) as error:
-            raise gr.Error(str(error)) from error
-        key = (editor.content_key, vae_label, "third", method, json.dumps(preparation.settings, sort_keys=True))
-        encoded = preparation.encoded[:1]
-        if self.inspector.zero_gpu:
-            latent = self.inspector.latents.get_or_make(key, lambda: gpu.encode_in_gpu_worker(vae_label, encoded))[0]
-        else:
-            latent = self.inspector.latents.get_or_make(key, lambda: encode_and_decode(vae, encoded.to(vae.device)))[0]
-        return preparation, latent
+        """The method on the edit, its latent and the sampler's view (Inspector.prepare_any)."""
+        return self.inspector.prepare_any(editor, vae_label, method, settings_json, denoise)
 
     def draw(self, editor: EditorInput, vae_label: str, shown: Shown) -> tuple:
         """The panels' files (named by content), the numbers line and the downloads."""
-        batch, preparation = self.inspector.files.batch(), shown.preparation
-        key = _files_key(editor, vae_label, preparation)
-        neutralised = batch.png((*key, "neutralised"), lambda: to_uint8(preparation.neutralised[0]))
-        decoded = batch.png((*key, "decoded"), lambda: shown.latent.decoded.numpy())
-        noise_mask = None
-        if preparation.noise_mask is not None:
-            mask = preparation.noise_mask[0, 0].float().cpu()
-            under = _base_for(preparation, editor.pixels[0], tuple(mask.shape))
-            noise_mask = batch.png((*key, "soft mask"), lambda: soft_overlay(to_uint8(under), mask.numpy()))
-        cells = None
-        if shown.view is not None:
-            encoded, ratio = preparation.encoded[0].cpu(), encoded_ratio(shown)
-            size = tuple(encoded.shape[:2])
-            base = batch.jpeg((*key, "encoded"), lambda: to_uint8(encoded))
-            files = [
-                (
-                    stage,  # the color_map's keys; the numbers line gives each stage's step and threshold
-                    batch.mask(
-                        (*key, shown.denoise, stage, "first reached"),
-                        lambda r=r: _cells(r, ratio, size),
-                        STAGE_COLOURS[stage],
-                    ),
-                )  # fmt: skip
-                for stage, r in first_reached(shown.view).items()
-            ]
-            cells = Overlay(base, files)
+        batch = self.inspector.files.batch()
+        panels = method_panels.draw(batch, editor, vae_label, shown)
         files = self.files(editor, vae_label, shown)
         batch.wait()
-        return neutralised, noise_mask, decoded, cells, numbers_line(shown), files
+        return panels.pixels, panels.noise_mask, panels.decoded, panels.cells, numbers_line(shown), files
 
     def files(self, editor: EditorInput, vae_label: str, shown: Shown) -> list[Path]:
         """The downloads, then the export."""
-        key = _files_key(editor, vae_label, shown.preparation)
-        return downloads(self.inspector.files.folder, key, shown) + self.export(editor, vae_label, shown.preparation)
+        key = files_key(editor, vae_label, shown.preparation)
+        folder = self.inspector.files.folder
+        return method_panels.downloads(folder, key, shown) + self.export(editor, vae_label, shown.preparation)
 
     def export(self, editor: EditorInput, vae_label: str, preparation: Preparation) -> list[Path]:
         """The image with the mask in its alpha, the ComfyUI workflow (canvas and API) where the method's graph
@@ -336,27 +165,6 @@ class ThirdColumn:
             )  # fmt: skip
 
 
-def downloads(folder: Path, key: tuple, shown: Shown) -> list[Path]:
-    """The method's .latent (Load Latent reads it), its noise mask as an 8-bit grey PNG (soft stays soft)
-    and its pixels as filled or greyed, in a folder named by their content: a repeat writes nothing."""
-    preparation = shown.preparation
-    folder = folder / "downloads" / digest(*key)
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = preparation.method
-    files = [folder / f"{stem}.latent", folder / f"{stem}_pixels.png"]
-    write_once(files[0], lambda path: save_latent(shown.latent.latents, path))
-    write_once(files[1], lambda path: save_png(to_uint8(preparation.neutralised[0]), path))
-    if preparation.noise_mask is not None:
-        files.insert(1, folder / f"{stem}_noise_mask.png")
-        write_once(files[1], lambda path: save_png(to_uint8(preparation.noise_mask[0, 0].float()), path))
-    return files
-
-
-def _files_key(editor: EditorInput, vae_label: str, preparation: Preparation) -> tuple:
-    """Names a method's files: the edit, the VAE, the method and its settings."""
-    return editor.content_key, vae_label, preparation.method, json.dumps(preparation.settings, sort_keys=True)
-
-
 def third_column(inspector) -> ThirdColumn:
     """The column inside an open gr.Blocks (an accordion); call .wire(state, vae, editor) after."""
     with gr.Accordion("A third column: another preparation", open=False) as accordion:
@@ -365,4 +173,4 @@ def third_column(inspector) -> ThirdColumn:
     return column
 
 
-__all__ = ["ThirdColumn", "default_settings", "parse_methods", "parse_settings", "settings_help", "third_column"]
+__all__ = ["CHOICES", "ThirdColumn", "third_column"]

@@ -1,0 +1,101 @@
+"""A preparation chosen by name with its settings as JSON (inpaint_core.preparations.METHODS): the choices a
+column offers, the settings box's defaults and help line, and the checks that turn text into settings.
+
+A bad value raises gr.Error naming the setting and its range; nothing is computed before the checks pass.
+"""
+
+import json
+
+import gradio as gr
+
+from inpaint_core.preparations import METHODS
+from inpaint_core.preparations.differential import DENOISE
+from inpaint_core.preparations.settings import Choice, Flag, Float, Int, Setting, check_settings
+
+SEEDS = ("comfy", "was")  # the page's own two methods, each with a live slider in its column
+OTHERS = [(method.label, name) for name, method in METHODS.items() if name not in SEEDS]
+MAX_METHODS = 4  # per /compare call
+
+
+def default_settings(method: str) -> str:
+    """The method's settings at their defaults, as a settings box shows them."""
+    return json.dumps({s.name: s.default for s in method_of(method).settings}, indent=1)
+
+
+def _describe(setting: Setting) -> str:
+    if isinstance(setting, Int):
+        low, high = setting.slider_range
+        wide = "" if (low, high) == (setting.min, setting.max) else f" (usual {low}..{high})"
+        return f"`{setting.name}` integer {setting.min}..{setting.max}{wide}"
+    if isinstance(setting, Float):
+        return f"`{setting.name}` number {setting.min}..{setting.max}"
+    if isinstance(setting, Flag):
+        return f"`{setting.name}` true or false"
+    assert isinstance(setting, Choice)
+    return f"`{setting.name}` one of {', '.join(setting.options)}"
+
+
+def settings_help(method: str) -> str:
+    """One line naming each setting of the method and what it accepts."""
+    return f"{method_of(method).label}: " + " · ".join(_describe(s) for s in method_of(method).settings)
+
+
+def method_of(name: str):
+    """The method called `name`; gr.Error naming the choices where there is none."""
+    if name not in METHODS:
+        raise gr.Error(f"method must be one of {list(METHODS)}, got {name!r}")
+    return METHODS[name]
+
+
+def parse_settings(method: str, text) -> dict:
+    """A settings box's JSON as a dict (checked by run_method); gr.Error where it is not a JSON object."""
+    method_of(method)
+    if isinstance(text, dict):
+        return text
+    try:
+        settings = json.loads(text or "{}")
+    except json.JSONDecodeError as error:
+        raise gr.Error(f"settings must be a JSON object, e.g. {default_settings(method)!s}: {error}") from error
+    if not isinstance(settings, dict):
+        raise gr.Error(f"settings must be a JSON object, got {type(settings).__name__}")
+    return settings
+
+
+def checked_settings(method: str, text) -> dict:
+    """parse_settings, then each value checked against its declared range (gr.Error naming the setting)."""
+    settings = parse_settings(method, text)
+    try:
+        return check_settings(METHODS[method].settings, settings)
+    except ValueError as error:
+        raise gr.Error(f"{method}: {error}") from error
+
+
+def parse_methods(text) -> list[tuple[str, dict, float]]:
+    """/compare's `methods`: a JSON list of {"method": name, "settings": {...}, "denoise": x} (settings and
+    denoise optional) or an object {name: settings}; empty: none. gr.Error naming what is wrong."""
+    if text in (None, "", [], {}):
+        return []
+    try:
+        given = json.loads(text) if isinstance(text, str) else text
+    except json.JSONDecodeError as error:
+        raise gr.Error(f'methods must be JSON, e.g. [{{"method": "acly_fill", "settings": {{}}}}]: {error}') from error
+    if isinstance(given, dict):
+        given = [{"method": name, "settings": settings} for name, settings in given.items()]
+    if not isinstance(given, list) or not all(isinstance(item, dict) and "method" in item for item in given):
+        raise gr.Error('methods must be a list of {"method": name, "settings": {...}} or an object {name: settings}')
+    if len(given) > MAX_METHODS:
+        raise gr.Error(f"methods: at most {MAX_METHODS} a call, got {len(given)}")
+    requested = []
+    for item in given:
+        unknown = sorted(set(item) - {"method", "settings", "denoise"})
+        if unknown:
+            raise gr.Error(f"methods: unknown keys {unknown}; each takes method, settings and denoise")
+        method = item["method"]
+        settings = parse_settings(method, item.get("settings") or {})
+        try:
+            check_settings(METHODS[method].settings, settings)
+            denoise = DENOISE.check(item.get("denoise", 1.0))
+        except ValueError as error:
+            raise gr.Error(f"methods: {error}") from error
+        requested.append((method, settings, denoise))
+    return requested
