@@ -25,14 +25,16 @@ from inpaint_core.registry import (
 )
 from inpaint_core.samplers import BACKEND_TITLES, BACKENDS
 from web.advice import advice_panel
+from web.columns import SIDES, Picker
 from web.editor_input import ImageEditorInput
 from web.examples import ASSETS, load_example, thumbnails
 from web.gpu import ZERO_GPU
 from web.guards import install_guards
 from web.inspector import Inspector
 from web.live import live_panels
+from web.method_panels import STAGE_COLOURS
 from web.numbers import NUMBERS_CSS
-from web.panels import CELL_COLOURS, DIFF_COLOURS, MASK_COLOURS
+from web.panels import CELL_COLOURS, DIFF_COLOURS, MASK_COLOURS, SIDE_COLOURS
 from web.third_column import third_column
 
 STATE_SECONDS = 3600  # a session's edit is dropped an hour after its last change, or when its tab closes
@@ -107,8 +109,8 @@ def _slider(amount, label: str) -> gr.Slider:
 
 
 def detail_tab(method: str, title: str) -> dict:
-    """One method's server-drawn panels: what the VAE encodes, its masks, its latent cells, the sampler's view."""
-    with gr.Tab(title):
+    """One column's server-drawn panels: what the VAE encodes, its masks, its latent cells, the sampler's view."""
+    with gr.Tab(title) as tab:
         with gr.Row():
             pixels = gr.Image(
                 label="Neutralised pixels (what the VAE encodes)", type="filepath", elem_id=f"{method}-pixels"
@@ -120,7 +122,7 @@ def detail_tab(method: str, title: str) -> dict:
         with gr.Row():
             cells = gr.AnnotatedImage(
                 label="Latent cells: cut by the mask's edge, or holding grey the sampler does not fully repaint",
-                format="jpeg", color_map=CELL_COLOURS, elem_id=f"{method}-cells",
+                format="jpeg", color_map=CELL_COLOURS | STAGE_COLOURS, elem_id=f"{method}-cells",
             )  # fmt: skip
             sampler = gr.Image(
                 label="The sampler's view: the noise mask resized to the latent",
@@ -128,7 +130,8 @@ def detail_tab(method: str, title: str) -> dict:
                 elem_id=f"{method}-sampler",
             )
             files = gr.File(label="Downloads", file_count="multiple", elem_id=f"{method}-files")
-    return {"pixels": pixels, "mask": mask, "decoded": decoded, "cells": cells, "sampler": sampler, "files": files}
+    return {"pixels": pixels, "mask": mask, "decoded": decoded, "cells": cells, "sampler": sampler, "files": files,
+            "tab": tab}  # fmt: skip
 
 
 def build_page(inspector: Inspector, note: str) -> gr.Blocks:
@@ -154,6 +157,8 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                         [(BACKEND_TITLES[key], key) for key in BACKENDS], value="comfyui",
                         label="Sampler that reads the noise mask", elem_id="backend",
                     )  # fmt: skip
+                with gr.Row():
+                    pickers = {slot: Picker(slot) for slot in SIDES}
                 gr.Markdown(note, elem_classes="vae-note")
                 examples = gr.Dataset(
                     components=[gr.Image(visible=False)], samples=thumbnails(inspector.files.folder / "examples"),
@@ -161,8 +166,12 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                 )  # fmt: skip
             with gr.Column(scale=3, min_width=320):
                 with gr.Row():
-                    grow = _slider(GROW_MASK_BY, "grow_mask_by · ComfyUI (k×k window, noise mask only)")
-                    offset = _slider(MASK_OFFSET, "mask_offset · WAS (> 0 grows, < 0 erodes, grey follows)")
+                    with gr.Column(min_width=200):
+                        grow = _slider(GROW_MASK_BY, "grow_mask_by · ComfyUI (k×k window, noise mask only)")
+                        pickers["comfy"].settings_box()
+                    with gr.Column(min_width=200):
+                        offset = _slider(MASK_OFFSET, "mask_offset · WAS (> 0 grows, < 0 erodes, grey follows)")
+                        pickers["was"].settings_box()
                 advice = advice_panel()
                 live = live_panels(inspector.max_side)
         with gr.Row(equal_height=False):
@@ -179,7 +188,7 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                     diff = gr.AnnotatedImage(
                         label="Where the noise masks differ",
                         format="jpeg",
-                        color_map=DIFF_COLOURS,
+                        color_map=DIFF_COLOURS | SIDE_COLOURS,
                         elem_id="difference",
                     )
                     table = gr.JSON(label="Numbers (as /compare returns them)", elem_id="numbers", open=True)
@@ -190,7 +199,8 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                         )
                         for m, title in (("comfy", "ComfyUI"), ("was", "WAS"))
                     ]
-            compare_button = gr.Button("Compare and make downloads", variant="primary")
+            downloads_button = gr.Button("Make each column's downloads", variant="primary")
+            compare_button = gr.Button(visible=False, elem_id="compare-api")  # /compare, for API callers
         third = third_column(inspector)
         # /compare's other methods by name (API only; on the page the third column shows them)
         methods, methods_numbers, methods_files = (
@@ -218,12 +228,24 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
             slider.change(None, slider, None, js=f"(v) => {{ window.inpaintLive?.setAmount('{method}', v); }}")
         analysis = ["pixels", "mask", "cells", "sampler"]
         details = [*(comfy[k] for k in analysis), *(was[k] for k in analysis), diff]
-        gr.on(
-            [state.change, vae.change, backend.change, grow.release, offset.release],
-            inspector.settle,
-            [state, vae, grow, offset, backend, shown],
-            [live, wipe, numbers, advice, *details, *snippets, shown],
+        picked = [pickers["comfy"].method, pickers["comfy"].settings, pickers["was"].method, pickers["was"].settings]
+        settle = dict(
+            fn=inspector.settle, inputs=[state, vae, grow, offset, backend, shown, *picked],
+            outputs=[live, wipe, numbers, advice, *details, *snippets, shown],
             trigger_mode="always_last", show_progress="minimal", show_progress_on=[wipe],
+            api_visibility="private", postprocess=False, concurrency_id="encode",
+        )  # fmt: skip
+        gr.on([state.change, vae.change, backend.change, grow.release, offset.release], **settle)
+        for (slot, picker), slider, tab in zip(
+            pickers.items(), (grow, offset), (comfy["tab"], was["tab"]), strict=True
+        ):
+            picker.method.change(
+                picker.switch, picker.method, [slider, picker.settings, tab], api_visibility="private", queue=False,
+                js=f"(m) => {{ window.inpaintLive?.choose('{slot}', m); return m; }}",
+            ).then(**settle)  # fmt: skip
+            gr.on([picker.settings.submit, picker.settings.blur], **settle)
+        downloads_button.click(
+            inspector.column_files, [state, vae, grow, offset, *picked], [comfy["files"], was["files"]],
             api_visibility="private", postprocess=False, concurrency_id="encode",
         )  # fmt: skip
         six = [comfy["pixels"], comfy["mask"], comfy["decoded"], was["pixels"], was["mask"], was["decoded"]]

@@ -167,13 +167,16 @@ Encoder = Callable[[VAE, torch.Tensor], Latent]
 
 
 def add_latents(
-    comparison: Comparison, vae: VAE, cache: LRUCache | None = None, encode: Encoder = encode_and_decode
-) -> Comparison:
-    """Fill in both methods' latents, from the cache where they are already known.
+    comparison: Comparison, vae: VAE, cache: LRUCache | None = None, encode: Encoder = encode_and_decode,
+    methods: tuple[str, ...] = ("comfy", "was"),
+) -> Comparison:  # fmt: skip
+    """Fill in the latents of `methods` (both by default), from the cache where they are already known.
 
     `encode(vae, pixels)` makes one (encode_and_decode, or a caller's wrapper that runs it elsewhere).
     """
     for result in comparison.methods:
+        if result.method not in methods:
+            continue
         if cache is None or result.cache_key is None:
             result.latent, result.latent_cached = encode(vae, result.prepared.pixels), False
         else:

@@ -49,7 +49,7 @@ def method_table(comparison: Comparison, method: MethodResult, backend: str = "c
     return table
 
 
-def summary(comparison: Comparison, backend: str = "comfyui") -> dict:
+def summary(comparison: Comparison, backend: str = "comfyui", shown: tuple[str, ...] = ("comfy", "was")) -> dict:
     """{'vae', 'backend', 'comfy': table, 'was': table, 'warnings': [...], 'recommendation': {'comfy': {'amount',
     'sentence'}, 'was': {...}}} for the page and the API; halo counts and advice for `backend`'s sampler."""
     check_backend(backend)
@@ -59,7 +59,7 @@ def summary(comparison: Comparison, backend: str = "comfyui") -> dict:
         "vae": comparison.vae_name,
         "backend": backend,
         **tables,
-        "warnings": warnings(comparison, backend),
+        "warnings": warnings(comparison, backend, shown),
         "recommendation": advice,
     }
 
@@ -70,8 +70,9 @@ def recommendations(comparison: Comparison, backend: str = "comfyui") -> dict[st
     return recommend(comfy.mask, was.mask, comparison.downscale_ratio, backend, mask_offset=was.amount)
 
 
-def warnings(comparison: Comparison, backend: str = "comfyui") -> list[str]:
-    """Plain-word warnings where they apply, one sentence each (the empty mask's has two)."""
+def warnings(comparison: Comparison, backend: str = "comfyui", shown: tuple[str, ...] = ("comfy", "was")) -> list[str]:
+    """Plain-word warnings where they apply, one sentence each (the empty mask's has two); those about one
+    method only where it is `shown` (a page may put another method in its place)."""
     notes = []
     ratio = comparison.downscale_ratio
     comfy, was = comparison.comfy, comparison.was
@@ -79,21 +80,21 @@ def warnings(comparison: Comparison, backend: str = "comfyui") -> list[str]:
     if mask_area == 0:
         notes.append("The mask is empty: nothing will be inpainted. Paint over the area to change.")
     was_h, was_w = was.size
-    if ratio != WAS_CROP_MULTIPLE and (was_h % ratio or was_w % ratio):
+    if "was" in shown and ratio != WAS_CROP_MULTIPLE and (was_h % ratio or was_w % ratio):
         notes.append(
             f"WAS crops to a multiple of 8 ({was_w}×{was_h}) but this VAE's latent cells are {ratio} px "
             f"(ComfyUI crops to {comfy.size[1]}×{comfy.size[0]}): its noise mask and its latent do not line up, "
             "and the sampler stretches one onto the other."
         )
     was_counts = _counts(comparison, was, backend)
-    if was_counts["mask_area"] > 0 and was_counts["noise_mask_area"] == 0:
+    if "was" in shown and was_counts["mask_area"] > 0 and was_counts["noise_mask_area"] == 0:
         notes.append(
             f"{MASK_OFFSET.name}={was.amount} erodes the mask to nothing: WAS's noise mask is empty, "
             "so nothing will be inpainted."
         )
     for method in comparison.methods:
         counts = _counts(comparison, method, backend)
-        if counts["noise_mask_area"] < method.size[0] * method.size[1]:
+        if method.method not in shown or counts["noise_mask_area"] < method.size[0] * method.size[1]:
             continue
         if method.method == "was" and counts["mask_area"] < counts["noise_mask_area"]:
             notes.append(
@@ -112,13 +113,13 @@ def warnings(comparison: Comparison, backend: str = "comfyui") -> list[str]:
         )
     for method in comparison.methods:
         halo = _counts(comparison, method, backend)["halo_risk_cells"]
-        if halo:
+        if halo and method.method in shown:
             notes.append(
                 f"{TITLES[method.method]}: grey will survive in {halo} latent cells, where {WHO[backend]} keeps "
                 "part of the encoded latent because its mask stays below 1 there."
             )
     grow = comfy.amount
-    if grow and grow % 2 == 0:
+    if "comfy" in shown and grow and grow % 2 == 0:
         reach = grow_extent(grow)
         notes.append(
             f"grow_mask_by={grow} is even: ComfyUI grows {reach['up']} px up and left but {reach['down']} px "

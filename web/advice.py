@@ -36,10 +36,15 @@ def advice_panel() -> gr.HTML:
     return gr.HTML("", elem_id="advice", css_template=ADVICE_CSS, js_on_load=ADVICE_JS, padding=False)
 
 
-def advice_html(report: dict) -> str:
-    """The recommendation per method (a button where there is an amount to set) and the warnings."""
+def advice_html(report: dict, others: dict[str, str] | None = None) -> str:
+    """The recommendation per method (a button where there is an amount to set) and the warnings. A column
+    holding another method (`others`: its title by slot) says so instead of a recommendation."""
     parts = []
     for method, slider in SLIDERS.items():
+        if others and method in others:
+            parts.append(f"<p><b>{escape(others[method])}:</b> drawn by the server from the settings under the "
+                         "sliders; no amount to recommend.</p>")  # fmt: skip
+            continue
         advice = report["recommendation"][method]
         button = ""
         if advice["amount"] is not None and advice["amount"] != report[method][slider]:

@@ -24,8 +24,9 @@ from inpaint_core.prepare import resize_mask
 from inpaint_core.registry import VAERegistry
 from inpaint_core.report import summary
 
-from . import gpu, panels
+from . import columns, gpu, method_panels, panels
 from .advice import advice_html
+from .columns import SIDES
 from .large_work import LargeWork
 from .live import decoded_payload, edit_payload, live_key, rounded_mask
 from .method_numbers import Shown
@@ -121,8 +122,8 @@ class Inspector:
         return edit_payload(editor, live_key(editor, vae_label), ratio, image)
 
     @torch.inference_mode()
-    def run(self, editor: EditorInput, vae_label, grow_mask_by, mask_offset, progress) -> Comparison:
-        """Both methods with their latents (encoding what the caches lack)."""
+    def run(self, editor: EditorInput, vae_label, grow_mask_by, mask_offset, progress, encoded=SIDES) -> Comparison:
+        """Both methods, with the latents of those `encoded` (encoding what the caches lack)."""
         try:
             grow, offset = integer(grow_mask_by, "grow_mask_by"), integer(mask_offset, "mask_offset")
             progress(0.1, desc=f"Loading {vae_label}…")
@@ -139,7 +140,7 @@ class Inspector:
                 )  # fmt: skip
                 progress(0.4, desc="Encoding and decoding…")
                 encode = (lambda _, p: gpu.encode_in_gpu_worker(vae_label, p)) if self.zero_gpu else encode_and_decode
-                return add_latents(result, vae, self.latents, encode)
+                return add_latents(result, vae, self.latents, encode, tuple(encoded))
         except (ValueError, MemoryError) as error:
             raise gr.Error(str(error)) from error
 
@@ -192,45 +193,82 @@ class Inspector:
                 excess -= size
         self.latents.discard(lambda key, _: key in drop)
 
-    def settle(self, editor, vae_label, grow_mask_by, mask_offset, backend, shown=None, progress=gr.Progress()):
-        """When a slider settles (or the edit, VAE or sampler changes): the latents (encoding what the caches
-        lack), the decoded previews for the live panels and the wipe, the numbers, the advice and warnings, the
-        detail panels and the Python snippets. `shown` names the images the page already shows (a session
-        State): those are not sent again."""
+    def settle(
+        self, editor, vae_label, grow_mask_by, mask_offset, backend, shown=None, left_method="comfy", left_settings="",
+        right_method="was", right_settings="", progress=gr.Progress(),
+    ):  # fmt: skip
+        """When a slider settles (or the edit, VAE, sampler or a column's method changes): the latents (encoding
+        what the caches lack), the decoded previews for the live panels and the wipe, the numbers, the advice
+        and warnings, the detail panels and the Python snippets. A column may hold another method (its name
+        and settings as JSON): it is drawn by the server. `shown` names the images the page already shows (a
+        session State): those are not sent again."""
         if editor is None:
             return (None, None, "", "", *(None,) * 9, "", "", {})
-        result = self.run(editor, vae_label, grow_mask_by, mask_offset, progress)
-        report = self.report(result, backend)  # checks the backend before any file names it
+        picked = {"comfy": (left_method or "comfy", left_settings), "was": (right_method or "was", right_settings)}
+        native = tuple(slot for slot, (method, _) in picked.items() if method == slot)
+        result = self.run(editor, vae_label, grow_mask_by, mask_offset, progress, encoded=native)
+        report = self.report(result, backend, native)  # checks the backend before any file names it
         self.pruner.maybe()
         batch = self.files.batch()
-        decoded = {r.method: panels.decoded(batch, r) for r in result.methods}
-        details = [
-            image
-            for r in result.methods
-            for image in (
-                panels.neutralised(batch, r), panels.overlay(batch, result, r),
-                panels.cells(batch, result, r, backend), panels.sampler(batch, result, r, backend),
-            )
-        ]  # fmt: skip
-        details.append(panels.difference(batch, result))
-        table = numbers_table(report, result)
+        others = {
+            slot: columns.override(self, batch, editor, vae_label, slot, method, settings)
+            for slot, (method, settings) in picked.items()
+            if slot not in native
+        }
+        decoded = {r.method: others[r.method].panels.decoded if r.method in others else panels.decoded(batch, r)
+                   for r in result.methods}  # fmt: skip
+        details = []
+        for r in result.methods:
+            if r.method in others:
+                details += columns.details(batch, others[r.method], backend)
+            else:
+                details += [panels.neutralised(batch, r), panels.overlay(batch, result, r),
+                            panels.cells(batch, result, r, backend), panels.sampler(batch, result, r, backend)]  # fmt: skip
+        frames = {slot: (columns.frame(found, editor.size), found.key) for slot, found in others.items()}
+        details.append(panels.difference(batch, result, frames))
+        table = numbers_table(report, result, {slot: columns.numbers_column(o, backend) for slot, o in others.items()})
         batch.wait()
         shown = shown or {}
-        names = [name_of(image) for image in details]
+        names = [name_of(image) if image is not None else None for image in details]
         sent = [
             gr.skip() if shown.get(i) == name else as_sent(image)
             for i, (image, name) in enumerate(zip(details, names, strict=True))
         ]
         key = live_key(editor, vae_label)
-        timing = {m.method: preview_note(m) for m in result.methods}
-        live = decoded_payload(key, {m.method: (decoded[m.method], m.amount, timing[m.method]) for m in result.methods})
+        live = decoded_payload(
+            key,
+            {m.method: (decoded[m.method], m.amount, preview_note(m)) for m in result.methods if m.method in native},
+        )
+        live |= {slot: columns.live_entry(found, key, editor.size) for slot, found in others.items()}
         wipe = SliderData(root=(ImageData(path=str(decoded["comfy"])), ImageData(path=str(decoded["was"]))))
-        snippets = [self.snippet(result, r, vae_label) for r in result.methods]
-        return (live, wipe, table, advice_html(report), *sent, *snippets, dict(enumerate(names)))
+        source = self.registry.sources[vae_label]
+        snippets = [columns.snippet(others[r.method], source) if r.method in others else self.snippet(result, r, vae_label)
+                    for r in result.methods]  # fmt: skip
+        advice = advice_html(report, {slot: found.title for slot, found in others.items()})
+        return (live, wipe, table, advice, *sent, *snippets, dict(enumerate(names)))
 
-    def report(self, result: Comparison, backend) -> dict:
+    def column_files(self, editor, vae_label, grow_mask_by, mask_offset, left_method="comfy", left_settings="",
+                     right_method="was", right_settings="", progress=gr.Progress()):  # fmt: skip
+        """The page's downloads button: each column's files (.latent, noise mask, pixels, then the export)."""
+        if editor is None:
+            raise gr.Error("There is no image yet: upload one or pick an example, then paint the area to inpaint.")
+        picked = {"comfy": (left_method or "comfy", left_settings), "was": (right_method or "was", right_settings)}
+        native = tuple(slot for slot, (method, _) in picked.items() if method == slot)
+        result = self.run(editor, vae_label, grow_mask_by, mask_offset, progress, encoded=native)
+        source, folder, out = self.registry.sources[vae_label], self.files.folder, []
+        for r in result.methods:
+            if r.method in native:
+                out.append(panels.downloads(folder, r) + self.export(editor, r, vae_label))
+            else:
+                shown = self.prepare_any(editor, vae_label, *picked[r.method])
+                key = method_panels.files_key(editor, vae_label, shown.preparation)
+                found = columns.Override(r.method, shown, key, None)
+                out.append(columns.files(folder, editor, vae_label, source, found))
+        return tuple(as_sent(files) for files in out)
+
+    def report(self, result: Comparison, backend, shown=SIDES) -> dict:
         try:
-            return summary(result, backend)
+            return summary(result, backend, tuple(shown))
         except ValueError as error:
             raise gr.Error(str(error)) from error
 

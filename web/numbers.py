@@ -16,7 +16,11 @@ NUMBERS_CSS = """
 ROWS = [
     ("noise_mask_area", "noise mask (px)", "pixels the sampler may repaint"),
     ("grey_area", "grey (px)", "pixels set to 0.5 grey before encoding"),
-    ("edge_cells", "edge cells", "latent cells the noise mask's edge cuts: half kept, half repainted"),
+    (
+        "edge_cells",
+        "edge cells",
+        "latent cells the noise mask's edge cuts (or its soft edge covers): repainted in part",
+    ),
     ("halo_risk_cells", "grey-halo cells", "cells holding grey the sampler does not fully repaint: grey may show"),
     ("drift_psnr_db", "drift outside (dB)", "how well the VAE round trip keeps the unmasked pixels; higher is better"),
     ("latent_shape", "latent", "batch × channels × height × width of the LATENT"),
@@ -49,23 +53,28 @@ def _cell(value) -> str:
     return str(value)
 
 
-def numbers_table(summary: dict, comparison: Comparison) -> str:
-    """HTML: rows of ROWS and the step times, a column per method, the explanation beside each row."""
-    comfy, was = summary["comfy"], summary["was"]
-    rows = [(label, comfy.get(key), was.get(key), meaning) for key, label, meaning in ROWS]
-    times = [step_times(m) for m in comparison.methods]
-    for step, meaning in (
-        ("encode", "time to encode the neutralised pixels"),
+def numbers_table(summary: dict, comparison: Comparison, others: dict | None = None) -> str:
+    """HTML: rows of ROWS and the step times, a column per page column, the explanation beside each row.
+
+    `others` holds, by slot ("comfy", "was"), a method drawn in that column in place of the node:
+    (heading, values by ROWS' keys, encode and decode times)."""
+    others = others or {}
+    heads = {"comfy": f"ComfyUI · grow_mask_by {summary['comfy']['grow_mask_by']}",
+             "was": f"WAS · mask_offset {summary['was']['mask_offset']}"}  # fmt: skip
+    columns = []
+    for method in comparison.methods:
+        slot = method.method
+        head, values, times = others.get(slot) or (heads[slot], summary[slot], step_times(method))
+        columns.append((head, [values.get(key) for key, _, _ in ROWS] + [times.get(s) for s in ("encode", "decode")]))
+    meanings = [(label, meaning) for _, label, meaning in ROWS] + [
+        ("encode", "time to encode the pixels"),
         ("decode", "time to decode the preview"),
-    ):
-        rows.append((step, times[0].get(step), times[1].get(step), meaning))
+    ]
     body = "".join(
         f"<tr><th>{escape(label)}<div class='meaning'>{escape(meaning)}</div></th>"
-        f"<td>{escape(_cell(a))}</td><td>{escape(_cell(b))}</td></tr>"
-        for label, a, b, meaning in rows
+        + "".join(f"<td>{escape(_cell(values[i]))}</td>" for _, values in columns)
+        + "</tr>"
+        for i, (label, meaning) in enumerate(meanings)
     )
-    head = (
-        f"<tr><th>{escape(summary.get('vae', ''))}</th><th>ComfyUI · grow_mask_by {comfy['grow_mask_by']}</th>"
-        f"<th>WAS · mask_offset {was['mask_offset']}</th></tr>"
-    )
-    return f"<table class='numbers'><thead>{head}</thead><tbody>{body}</tbody></table>"
+    head = f"<tr><th>{escape(summary.get('vae', ''))}</th>" + "".join(f"<th>{escape(h)}</th>" for h, _ in columns)
+    return f"<table class='numbers'><thead>{head}</tr></thead><tbody>{body}</tbody></table>"

@@ -22,9 +22,10 @@ from inpaint_core.latent_file import save_latent
 from inpaint_core.report import cropped_input, edge_cell_map, grid_lines, halo_cell_map, sampler_view
 
 DIFF_COLOURS = {"only ComfyUI": "#ff8c00", "only WAS": "#1e90ff", "both": "#c040c0"}
+SIDE_COLOURS = {"only left": "#ff8c00", "only right": "#1e90ff"}  # where a column holds another method
 MASK_COLOURS = {"noise mask": "#ff3c78", "grey (neutralised)": "#808080", "noise mask = grey": "#ff3c78"}
 CELL_COLOURS = {"latent grid": "#ffffff", "edge cells": "#ffd000", "grey-halo risk": "#ff2020"}
-ALL_COLOURS = DIFF_COLOURS | MASK_COLOURS | CELL_COLOURS
+ALL_COLOURS = DIFF_COLOURS | SIDE_COLOURS | MASK_COLOURS | CELL_COLOURS
 
 
 @dataclass
@@ -115,12 +116,19 @@ def sampler(batch: Batch, result: Comparison, method: MethodResult, backend: str
     return batch.png(key, lambda: to_uint8(sampler_view(result, method, backend=backend)))
 
 
-def difference(batch: Batch, result: Comparison) -> Overlay:
-    """The two noise masks in the input's frame: where only one method masks, and where both do."""
-    comfy, was = (in_full_frame(result, r) for r in result.methods)
-    regions = {"only ComfyUI": comfy & ~was, "only WAS": was & ~comfy, "both": comfy & was}
+def difference(batch: Batch, result: Comparison, others: dict | None = None) -> Overlay:
+    """The two noise masks in the input's frame: where only one column masks, and where both do. `others`
+    holds, by slot, a method shown in place of the node: (its mask above 0 in the frame, a key naming it)."""
+    others = others or {}
+    frames = {r.method: in_full_frame(result, r) for r in result.methods}
+    keys = {r.method: (r.cache_key, r.amount) for r in result.methods}
+    for slot, (frame, key) in others.items():
+        frames[slot], keys[slot] = frame.to(frames[slot].device), key
+    comfy, was = frames["comfy"], frames["was"]
+    left, right = ("only left", "only right") if others else ("only ComfyUI", "only WAS")
+    regions = {left: comfy & ~was, right: was & ~comfy, "both": comfy & was}
     base = input_image(batch, result.comfy.cache_key[0], lambda: to_uint8(result.image))
-    key = (result.comfy.cache_key, result.comfy.amount, result.was.cache_key)
+    key = (keys["comfy"], keys["was"])
     return Overlay(
         base,
         [

@@ -12,12 +12,9 @@ from pathlib import Path
 import gradio as gr
 
 from inpaint_core.editor import EditorInput, from_editor
-from inpaint_core.export import write_export
 from inpaint_core.preparations import METHODS, Preparation
-from inpaint_core.workflow import ENCODERS
 
-from . import method_panels
-from .live import rounded_mask
+from . import columns, method_panels
 from .method_numbers import Shown, method_numbers, numbers_line
 from .method_panels import STAGE_COLOURS, files_key
 from .method_settings import OTHERS, SEEDS, default_settings, parse_methods, settings_help
@@ -85,15 +82,9 @@ class ThirdColumn:
         return method_panels.downloads(folder, key, shown) + self.export(editor, vae_label, shown.preparation)
 
     def export(self, editor: EditorInput, vae_label: str, preparation: Preparation) -> list[Path]:
-        """The image with the mask in its alpha, the ComfyUI workflow (canvas and API) where the method's graph
-        needs no model but the VAE (the two nodes', SetLatentNoiseMask's), and the Python snippet."""
-        folder = self.inspector.files.folder / "downloads" / "export"
-        method, settings = preparation.method, preparation.settings
-        amount = settings[ENCODERS[method][2].name] if method in ENCODERS else settings  # a seed takes its amount
-        return write_export(
-            folder, editor.rgb[0].numpy(), rounded_mask(editor).numpy(), method, amount,
-            vae_label, self.inspector.registry.sources[vae_label],
-        )  # fmt: skip
+        """The image with the mask in its alpha, the workflow where it needs no other model, the Python."""
+        source = self.inspector.registry.sources[vae_label]
+        return columns.export(self.inspector.files.folder, editor, vae_label, source, preparation)
 
     def show(self, editor_state, vae_label, method, settings_json, denoise, progress=gr.Progress()):
         """The page's handler: the column's panels for the edit in the session's State."""

@@ -1,0 +1,123 @@
+"""Either main column holding another method: what settle sends for it (live entry, numbers, advice, detail
+panels, difference, Python), checked against the method run directly, and the column's downloads."""
+
+import base64
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import app
+from bench.slider import event_of, nothing, send
+from inpaint_core.latent_file import load_latent
+from inpaint_core.preparations import run_method
+from inpaint_core.prepare import resize_mask
+from inpaint_core.registry import VAERegistry
+from tests.test_app import coffee
+from web.method_numbers import drift
+from web.method_settings import default_settings
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    inspector = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path_factory.mktemp("files"))
+    page = app.build_page(inspector, "")
+    return page, inspector, inspector.read_editor(coffee()), inspector.registry.labels[0]
+
+
+def direct(editor, method: str, settings: dict):
+    """The method on the edit as the page runs it: the painted mask resized bilinearly, not rounded."""
+    height, width = editor.size
+    return run_method(method, editor.pixels, resize_mask(editor.mask[:, None], height, width)[:, 0], settings)
+
+
+def unpack(entry: dict) -> np.ndarray:
+    top, left, height, width = entry["box"]
+    bits = np.unpackbits(np.frombuffer(base64.b64decode(entry["bits"]), np.uint8))[: height * width]
+    return bits.reshape(height, width).astype(bool)
+
+
+@pytest.mark.parametrize(
+    ("slot", "method", "settings"),
+    [("comfy", "set_latent_noise_mask", {"expand": 6, "feather": 8}), ("was", "acly_fill", {"mask_blur": 15}),
+     ("was", "comfy", {"grow_mask_by": 9})],
+)  # fmt: skip
+def test_a_column_holding_another_method_shows_that_method(setup, slot, method, settings):
+    page, inspector, editor, label = setup
+    args = {"comfy": ("comfy", ""), "was": ("was", "")} | {slot: (method, json.dumps(settings))}
+    settled = inspector.settle(editor, label, 6, 6, "comfyui", None, *args["comfy"], *args["was"], progress=nothing)
+    send(event_of(page, inspector.settle), settled)  # through Gradio's sending path
+    live, wipe, table, advice, *details = settled
+    expected = direct(editor, method, settings)
+    entry = live[slot]["override"]
+    assert entry["method"] == method and live[slot]["amount"] is None
+    mask = expected.noise_mask[0, 0].numpy() > 0
+    assert np.array_equal(unpack(entry), mask)  # the difference panel's bits: the mask above 0
+    top, left = entry["box"][:2]
+    assert (top, left) == ((0, 0) if mask.shape == editor.size else expected.crop_offset)
+    decoded = read_served(live[slot]["url"])
+    assert decoded.shape[:2] == tuple(expected.encoded.shape[1:3])
+    other = "was" if slot == "comfy" else "comfy"
+    assert live[other]["amount"] == 6 and "override" not in live[other]  # the other column keeps its node
+    assert str(wipe.root[0 if slot == "comfy" else 1].path) == live[slot]["url"].removeprefix("gradio_api/file=")
+    shown = inspector.prepare_any(editor, label, method, settings)
+    psnr = drift(shown)
+    assert f"<td>{psnr:.1f}</td>" in table and f"<td>{int(mask.sum())}</td>" in table
+    title = {"set_latent_noise_mask": "VAE Encode + Set Latent Noise Mask", "acly_fill": "Acly: Expand Mask",
+             "comfy": "VAE Encode (for Inpainting)"}[method]  # fmt: skip
+    assert title in table and title in advice and "no amount to recommend" in advice
+    assert ("grow_mask_by=6 is even" in advice) == (slot != "comfy")  # warnings of a node not shown are left out
+    pixels = details[0 if slot == "comfy" else 4]
+    assert np.array_equal(np.asarray(Image.open(pixels.path)), to_uint8(expected.neutralised[0]))
+    python = details[9 if slot == "comfy" else 10]
+    assert f"run_method({method!r}" in python
+    difference = details[8]
+    assert [a.label for a in difference.annotations] == ["only left", "only right", "both"]
+
+
+def read_served(url: str) -> np.ndarray:
+    return np.asarray(Image.open(url.removeprefix("gradio_api/file=")))
+
+
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    return image.mul(255).round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+def test_the_columns_downloads_are_the_methods_files(setup):
+    _, inspector, editor, label = setup
+    settings = {"expand": 4, "feather": 0}
+    comfy_files, was_files = inspector.column_files(editor, label, 6, 6, "comfy", "", "set_latent_noise_mask",
+                                                    json.dumps(settings), progress=nothing)  # fmt: skip
+    comfy_names = [f.orig_name for f in comfy_files.root]
+    names = [f.orig_name for f in was_files.root]
+    assert any(n.startswith("comfy_6") and n.endswith(".latent") for n in comfy_names)
+    assert "set_latent_noise_mask.latent" in names and any(n.endswith("-api.json") for n in names)
+    latent = load_latent(next(f.path for f in was_files.root if f.orig_name.endswith(".latent")))
+    vae = inspector.registry.get(label)
+    expected = direct(editor, "set_latent_noise_mask", settings)
+    assert torch.equal(latent, vae.encode(expected.encoded[:1]))
+
+
+def test_bad_settings_in_a_column_name_the_setting(setup):
+    import gradio as gr
+
+    _, inspector, editor, label = setup
+    with pytest.raises(gr.Error, match="expand"):
+        inspector.settle(editor, label, 6, 6, "comfyui", None, "set_latent_noise_mask", '{"expand": 1e9}',
+                         "was", "", progress=nothing)  # fmt: skip
+    with pytest.raises(gr.Error, match="JSON object"):
+        inspector.settle(editor, label, 6, 6, "comfyui", None, "comfy", "", "acly_fill", "[1]", progress=nothing)
+
+
+def test_picking_a_method_swaps_the_slider_for_its_settings(setup):
+    from web.columns import Picker
+
+    picker = Picker.__new__(Picker)
+    picker.slot = "comfy"
+    slider, box, tab = picker.switch("acly_blur")
+    assert slider.visible is False and box.visible is True
+    assert json.loads(box.value) == json.loads(default_settings("acly_blur")) and "blur" in box.label
+    slider, box, tab = picker.switch("comfy")
+    assert slider.visible is True and box.visible is False and tab.label.startswith("Left:")

@@ -1,0 +1,172 @@
+"""Either main column may hold any preparation in place of its node: a method picker per column, a settings
+box that stands in for the column's slider, and what the page shows for a method drawn by the server (its
+live-panel entry, its column of the numbers table, its detail panels, its Python and downloads).
+
+A column is named by the seed it holds by default (its slot): "comfy" on the left, "was" on the right. The seed
+in its own slot keeps the live slider (masks drawn in the browser); any other method there is drawn by the
+server from its settings, soft masks as soft.
+"""
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import torch
+
+from inpaint_core.editor import EditorInput
+from inpaint_core.export import method_snippet, write_export
+from inpaint_core.preparations import METHODS, Preparation
+from inpaint_core.workflow import ENCODERS
+
+from . import method_panels
+from .live import file_url, rounded_mask
+from .method_numbers import Shown, drift, sampler_views
+from .method_panels import MethodPanels
+from .method_settings import OTHERS, default_settings, method_of, settings_help
+from .panels import Overlay
+
+SIDES = {"comfy": "left", "was": "right"}
+SLIDER_IDS = {"comfy": "grow_mask_by", "was": "mask_offset"}
+
+
+def choices(slot: str) -> list[tuple[str, str]]:
+    """The column's own node first (its live slider), then every other method; the other node last."""
+    other = next(s for s in SIDES if s != slot)
+    return [(f"{METHODS[slot].label} (live slider)", slot), *OTHERS, (f"{METHODS[other].label} (settings)", other)]
+
+
+@dataclass
+class Override:
+    """A method drawn by the server in a column."""
+
+    slot: str
+    shown: Shown
+    key: tuple  # names its files (method_panels.files_key)
+    panels: MethodPanels
+
+    @property
+    def preparation(self) -> Preparation:
+        return self.shown.preparation
+
+    @property
+    def title(self) -> str:
+        return METHODS[self.preparation.method].label
+
+
+class Picker:
+    """A column's method dropdown and the settings box shown in place of its slider while another method
+    holds the column."""
+
+    def __init__(self, slot: str):
+        self.slot = slot
+        self.method = gr.Dropdown(
+            choices(slot), value=slot, label=f"{SIDES[slot].capitalize()} column", elem_id=f"{SIDES[slot]}-method"
+        )
+
+    def settings_box(self) -> gr.Textbox:
+        """Call where the slider is: hidden until another method is picked."""
+        self.settings = gr.Textbox(
+            "", label="Settings (JSON)", visible=False, max_lines=3, elem_id=f"{SIDES[self.slot]}-settings"
+        )
+        return self.settings
+
+    def switch(self, method: str):
+        """On a pick: the slider shows for the column's own node, the settings box (at the method's
+        defaults, its help as the label) for any other; the column's detail tab takes the method's name."""
+        own = method == self.slot
+        tab = gr.Tab(label=f"{SIDES[self.slot].capitalize()}: {METHODS[method_of(method).name].label}")
+        box = gr.Textbox(visible=not own, value="" if own else default_settings(method).replace("\n", ""),
+                         label="" if own else settings_help(method).replace("`", ""))  # fmt: skip
+        return gr.Slider(visible=own), box, tab
+
+
+def override(inspector, batch, editor: EditorInput, vae_label: str, slot: str, method: str, settings) -> Override:
+    """`method` with `settings` in column `slot`: computed (or read from the caches) and drawn."""
+    shown = inspector.prepare_any(editor, vae_label, method, settings)
+    key = method_panels.files_key(editor, vae_label, shown.preparation)
+    return Override(slot, shown, key, method_panels.draw(batch, editor, vae_label, shown))
+
+
+def _region(preparation: Preparation, size: tuple[int, int]) -> tuple[list[int], np.ndarray]:
+    """[top, left, height, width] of the noise mask in the input's frame, and where it is above 0 there."""
+    mask = preparation.noise_mask[0, 0].cpu() > 0
+    top, left = (0, 0) if tuple(mask.shape) == tuple(size) else preparation.crop_offset
+    return [top, left, *mask.shape], mask.numpy()
+
+
+def timing(shown: Shown) -> dict[str, str]:
+    """The encode and decode times the latent took when it was made."""
+    return {step: f"{ms:.0f} ms" for step, ms in shown.latent.timings_ms.items() if step in ("encode", "decode")}
+
+
+def frame(found: Override, size: tuple[int, int]) -> torch.Tensor:
+    """bool (H, W): where the column's noise mask is above 0 in the input's frame (all of it without one)."""
+    mask = method_panels.noise_in_frame(found.preparation, size)
+    return torch.ones(size, dtype=torch.bool) if mask is None else mask
+
+
+def live_entry(found: Override, key: str, size: tuple[int, int]) -> dict:
+    """The column's entry in the live panels' decoded payload: the decoded latent, and what the browser draws
+    in place of its live mask (the server's soft-mask image, the mask above 0 as bits for the difference)."""
+    panels, preparation = found.panels, found.preparation
+    times = timing(found.shown)
+    note = f"encode {times['encode']} · decode {times['decode']}"
+    entry = {"url": file_url(panels.decoded), "amount": None, "timing": note, "key": key}
+    shown = {"method": preparation.method, "title": found.title, "image": file_url(panels.noise_mask or panels.pixels)}
+    if preparation.noise_mask is not None:
+        box, mask = _region(preparation, size)
+        bits = base64.b64encode(np.packbits(mask.reshape(-1)).tobytes()).decode("ascii")
+        shown |= {"box": box, "bits": bits}
+    return entry | {"override": shown}
+
+
+def numbers_column(found: Override, backend: str) -> tuple[str, dict, dict]:
+    """The column in the numbers table: its heading, its values by report.method_table's keys (the noise mask
+    above 0, the cells `backend`'s sampler repaints in part where the soft edge lies, the drift; no grey and
+    no halo count) and its encode and decode times."""
+    shown, preparation = found.shown, found.preparation
+    has_mask = preparation.noise_mask is not None
+    settings = ", ".join(f"{name} {value}" for name, value in preparation.settings.items())
+    return (
+        f"{found.title} · {settings}",
+        {
+            "noise_mask_area": int((preparation.noise_mask[0] > 0).sum()) if has_mask else "none: all repainted",
+            "grey_area": None,
+            "edge_cells": sampler_views(shown)[backend]["in_part"] if has_mask else 0,
+            "halo_risk_cells": None,
+            "drift_psnr_db": drift(shown),
+            "latent_shape": list(shown.latent.latents.shape),
+        },
+        timing(shown),
+    )
+
+
+def details(batch, found: Override, backend: str) -> list:
+    """The detail tab's four panels: pixels, noise mask (soft drawn soft), cells by stage, the sampler's view."""
+    panels = found.panels
+    mask = Overlay(panels.noise_mask or panels.pixels, [])
+    cells = panels.cells or Overlay(panels.pixels, [])
+    return [panels.pixels, mask, cells, method_panels.sampler_image(batch, found.key, found.shown, backend)]
+
+
+def snippet(found: Override, vae_source: str) -> str:
+    return method_snippet(found.preparation.method, found.preparation.settings, vae_source)
+
+
+def export(folder: Path, editor: EditorInput, vae_label: str, vae_source: str, preparation: Preparation) -> list[Path]:
+    """The image with the mask in its alpha, the ComfyUI workflow (canvas and API) where the method's graph
+    needs no model but the VAE (the two nodes', SetLatentNoiseMask's), and the Python snippet."""
+    method, settings = preparation.method, preparation.settings
+    amount = settings[ENCODERS[method][2].name] if method in ENCODERS else settings  # a seed takes its amount
+    return write_export(
+        folder / "downloads" / "export", editor.rgb[0].numpy(), rounded_mask(editor).numpy(), method, amount,
+        vae_label, vae_source,
+    )  # fmt: skip
+
+
+def files(folder: Path, editor: EditorInput, vae_label: str, vae_source: str, found: Override) -> list[Path]:
+    """The column's downloads, then its export."""
+    downloads = method_panels.downloads(folder, found.key, found.shown)
+    return downloads + export(folder, editor, vae_label, vae_source, found.preparation)
