@@ -176,7 +176,7 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                 live = live_panels(inspector.max_side)
         with gr.Row(equal_height=False):
             wipe = gr.ImageSlider(
-                label="Decoded: ComfyUI ◀ ▶ WAS", type="filepath", elem_id="wipe", max_height=420, min_width=320
+                label="Decoded: left column ◀ ▶ right column", type="filepath", elem_id="wipe", max_height=420, min_width=320
             )
             numbers = gr.HTML(elem_id="numbers-table", css_template=NUMBERS_CSS, min_width=320)
         with gr.Accordion(

@@ -291,6 +291,32 @@ def test_browser_mask_maths_equal_the_core_bit_for_bit(page):
             assert bits == expected, f"mask_offset={amount} on a {mask.shape} mask"
 
 
+EXPAND_AMOUNTS = [-128, -40, -9, -2, -1, 0, 1, 2, 9, 40, 128]
+
+
+def test_browser_grow_mask_node_equals_the_core_bit_for_bit(page):
+    """GrowMask (signed expand, a cross or a square repeated) on 0/1 masks: the browser's levels against
+    inpaint_core's O(H·W) grey morphology, which tests/test_preparations_mask_nodes holds to the node."""
+    from inpaint_core.preparations import grow_mask as grow_mask_node
+
+    masks = random_masks(1)
+    encoded = [[m.shape[1], m.shape[0], base64.b64encode(np.packbits(m.reshape(-1)).tobytes()).decode()] for m in masks]
+    results = page.evaluate(
+        """([masks, amounts]) => masks.map(([w, h, bits]) => {
+        const M = window.inpaintLiveMasks, mask = M.unpackBits(bits, w * h);
+        const pack = (out) => Array.from(out).join('');
+        return [true, false].map((tapered) => amounts.map((n) => pack(M.growMaskNode(mask, w, h, n, tapered))));
+    })""",
+        [encoded, EXPAND_AMOUNTS],
+    )
+    for mask, by_corners in zip(masks, results, strict=True):
+        tensor = torch.from_numpy(mask).float()[None]
+        for tapered, grown in zip((True, False), by_corners, strict=True):
+            for amount, bits in zip(EXPAND_AMOUNTS, grown, strict=True):
+                expected = grow_mask_node(tensor, amount, tapered)[0].int().reshape(-1).tolist()
+                assert bits == "".join(map(str, expected)), f"expand={amount} tapered={tapered} on {mask.shape}"
+
+
 def test_a_step_updates_only_what_changes_and_equals_a_fresh_draw(page):
     """The incremental redraw (pixels whose level lies between the old and new amount) equals drawing anew."""
     load_example(page, 2)
@@ -369,3 +395,66 @@ def test_a_third_column_runs_another_preparation_when_opened(page):
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator("#third-decoded").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "page_third_column.png"))
+
+
+def pick(tab, side: str, option: str) -> None:
+    tab.locator(f"#{side}-method input").click()
+    tab.get_by_role("option", name=option).first.click()
+
+
+def served_noise(tab, method: str) -> tuple[list[int], np.ndarray]:
+    box, bits = tab.evaluate(
+        f"(() => {{ const s = window.inpaintLive.served.{method}; return [s.box, Array.from(s.noise).join('')]; }})()"
+    )
+    return box, np.frombuffer(bits.encode(), np.uint8).reshape(box[2], box[3]) == ord("1")
+
+
+def test_a_column_can_hold_another_method_and_go_back_to_its_node(page):
+    """Left column: SetLatentNoiseMask in place of ComfyUI's node; its server-drawn mask shows in the column and
+    its mask above 0 (as the core makes it) in the difference; the settings box replaces the slider; picking the
+    node again brings back the live canvas and the slider."""
+    from inpaint_core.preparations import run_method
+
+    load_example(page, 0)
+    page.wait_for_function("window.inpaintLive.decoded && window.inpaintLive.decoded.key === window.inpaintLive.edit.key",
+                           timeout=120_000)  # fmt: skip
+    before = panel_pixels(page, ".difference canvas")
+    pick(page, "left", "VAE Encode + Set Latent Noise Mask")
+    page.wait_for_function("document.querySelector('[data-method=comfy]').classList.contains('server')")
+    settings = page.locator("#left-settings textarea")
+    settings.wait_for()
+    assert not page.locator("#grow_mask_by input[type=range]").is_visible()
+    settings.fill('{"expand": 10, "tapered_corners": true, "feather": 12}')
+    settings.press("Enter")
+    page.wait_for_function(
+        "(() => { const s = window.inpaintLive.served.comfy; return s && s.method === 'set_latent_noise_mask' && "
+        "document.querySelector('[data-method=comfy] .server-mask').complete; })()", timeout=120_000,
+    )  # fmt: skip
+    mask = torch.from_numpy(read_layer_mask("chelsea.png"))
+    image = torch.from_numpy(np.asarray(Image.open(ASSETS / "chelsea.png").convert("RGB")).copy()).float()[None] / 255
+    expected = run_method("set_latent_noise_mask", image, mask[None].float(), {"expand": 10, "feather": 12})
+    page.wait_for_function(
+        f"window.inpaintLive.served.comfy.noise.reduce((a, b) => a + b, 0) === {int((expected.noise_mask > 0).sum())}",
+        timeout=120_000,
+    )
+    box, noise = served_noise(page, "comfy")
+    assert box == [0, 0, *mask.shape] and np.array_equal(noise, expected.noise_mask[0, 0].numpy() > 0)
+    assert page.locator("[data-method=comfy] .server-mask").is_visible()
+    assert not page.locator("[data-method=comfy] canvas").is_visible()
+    assert "VAE Encode + Set Latent Noise Mask" in page.locator("[data-method=comfy] h3").inner_text()
+    assert "only VAE Encode + Set Latent Noise Mask" in page.locator("#live .difference").inner_text()
+    assert panel_pixels(page, ".difference canvas") != before
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(ARTIFACTS / "page_left_column_other_method.png"))
+    pick(page, "left", "VAE Encode (for Inpainting), ComfyUI (live slider)")
+    page.wait_for_function("!document.querySelector('[data-method=comfy]').classList.contains('server')")
+    page.locator("#grow_mask_by input[type=range]").wait_for()
+    assert page.locator("[data-method=comfy] canvas").is_visible()
+    assert "grow_mask_by = " in page.locator("[data-method=comfy] h3").inner_text()
+    assert panel_pixels(page, ".difference canvas") == before
+
+
+def read_layer_mask(name: str) -> np.ndarray:
+    """bool (H, W): an example's mask layer as the editor posts it (alpha > 0)."""
+    return np.asarray(Image.open(mask_file(name)).convert("RGBA"))[..., 3] > 0

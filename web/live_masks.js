@@ -1,7 +1,9 @@
-// Live masks: ComfyUI's grow_mask_by and WAS's signed mask_offset, computed in the browser.
+// Live masks: ComfyUI's grow_mask_by, WAS's signed mask_offset and ComfyUI's GrowMask (signed expand,
+// tapered_corners) on a 0/1 mask, computed in the browser.
 //
-// The specification is inpaint_core/masks.py (grow_mask, offset_mask); tests/test_browser.py holds
-// these functions to it bit for bit. Masks are Uint8Array(h * w) of 0/1, row-major, already
+// The specification is inpaint_core/masks.py (grow_mask, offset_mask) and
+// inpaint_core/preparations/comfy_mask_nodes.py (grow_mask); tests/test_browser.py holds these functions
+// to them bit for bit. Masks are Uint8Array(h * w) of 0/1, row-major, already
 // resized, rounded and cropped by the server.
 //
 // Instead of growing the mask anew on every slider step, each pixel gets a level once per edit:
@@ -17,6 +19,9 @@
 // - WAS: n > 0 dilates by n px (joins at n = d); n < 0 erodes by |n| px, the outside counting as
 //   masked, so a masked pixel leaves at n = -u where u is its distance to the nearest unmasked
 //   pixel inside the image: it stays for n >= 1 - u.
+// - GrowMask: the same signed rule as WAS, with the node's kernel repeated |expand| times: a 3 x 3 square
+//   (chessboard distance) or, with tapered corners, a cross (city-block distance, exact with two raster
+//   passes of the 4-neighbour chamfer). The node's reflected border never brings a pixel closer.
 "use strict";
 
 const FAR = 65535; // no such pixel in the image
@@ -58,6 +63,33 @@ function chessboardDistance(mask, w, h, target) {
   return d;
 }
 
+/** City-block (L1) distance from each pixel to the nearest pixel where mask == target (FAR: none). */
+function cityBlockDistance(mask, w, h, target) {
+  const d = new Uint16Array(w * h);
+  for (let i = 0; i < w * h; i++) d[i] = mask[i] === target ? 0 : FAR;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      let v = d[i];
+      if (v === 0) continue;
+      if (x > 0 && d[i - 1] + 1 < v) v = d[i - 1] + 1;
+      if (y > 0 && d[i - w] + 1 < v) v = d[i - w] + 1;
+      d[i] = v;
+    }
+  }
+  for (let y = h - 1; y >= 0; y--) {
+    for (let x = w - 1; x >= 0; x--) {
+      const i = y * w + x;
+      let v = d[i];
+      if (v === 0) continue;
+      if (x < w - 1 && d[i + 1] + 1 < v) v = d[i + 1] + 1;
+      if (y < h - 1 && d[i + w] + 1 < v) v = d[i + w] + 1;
+      d[i] = v;
+    }
+  }
+  return d;
+}
+
 /** Int16Array: the smallest grow_mask_by (0..max) whose noise mask covers each pixel; max + 1: none. */
 function comfyLevels(mask, w, h, max = 64) {
   const d = chessboardDistance(mask, w, h, 1);
@@ -78,15 +110,20 @@ function comfyLevels(mask, w, h, max = 64) {
 }
 
 /** Int16Array: the smallest mask_offset (min..max) whose noise mask covers each pixel; max + 1: none. */
-function wasLevels(mask, w, h, min = -128, max = 128) {
-  const toMask = chessboardDistance(mask, w, h, 1);
-  const toOutside = chessboardDistance(mask, w, h, 0);
+function wasLevels(mask, w, h, min = -128, max = 128, distance = chessboardDistance) {
+  const toMask = distance(mask, w, h, 1);
+  const toOutside = distance(mask, w, h, 0);
   const levels = new Int16Array(w * h);
   for (let i = 0; i < w * h; i++) {
     const level = mask[i] ? (toOutside[i] === FAR ? min : 1 - toOutside[i]) : toMask[i];
     levels[i] = Math.max(min, Math.min(max + 1, level));
   }
   return levels;
+}
+
+/** Int16Array: the smallest GrowMask expand (min..max) whose mask covers each pixel; max + 1: none. */
+function growMaskLevels(mask, w, h, taperedCorners, min = -128, max = 128) {
+  return wasLevels(mask, w, h, min, max, taperedCorners ? cityBlockDistance : chessboardDistance);
 }
 
 /** Uint8Array 0/1: the pixels whose level is at most `amount`. */
@@ -104,6 +141,11 @@ function growMask(mask, w, h, growMaskBy) {
 /** WAS's signed mask_offset on a 0/1 mask (inpaint_core.masks.offset_mask). */
 function offsetMask(mask, w, h, maskOffset) {
   return atAmount(wasLevels(mask, w, h), maskOffset);
+}
+
+/** ComfyUI's GrowMask on a 0/1 mask (inpaint_core.preparations.comfy_mask_nodes.grow_mask). */
+function growMaskNode(mask, w, h, expand, taperedCorners) {
+  return atAmount(growMaskLevels(mask, w, h, taperedCorners, Math.min(expand, -1), Math.max(expand, 1)), expand);
 }
 
 /** Pixel indices sorted by level (a counting sort), with where each level starts: a step from
@@ -127,5 +169,6 @@ function unpackBits(base64, n) {
 }
 
 window.inpaintLiveMasks = {
-  FAR, chessboardDistance, comfyLevels, wasLevels, atAmount, growMask, offsetMask, sortByLevel, unpackBits,
+  FAR, chessboardDistance, cityBlockDistance, comfyLevels, wasLevels, growMaskLevels, atAmount, growMask, offsetMask,
+  growMaskNode, sortByLevel, unpackBits,
 };

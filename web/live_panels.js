@@ -3,6 +3,8 @@
 // Runs as a gr.HTML js_on_load after web/live_masks.js: `element` is the panel, `props.value` what the
 // server sent last ({kind: "edit"} once per edit, {kind: "decoded"} when the latents are ready).
 // Slider steps never reach the server: each redraws only the pixels whose state changed.
+// A column may hold another method (picked on the page, `live.choose`): it then shows the server's drawing of
+// that method's noise mask, and its mask above 0 (sent as bits) takes the node's place in the difference.
 "use strict";
 
 (() => {
@@ -11,7 +13,12 @@
   const RANGES = { comfy: [0, 64], was: [-128, 128] };
   const PINK = [255, 60, 120], ORANGE = [255, 140, 0], BLUE = [30, 144, 255], MAGENTA = [192, 64, 192];
   const GREY_MASKED = mix([128, 128, 128], PINK, 0.3);
-  const live = { edit: null, methods: {}, decoded: null, released: { comfy: true, was: true }, drawMs: [] };
+  const TITLES = { comfy: "ComfyUI", was: "WAS" };
+  const live = {
+    edit: null, methods: {}, decoded: null, released: { comfy: true, was: true }, drawMs: [],
+    chosen: { comfy: "comfy", was: "was" }, // the method each column holds
+    served: {}, // per column, the server's drawing of another method: {method, title, image, key, box, noise}
+  };
   window.inpaintLive = live;
 
   function mix(a, b, t) {
@@ -99,7 +106,8 @@
       put(state.target, x0, y0, x1, y1);
     }
     state.amount = amount;
-    element.querySelector(`[data-method=${method}] .amount`).textContent = `${SLIDERS[method]} = ${amount}`;
+    const label = element.querySelector(`[data-method=${method}] .amount`);
+    if (label) label.textContent = `${SLIDERS[method]} = ${amount}`; // absent while the column holds another method
     redrawDifference(redrawAll ? null : { state, flipped });
     updateDecoded();
     live.drawMs.push(performance.now() - started); // what a step costs the page (bench/live_slider.py reads it)
@@ -127,6 +135,13 @@
   }
 
   function noiseAt(method, x, y) {
+    if (live.chosen[method] !== method) {
+      const served = servedFor(method);
+      if (!served) return 0;
+      if (!served.noise) return 1; // no noise mask: the sampler repaints everything
+      const [top, left, h, w] = served.box;
+      return x < left || y < top || x >= left + w || y >= top + h ? 0 : served.noise[(y - top) * w + (x - left)];
+    }
     const s = live.methods[method];
     if (!s || x < s.left || y < s.top || x >= s.left + s.w || y >= s.top + s.h) return 0;
     return s.noise[(y - s.top) * s.w + (x - s.left)];
@@ -145,6 +160,7 @@
   function redrawDifference(change) {
     const view = live.difference;
     if (!view || !live.methods.comfy || !live.methods.was) return;
+    const bothNodes = live.chosen.comfy === "comfy" && live.chosen.was === "was";
     if (!change) {
       for (let y = view.y0; y <= view.y1; y++) for (let x = view.x0; x <= view.x1; x++) colourDifferencePixel(view, x, y);
       put(view.target, 0, 0, view.target.w - 1, view.target.h - 1);
@@ -160,7 +176,9 @@
       }
       put(view.target, x0, y0, x1, y1);
     }
-    element.querySelector(".difference .rings").innerHTML = ringText();
+    element.querySelector(".difference .rings").innerHTML = bothNodes ? ringText()
+      : "A soft noise mask counts wherever it is above 0: the sampler repaints there, in part.";
+    for (const method of ["comfy", "was"]) element.querySelector(`.difference .only-${method}`).textContent = `only ${titleOf(method)}`;
   }
 
   /** How far each method's noise mask reaches beyond the painted mask, each way, in pixels. */
@@ -178,20 +196,66 @@
     const decoded = live.decoded;
     for (const method of ["comfy", "was"]) {
       const card = element.querySelector(`[data-method=${method}] .decoded`);
-      const made = decoded && decoded[method];
+      const server = live.chosen[method] !== method;
+      const made = decoded && decoded[method] && (!server || servedFor(method)) ? decoded[method] : null;
       const img = card.querySelector("img");
       if (made && img.dataset.url !== made.url) { img.src = made.url; img.dataset.url = made.url; }
       img.style.visibility = made ? "visible" : "hidden";
       const amount = live.methods[method]?.amount;
       let note = "";
       if (!live.edit) note = "";
+      else if (server && !made) note = `preparing ${live.chosen[method]}…`;
       else if (!made || made.key !== live.edit.key) note = "encoding the new mask…";
-      else if (method === "was" && made.amount !== amount) {
+      else if (method === "was" && !server && made.amount !== amount) {
         note = live.released.was ? `encoding for mask_offset = ${amount}…` : `mask_offset = ${amount}: encodes when you let go`;
       }
       card.classList.toggle("stale", note !== "");
       card.querySelector(".note").textContent = note || (made ? `${made.timing}` : "");
     }
+  }
+
+  // ---- columns holding another method: the server's drawing, and its mask as bits for the difference ----
+  function titleOf(method) {
+    const chosen = live.chosen[method];
+    return chosen === method ? TITLES[method] : servedFor(method)?.title ?? chosen;
+  }
+
+  /** The server's drawing of the method the column holds, for this edit; null while it is being made. */
+  function servedFor(method) {
+    const served = live.served[method];
+    return served && served.method === live.chosen[method] && live.edit && served.key === live.edit.key ? served : null;
+  }
+
+  function takeServed(value) {
+    for (const method of ["comfy", "was"]) {
+      const entry = value[method] && value[method].override;
+      if (!entry) continue;
+      const served = { ...entry, key: value.key, noise: null };
+      if (entry.bits) served.noise = M.unpackBits(entry.bits, entry.box[2] * entry.box[3]);
+      live.served[method] = served;
+    }
+    showColumns();
+  }
+
+  /** Each column as what it holds: the live canvas for its node, the server's drawing for another method. */
+  function showColumns() {
+    for (const method of ["comfy", "was"]) {
+      const section = element.querySelector(`[data-method=${method}]`);
+      const server = live.chosen[method] !== method, served = server ? servedFor(method) : null;
+      section.classList.toggle("server", server);
+      section.querySelector(".stage").classList.toggle("pending", server && !served);
+      const title = section.querySelector("h3");
+      title.dataset.node ??= title.innerHTML;
+      if (!server && !title.querySelector(".amount")) {
+        title.innerHTML = title.dataset.node;
+        const state = live.methods[method];
+        if (state) title.querySelector(".amount").textContent = `${SLIDERS[method]} = ${state.amount}`;
+      } else if (server) title.textContent = served ? served.title : `Preparing ${live.chosen[method]}…`;
+      const img = section.querySelector(".server-mask");
+      if (served && img.dataset.url !== served.image) { img.src = served.image; img.dataset.url = served.image; }
+    }
+    redrawDifference(null);
+    updateDecoded();
   }
 
   // ---- from the server ----
@@ -200,7 +264,7 @@
     if (!value || typeof value !== "object") return;
     if (value.kind === "decoded") {
       live.decoded = value;
-      updateDecoded();
+      takeServed(value);
       return;
     }
     if (value.kind !== "edit" || (live.edit && live.edit.key === value.key && live.edit.ratio === value.ratio)) return;
@@ -220,8 +284,7 @@
     setUpDifference(live.edit, base);
     setUpMethod("comfy", live.edit, base);
     setUpMethod("was", live.edit, base);
-    redrawDifference(null);
-    updateDecoded();
+    showColumns();
     element.dataset.edit = value.key;
   }
 
@@ -297,6 +360,11 @@
     if (method && settles.includes(event.key)) event.target.dispatchEvent(new PointerEvent("pointerup", { bubbles: true }));
   }, true);
   live.redraw = (method) => setAmount(method, live.methods[method].amount, true);
+  live.choose = (method, chosen) => {
+    if (!(method in live.chosen) || typeof chosen !== "string") return;
+    live.chosen[method] = chosen;
+    showColumns();
+  };
   live.setAmount = (method, value) => {
     live.released[method] = true;
     if (Number.isInteger(value)) setAmount(method, value);
