@@ -12,7 +12,6 @@ import torch
 from gradio.utils import get_upload_folder
 from PIL import Image
 
-from inpaint_core import GROW_MASK_BY, MASK_OFFSET
 from inpaint_core.device import default_device
 from inpaint_core.editor import MAX_SIDE
 from inpaint_core.registry import (
@@ -25,7 +24,7 @@ from inpaint_core.registry import (
 )
 from inpaint_core.samplers import BACKEND_TITLES, BACKENDS
 from web.advice import advice_panel
-from web.columns import SIDES, Picker
+from web.columns import SIDES, Picker, node_slider
 from web.editor_input import ImageEditorInput
 from web.examples import ASSETS, load_example, thumbnails
 from web.gpu import ZERO_GPU
@@ -104,10 +103,6 @@ def choose_sources(args: argparse.Namespace) -> tuple[list[str], str]:
     return sources, f"{where}the bundled TAEF2 (FLUX.2) and a built-in approximate VAE. {how}"
 
 
-def _slider(amount, label: str) -> gr.Slider:
-    return gr.Slider(amount.min, amount.max, value=amount.default, step=1, label=label, elem_id=amount.name)
-
-
 def detail_tab(method: str, title: str) -> dict:
     """One column's server-drawn panels: what the VAE encodes, its masks, its latent cells, the sampler's view."""
     with gr.Tab(title) as tab:
@@ -146,37 +141,42 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                     label="Image and mask (paint with the brush)", type="pil",
                     image_mode=None,  # as uploaded: inpaint_core.editor converts 16-bit, CMYK, EXIF rotation...
                     format="png", sources=("upload", "clipboard", "webcam"),
-                    brush=gr.Brush(colors=["#ff3c78"], color_mode="fixed"), height="62vh",
+                    brush=gr.Brush(colors=["#ff3c78"], color_mode="fixed"), height="56vh",
                     canvas_size=(16, 16),  # layers from examples are placed within max(canvas, image): keep it small
                     elem_id="editor",
                 )  # fmt: skip
                 editor.max_side = inspector.max_side
-                with gr.Row():
-                    vae = gr.Dropdown(inspector.registry.labels, value=inspector.registry.labels[0], label="VAE")
-                    backend = gr.Dropdown(
-                        [(BACKEND_TITLES[key], key) for key in BACKENDS], value="comfyui",
-                        label="Sampler that reads the noise mask", elem_id="backend",
-                    )  # fmt: skip
-                with gr.Row():
-                    pickers = {slot: Picker(slot) for slot in SIDES}
-                gr.Markdown(note, elem_classes="vae-note")
                 examples = gr.Dataset(
                     components=[gr.Image(visible=False)], samples=thumbnails(inspector.files.folder / "examples"),
                     type="index", label="Examples (with masks)", elem_id="examples",
                 )  # fmt: skip
+                with gr.Group():
+                    with gr.Row():
+                        vae = gr.Dropdown(inspector.registry.labels, value=inspector.registry.labels[0], label="VAE")
+                        backend = gr.Dropdown(
+                            [(BACKEND_TITLES[key], key) for key in BACKENDS], value="comfyui",
+                            label="Sampler that reads the noise mask", elem_id="backend",
+                        )  # fmt: skip
+                    with gr.Row():
+                        pickers = {slot: Picker(slot) for slot in SIDES}
+                gr.Markdown(note, elem_classes="vae-note")
             with gr.Column(scale=3, min_width=320):
                 with gr.Row():
                     with gr.Column(min_width=200):
-                        grow = _slider(GROW_MASK_BY, "grow_mask_by · ComfyUI (k×k window, noise mask only)")
+                        grow = node_slider("comfy")
                         pickers["comfy"].settings_box()
                     with gr.Column(min_width=200):
-                        offset = _slider(MASK_OFFSET, "mask_offset · WAS (> 0 grows, < 0 erodes, grey follows)")
+                        offset = node_slider("was")
                         pickers["was"].settings_box()
                 advice = advice_panel()
                 live = live_panels(inspector.max_side)
         with gr.Row(equal_height=False):
             wipe = gr.ImageSlider(
-                label="Decoded: left column ◀ ▶ right column", type="filepath", elem_id="wipe", max_height=420, min_width=320
+                label="Decoded: left column ◀ ▶ right column",
+                type="filepath",
+                elem_id="wipe",
+                max_height=420,
+                min_width=320,
             )
             numbers = gr.HTML(elem_id="numbers-table", css_template=NUMBERS_CSS, min_width=320)
         with gr.Accordion(

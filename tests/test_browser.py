@@ -44,6 +44,8 @@ def browser():
 
 def open_page(browser, url, width=1440, height=900):
     tab = browser.new_page(viewport={"width": width, "height": height})
+    tab.errors = []  # uncaught script errors, which no test expects
+    tab.on("pageerror", lambda error: tab.errors.append(f"{error}: {error.stack}"))
     tab.goto(url)
     tab.wait_for_selector("#editor input[type=file]", state="attached")
     tab.wait_for_function("window.inpaintLiveMasks !== undefined && window.inpaintLive !== undefined")
@@ -153,6 +155,7 @@ def drag(tab, slider_id: str, steps: int, pixels_per_step: float, panel: str):
     call. Returns the server calls made after the release."""
     calls = server_calls(tab)
     track = tab.locator(f"#{slider_id} input[type=range]")
+    track.scroll_into_view_if_needed()
     box = track.bounding_box()
     value = float(track.input_value())
     low, high = float(track.get_attribute("min")), float(track.get_attribute("max"))
@@ -418,13 +421,14 @@ def test_a_column_can_hold_another_method_and_go_back_to_its_node(page):
     load_example(page, 0)
     page.wait_for_function("window.inpaintLive.decoded && window.inpaintLive.decoded.key === window.inpaintLive.edit.key",
                            timeout=120_000)  # fmt: skip
-    before = panel_pixels(page, ".difference canvas")
+    before, amount = panel_pixels(page, ".difference canvas"), page.evaluate("window.inpaintLive.methods.comfy.amount")
     pick(page, "left", "VAE Encode + Set Latent Noise Mask")
     page.wait_for_function("document.querySelector('[data-method=comfy]').classList.contains('server')")
     settings = page.locator("#left-settings textarea")
     settings.wait_for()
-    assert not page.locator("#grow_mask_by input[type=range]").is_visible()
-    settings.fill('{"expand": 10, "tapered_corners": true, "feather": 12}')
+    page.wait_for_function("document.querySelector('#grow_mask_by').innerText.includes('expand')")  # its slider
+    set_slider(page, "grow_mask_by", 10)
+    settings.fill('{"tapered_corners": true, "feather": 12}')
     settings.press("Enter")
     page.wait_for_function(
         "(() => { const s = window.inpaintLive.served.comfy; return s && s.method === 'set_latent_noise_mask' && "
@@ -433,6 +437,7 @@ def test_a_column_can_hold_another_method_and_go_back_to_its_node(page):
     mask = torch.from_numpy(read_layer_mask("chelsea.png"))
     image = torch.from_numpy(np.asarray(Image.open(ASSETS / "chelsea.png").convert("RGB")).copy()).float()[None] / 255
     expected = run_method("set_latent_noise_mask", image, mask[None].float(), {"expand": 10, "feather": 12})
+    page.wait_for_function("window.inpaintLive.served.comfy.live === null", timeout=120_000)  # feathered: soft
     page.wait_for_function(
         f"window.inpaintLive.served.comfy.noise.reduce((a, b) => a + b, 0) === {int((expected.noise_mask > 0).sum())}",
         timeout=120_000,
@@ -449,12 +454,48 @@ def test_a_column_can_hold_another_method_and_go_back_to_its_node(page):
     page.screenshot(path=str(ARTIFACTS / "page_left_column_other_method.png"))
     pick(page, "left", "VAE Encode (for Inpainting), ComfyUI (live slider)")
     page.wait_for_function("!document.querySelector('[data-method=comfy]').classList.contains('server')")
-    page.locator("#grow_mask_by input[type=range]").wait_for()
+    page.wait_for_function("document.querySelector('#grow_mask_by').innerText.includes('grow_mask_by')")
     assert page.locator("[data-method=comfy] canvas").is_visible()
     assert "grow_mask_by = " in page.locator("[data-method=comfy] h3").inner_text()
+    set_slider(page, "grow_mask_by", amount)  # the slider came back at the node's default
     assert panel_pixels(page, ".difference canvas") == before
+    assert page.errors == []
 
 
 def read_layer_mask(name: str) -> np.ndarray:
     """bool (H, W): an example's mask layer as the editor posts it (alpha > 0)."""
     return np.asarray(Image.open(mask_file(name)).convert("RGBA"))[..., 3] > 0
+
+
+def test_growmask_in_a_column_follows_its_slider_without_the_server(page):
+    """Right column: SetLatentNoiseMask with GrowMask (no feather). Once the server has drawn it, the column's
+    slider is expand: each step redraws in the browser, equal to the core's GrowMask, and the release encodes."""
+    from inpaint_core.preparations import grow_mask as grow_mask_node
+
+    load_example(page, 3)
+    pick(page, "right", "VAE Encode + Set Latent Noise Mask")
+    page.wait_for_function("window.inpaintLive.methods.was && window.inpaintLive.methods.was.kind === 'grow'",
+                           timeout=120_000)  # fmt: skip
+    assert page.locator("#right-settings textarea").is_visible()
+    calls = server_calls(page)
+    for amount in (-9, 17, -30):
+        page.evaluate(
+            """(value) => { const input = document.querySelector('#mask_offset input[type=range]');
+            input.value = String(value); input.dispatchEvent(new Event('input', {bubbles: true})); }""",
+            amount,
+        )
+        state = page.evaluate("(() => { const s = window.inpaintLive.methods.was; return [s.amount, s.w, s.h, "
+                              "Array.from(s.noise).join('')]; })()")  # fmt: skip
+        assert state[0] == amount
+        mask = torch.from_numpy(read_layer_mask("rocket.jpg")).float()[None]
+        expected = grow_mask_node(mask, amount, True)[0].int().reshape(-1).tolist()
+        assert (state[2], state[1]) == tuple(mask.shape[1:]) and state[3] == "".join(map(str, expected))
+    assert calls == []  # every step drawn here
+    assert "expand = -30" in page.locator("[data-method=was] h3").inner_text()
+    page.evaluate("document.querySelector('#mask_offset input[type=range]').dispatchEvent("
+                  "new PointerEvent('pointerup', {bubbles: true}))")  # fmt: skip
+    page.wait_for_function("window.inpaintLive.decoded.was && window.inpaintLive.decoded.was.amount === -30",
+                           timeout=120_000)  # fmt: skip
+    pick(page, "right", "WAS VAE Encode for Inpaint (live slider)")
+    page.wait_for_function("window.inpaintLive.methods.was && window.inpaintLive.methods.was.kind === 'node'")
+    assert page.errors == []

@@ -47,12 +47,14 @@ def unpack(entry: dict) -> np.ndarray:
 def test_a_column_holding_another_method_shows_that_method(setup, slot, method, settings):
     page, inspector, editor, label = setup
     args = {"comfy": ("comfy", ""), "was": ("was", "")} | {slot: (method, json.dumps(settings))}
-    settled = inspector.settle(editor, label, 6, 6, "comfyui", None, *args["comfy"], *args["was"], progress=nothing)
+    sliders = {"comfy": 6, "was": 6} | {slot: settings.get("expand", 6)}  # GrowMask's expand is the slider's
+    settled = inspector.settle(editor, label, sliders["comfy"], sliders["was"], "comfyui", None, *args["comfy"],
+                               *args["was"], progress=nothing)  # fmt: skip
     send(event_of(page, inspector.settle), settled)  # through Gradio's sending path
     live, wipe, table, advice, *details = settled
     expected = direct(editor, method, settings)
     entry = live[slot]["override"]
-    assert entry["method"] == method and live[slot]["amount"] is None
+    assert entry["method"] == method and live[slot]["amount"] == settings.get("expand")
     mask = expected.noise_mask[0, 0].numpy() > 0
     assert np.array_equal(unpack(entry), mask)  # the difference panel's bits: the mask above 0
     top, left = entry["box"][:2]
@@ -85,6 +87,29 @@ def to_uint8(image: torch.Tensor) -> np.ndarray:
     return image.mul(255).round().clamp(0, 255).to(torch.uint8).numpy()
 
 
+@pytest.mark.parametrize(
+    ("method", "tapered"), [("set_latent_noise_mask", True), ("inpaint_model_conditioning", False)]
+)
+def test_growmask_on_the_painted_mask_is_drawn_live_with_the_slider_as_expand(setup, method, tapered):
+    """The column's slider is GrowMask's expand; the browser gets what it needs to draw it at any expand (the
+    box is where the method's noise mask lies in the input's frame), and a feather makes it server-drawn."""
+    _, inspector, editor, label = setup
+    text = json.dumps({"tapered_corners": tapered, "feather": 0})
+    live = inspector.settle(editor, label, 6, -40, "comfyui", None, "comfy", "", method, text, progress=nothing)[0]
+    spec = live["was"]["override"]["live"]
+    expected = direct(editor, method, {"expand": -40, "tapered_corners": tapered})
+    height, width = expected.noise_mask.shape[-2:]
+    top, left = (editor.size[0] - height) // 2, (editor.size[1] - width) // 2
+    assert spec | {"box": None} == {"name": "expand", "amount": -40, "range": [-128, 128], "tapered": tapered,
+                                    "grey": "noise" if method == "inpaint_model_conditioning" else "none",
+                                    "box": None, "follows": True}  # fmt: skip
+    assert spec["box"] == [top, left, height, width] and live["was"]["amount"] == -40
+    assert np.array_equal(unpack(live["was"]["override"]), expected.noise_mask[0, 0].numpy() > 0)
+    feathered = json.dumps({"tapered_corners": tapered, "feather": 4})
+    live = inspector.settle(editor, label, 6, -40, "comfyui", None, "comfy", "", method, feathered, progress=nothing)[0]
+    assert live["was"]["override"]["live"] is None  # soft: drawn by the server
+
+
 def test_the_columns_downloads_are_the_methods_files(setup):
     _, inspector, editor, label = setup
     settings = {"expand": 4, "feather": 0}
@@ -104,9 +129,12 @@ def test_bad_settings_in_a_column_name_the_setting(setup):
     import gradio as gr
 
     _, inspector, editor, label = setup
-    with pytest.raises(gr.Error, match="expand"):
-        inspector.settle(editor, label, 6, 6, "comfyui", None, "set_latent_noise_mask", '{"expand": 1e9}',
+    with pytest.raises(gr.Error, match="feather"):
+        inspector.settle(editor, label, 6, 6, "comfyui", None, "set_latent_noise_mask", '{"feather": 1e9}',
                          "was", "", progress=nothing)  # fmt: skip
+    with pytest.raises(gr.Error, match="expand must be an integer"):  # the slider is GrowMask's expand
+        inspector.settle(editor, label, 2.5, 6, "comfyui", None, "set_latent_noise_mask", "{}", "was", "",
+                         progress=nothing)  # fmt: skip
     with pytest.raises(gr.Error, match="JSON object"):
         inspector.settle(editor, label, 6, 6, "comfyui", None, "comfy", "", "acly_fill", "[1]", progress=nothing)
 

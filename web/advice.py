@@ -25,7 +25,7 @@ element.addEventListener('click', (event) => {
 ADVICE_CSS = """
 .advice { display: grid; grid-template-columns: 1fr 1fr; gap: 4px 12px; font-size: 0.82rem; line-height: 1.3; }
 .advice p { margin: 0; }
-.advice button { margin-left: 4px; padding: 0 8px; border-radius: 4px; border: 1px solid var(--button-primary-border-color);
+.advice button { margin-left: 4px; padding: 0 8px; border-radius: 4px; font-size: inherit; line-height: 1.5; border: 1px solid var(--button-primary-border-color);
   background: var(--button-primary-background-fill); color: var(--button-primary-text-color); cursor: pointer; }
 .advice .warnings { grid-column: 1 / -1; color: var(--color-accent); }
 @media (max-width: 720px) { .advice { grid-template-columns: 1fr; } }

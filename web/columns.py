@@ -8,6 +8,7 @@ server from its settings, soft masks as soft.
 """
 
 import base64
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,20 +16,72 @@ import gradio as gr
 import numpy as np
 import torch
 
+from inpaint_core import GROW_MASK_BY, MASK_OFFSET
 from inpaint_core.editor import EditorInput
 from inpaint_core.export import method_snippet, write_export
 from inpaint_core.preparations import METHODS, Preparation
+from inpaint_core.preparations.comfy_mask_nodes import EXPAND
 from inpaint_core.workflow import ENCODERS
 
 from . import method_panels
 from .live import file_url, rounded_mask
 from .method_numbers import Shown, drift, sampler_views
 from .method_panels import MethodPanels
-from .method_settings import OTHERS, default_settings, method_of, settings_help
+from .method_settings import OTHERS, default_settings, integer, method_of, parse_settings, settings_help
 from .panels import Overlay
 
 SIDES = {"comfy": "left", "was": "right"}
-SLIDER_IDS = {"comfy": "grow_mask_by", "was": "mask_offset"}
+NODE_SLIDERS = {  # each column's slider, for its own node
+    "comfy": (GROW_MASK_BY, "grow_mask_by · ComfyUI (k×k window, noise mask only)"),
+    "was": (MASK_OFFSET, "mask_offset · WAS (> 0 grows, < 0 erodes, grey follows)"),
+}
+LIVE = {"set_latent_noise_mask": EXPAND, "inpaint_model_conditioning": EXPAND}  # GrowMask's expand on the slider
+LIVE_LABEL = "expand · GrowMask (> 0 grows, < 0 erodes); drawn live while feather is 0"
+
+
+def node_slider(slot: str) -> gr.Slider:
+    """The column's slider as it starts: its node's amount."""
+    amount, label = NODE_SLIDERS[slot]
+    return gr.Slider(amount.min, amount.max, value=amount.default, step=1, label=label, elem_id=amount.name)
+
+
+def settings_of(slot: str, method: str, text, slider_value) -> dict | str:
+    """The column's settings: the box's JSON, with GrowMask's expand from the slider where it drives it."""
+    if method not in LIVE:
+        return text
+    amount = LIVE[method]
+    try:
+        value = integer(slider_value, amount.name)
+    except ValueError as error:
+        raise gr.Error(str(error)) from error
+    return parse_settings(method, text) | {amount.name: value}
+
+
+@dataclass
+class Picked:
+    """What the two columns hold: the nodes' amounts, and by slot any other method with its settings."""
+
+    grow_mask_by: int
+    mask_offset: int
+    others: dict[str, tuple[str, dict | str]]
+
+    @property
+    def native(self) -> tuple[str, ...]:
+        return tuple(slot for slot in SIDES if slot not in self.others)
+
+
+def picked(grow_mask_by, mask_offset, left_method, left_settings, right_method, right_settings) -> Picked:
+    """Each column's method and settings from the page. A node not in its column is prepared at its default
+    amount (the column's slider then belongs to the other method: GrowMask's expand, or nothing)."""
+    chosen = {"comfy": (left_method or "comfy", left_settings), "was": (right_method or "was", right_settings)}
+    sliders = {"comfy": grow_mask_by, "was": mask_offset}
+    others = {
+        slot: (method, settings_of(slot, method, text, sliders[slot]))
+        for slot, (method, text) in chosen.items()
+        if method != slot
+    }
+    amounts = [NODE_SLIDERS[slot][0].default if slot in others else sliders[slot] for slot in SIDES]
+    return Picked(*amounts, others)
 
 
 def choices(slot: str) -> list[tuple[str, str]]:
@@ -76,10 +129,26 @@ class Picker:
         """On a pick: the slider shows for the column's own node, the settings box (at the method's
         defaults, its help as the label) for any other; the column's detail tab takes the method's name."""
         own = method == self.slot
-        tab = gr.Tab(label=f"{SIDES[self.slot].capitalize()}: {METHODS[method_of(method).name].label}")
-        box = gr.Textbox(visible=not own, value="" if own else default_settings(method).replace("\n", ""),
-                         label="" if own else settings_help(method).replace("`", ""))  # fmt: skip
-        return gr.Slider(visible=own), box, tab
+        tab = gr.Tab(label=f"{SIDES[self.slot].capitalize()}: {method_of(method).label}")
+        if own:
+            amount, label = NODE_SLIDERS[self.slot]
+            slider = gr.Slider(minimum=amount.min, maximum=amount.max, value=amount.default, label=label, visible=True)
+        elif method in LIVE:
+            low, high = LIVE[method].slider_range
+            slider = gr.Slider(minimum=low, maximum=high, value=LIVE[method].default, label=LIVE_LABEL, visible=True)
+        else:
+            slider = gr.Slider(visible=False)
+        return slider, self._box(method, own), tab
+
+    def _box(self, method: str, own: bool) -> gr.Textbox:
+        if own:
+            return gr.Textbox(visible=False, value="", label="")
+        settings = json.loads(default_settings(method))
+        settings.pop(LIVE[method].name if method in LIVE else None, None)  # the slider holds it
+        help_line = settings_help(method).replace("`", "")
+        if method in LIVE:
+            help_line += f" ({LIVE[method].name} is the slider)"
+        return gr.Textbox(visible=True, value=json.dumps(settings), label=help_line)
 
 
 def override(inspector, batch, editor: EditorInput, vae_label: str, slot: str, method: str, settings) -> Override:
@@ -90,10 +159,23 @@ def override(inspector, batch, editor: EditorInput, vae_label: str, slot: str, m
 
 
 def _region(preparation: Preparation, size: tuple[int, int]) -> tuple[list[int], np.ndarray]:
-    """[top, left, height, width] of the noise mask in the input's frame, and where it is above 0 there."""
+    """[top, left, height, width] of the noise mask in the input's frame (every method's crop is centred),
+    and where it is above 0 there."""
     mask = preparation.noise_mask[0, 0].cpu() > 0
-    top, left = (0, 0) if tuple(mask.shape) == tuple(size) else preparation.crop_offset
+    top, left = ((whole - part) // 2 for whole, part in zip(size, mask.shape, strict=True))
     return [top, left, *mask.shape], mask.numpy()
+
+
+def live_spec(found: Override, editor: EditorInput, box: list[int]) -> dict | None:
+    """What the browser needs to draw the column's GrowMask at any expand, where that is exact: the method's
+    mask is GrowMask of the painted 0/1 mask (at the image's size) with no feather; None otherwise."""
+    method, settings = found.preparation.method, found.preparation.settings
+    if method not in LIVE or settings.get("feather") or editor.mask.shape[-2:] != editor.size:
+        return None
+    amount = LIVE[method]
+    grey = "noise" if method == "inpaint_model_conditioning" else "none"  # its concat pixels grey the grown mask
+    return {"name": amount.name, "amount": settings[amount.name], "range": list(amount.slider_range),
+            "tapered": bool(settings["tapered_corners"]), "grey": grey, "box": box, "follows": True}  # fmt: skip
 
 
 def timing(shown: Shown) -> dict[str, str]:
@@ -107,18 +189,19 @@ def frame(found: Override, size: tuple[int, int]) -> torch.Tensor:
     return torch.ones(size, dtype=torch.bool) if mask is None else mask
 
 
-def live_entry(found: Override, key: str, size: tuple[int, int]) -> dict:
+def live_entry(found: Override, key: str, editor: EditorInput) -> dict:
     """The column's entry in the live panels' decoded payload: the decoded latent, and what the browser draws
     in place of its live mask (the server's soft-mask image, the mask above 0 as bits for the difference)."""
     panels, preparation = found.panels, found.preparation
     times = timing(found.shown)
     note = f"encode {times['encode']} · decode {times['decode']}"
-    entry = {"url": file_url(panels.decoded), "amount": None, "timing": note, "key": key}
+    amount = preparation.settings.get(LIVE[preparation.method].name) if preparation.method in LIVE else None
+    entry = {"url": file_url(panels.decoded), "amount": amount, "timing": note, "key": key}
     shown = {"method": preparation.method, "title": found.title, "image": file_url(panels.noise_mask or panels.pixels)}
     if preparation.noise_mask is not None:
-        box, mask = _region(preparation, size)
+        box, mask = _region(preparation, editor.size)
         bits = base64.b64encode(np.packbits(mask.reshape(-1)).tobytes()).decode("ascii")
-        shown |= {"box": box, "bits": bits}
+        shown |= {"box": box, "bits": bits, "live": live_spec(found, editor, box)}
     return entry | {"override": shown}
 
 

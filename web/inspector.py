@@ -3,7 +3,6 @@ and /compare. The maths is inpaint_core's; files come from web.panels; only enco
 on ZeroGPU (web.gpu)."""
 
 import json
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,7 +29,7 @@ from .columns import SIDES
 from .large_work import LargeWork
 from .live import decoded_payload, edit_payload, live_key, rounded_mask
 from .method_numbers import Shown
-from .method_settings import checked_settings
+from .method_settings import checked_settings, integer
 from .numbers import numbers_table, preview_note
 from .panels import as_sent, name_of
 from .prune import Pruner
@@ -39,13 +38,6 @@ CACHE_BYTES = 1 << 30  # per cache (preparations, latents); the newest entry is 
 KEPT_LATENT_BYTES = 64 << 20  # when a large image needs the room, other edits' latents up to this each stay,
 KEPT_LATENTS_BYTES = 256 << 20  # the newest, up to this in all
 FOLDER_BYTES = 2 << 30  # previews and downloads on disk; Gradio's delete_cache also removes them after an hour
-
-
-def integer(value, name: str) -> int:
-    """Slider values arrive as int or float; a fractional or non-finite one is refused, not rounded."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value != int(value):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    return int(value)
 
 
 def _float_tensors(editor: EditorInput, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -204,16 +196,15 @@ class Inspector:
         session State): those are not sent again."""
         if editor is None:
             return (None, None, "", "", *(None,) * 9, "", "", {})
-        picked = {"comfy": (left_method or "comfy", left_settings), "was": (right_method or "was", right_settings)}
-        native = tuple(slot for slot, (method, _) in picked.items() if method == slot)
-        result = self.run(editor, vae_label, grow_mask_by, mask_offset, progress, encoded=native)
+        picked = columns.picked(grow_mask_by, mask_offset, left_method, left_settings, right_method, right_settings)
+        native = picked.native
+        result = self.run(editor, vae_label, picked.grow_mask_by, picked.mask_offset, progress, encoded=native)
         report = self.report(result, backend, native)  # checks the backend before any file names it
         self.pruner.maybe()
         batch = self.files.batch()
         others = {
             slot: columns.override(self, batch, editor, vae_label, slot, method, settings)
-            for slot, (method, settings) in picked.items()
-            if slot not in native
+            for slot, (method, settings) in picked.others.items()
         }
         decoded = {r.method: others[r.method].panels.decoded if r.method in others else panels.decoded(batch, r)
                    for r in result.methods}  # fmt: skip
@@ -239,7 +230,7 @@ class Inspector:
             key,
             {m.method: (decoded[m.method], m.amount, preview_note(m)) for m in result.methods if m.method in native},
         )
-        live |= {slot: columns.live_entry(found, key, editor.size) for slot, found in others.items()}
+        live |= {slot: columns.live_entry(found, key, editor) for slot, found in others.items()}
         wipe = SliderData(root=(ImageData(path=str(decoded["comfy"])), ImageData(path=str(decoded["was"]))))
         source = self.registry.sources[vae_label]
         snippets = [columns.snippet(others[r.method], source) if r.method in others else self.snippet(result, r, vae_label)
@@ -252,15 +243,15 @@ class Inspector:
         """The page's downloads button: each column's files (.latent, noise mask, pixels, then the export)."""
         if editor is None:
             raise gr.Error("There is no image yet: upload one or pick an example, then paint the area to inpaint.")
-        picked = {"comfy": (left_method or "comfy", left_settings), "was": (right_method or "was", right_settings)}
-        native = tuple(slot for slot, (method, _) in picked.items() if method == slot)
-        result = self.run(editor, vae_label, grow_mask_by, mask_offset, progress, encoded=native)
+        picked = columns.picked(grow_mask_by, mask_offset, left_method, left_settings, right_method, right_settings)
+        native = picked.native
+        result = self.run(editor, vae_label, picked.grow_mask_by, picked.mask_offset, progress, encoded=native)
         source, folder, out = self.registry.sources[vae_label], self.files.folder, []
         for r in result.methods:
             if r.method in native:
                 out.append(panels.downloads(folder, r) + self.export(editor, r, vae_label))
             else:
-                shown = self.prepare_any(editor, vae_label, *picked[r.method])
+                shown = self.prepare_any(editor, vae_label, *picked.others[r.method])
                 key = method_panels.files_key(editor, vae_label, shown.preparation)
                 found = columns.Override(r.method, shown, key, None)
                 out.append(columns.files(folder, editor, vae_label, source, found))

@@ -3,14 +3,22 @@
 // Runs as a gr.HTML js_on_load after web/live_masks.js: `element` is the panel, `props.value` what the
 // server sent last ({kind: "edit"} once per edit, {kind: "decoded"} when the latents are ready).
 // Slider steps never reach the server: each redraws only the pixels whose state changed.
-// A column may hold another method (picked on the page, `live.choose`): it then shows the server's drawing of
-// that method's noise mask, and its mask above 0 (sent as bits) takes the node's place in the difference.
+// A column may hold another method (picked on the page, `live.choose`). Where its noise mask is GrowMask on
+// the painted 0/1 mask (the server says so: `live` in its entry), the column's slider drives it here too;
+// otherwise the column shows the server's drawing, and its mask above 0 (sent as bits) takes the node's
+// place in the difference.
 "use strict";
 
 (() => {
   const M = window.inpaintLiveMasks;
   const SLIDERS = { comfy: "grow_mask_by", was: "mask_offset" };
-  const RANGES = { comfy: [0, 64], was: [-128, 128] };
+  // Each node's live mask: its amount's name and range, what it greys, whether its latent follows the amount.
+  const NODES = {
+    comfy: { name: "grow_mask_by", range: [0, 64], grey: "mask", follows: false,
+      levels: (mask, w, h, lo, hi) => M.comfyLevels(mask, w, h, hi) },
+    was: { name: "mask_offset", range: [-128, 128], grey: "noise", follows: true,
+      levels: (mask, w, h, lo, hi) => M.wasLevels(mask, w, h, lo, hi) },
+  };
   const PINK = [255, 60, 120], ORANGE = [255, 140, 0], BLUE = [30, 144, 255], MAGENTA = [192, 64, 192];
   const GREY_MASKED = mix([128, 128, 128], PINK, 0.3);
   const TITLES = { comfy: "ComfyUI", was: "WAS" };
@@ -54,24 +62,45 @@
     target.context.putImageData(target.data, 0, 0, x0, y0, x1 - x0 + 1, y1 - y0 + 1);
   }
 
-  // ---- one method's mask panel ----
-  function setUpMethod(method, edit, base) {
-    const [top, left, h, w] = edit.crops[method];
-    const mask = new Uint8Array(w * h);
-    for (let y = 0; y < h; y++) mask.set(edit.mask.subarray((y + top) * edit.width + left, (y + top) * edit.width + left + w), y * w);
-    const [lo, hi] = RANGES[method];
-    const levels = method === "comfy" ? M.comfyLevels(mask, w, h, hi) : M.wasLevels(mask, w, h, lo, hi);
+  // ---- one column's live mask panel ----
+  /** Levels (the smallest amount that covers each pixel) over the column's box, sorted, and its canvas. */
+  function setUpLive(method, spec, levels, mask) {
+    const [, , h, w] = spec.box;
+    const [lo, hi] = spec.range;
     const sorted = M.sortByLevel(levels, lo, hi + 1);
     const target = surface(element.querySelector(`[data-method=${method}] canvas`), w, h);
-    const state = { method, top, left, w, h, mask, levels, sorted, target, base, amount: null, noise: new Uint8Array(w * h) };
+    const [top, left] = spec.box;
+    const state = { ...spec, method, top, left, w, h, mask, levels, sorted, target, amount: null, noise: new Uint8Array(w * h) };
     live.methods[method] = state;
-    setAmount(method, sliderValue(method), true);
+    const [min, max] = spec.range;
+    setAmount(method, Math.max(min, Math.min(max, spec.amount ?? sliderValue(method))), true);
+  }
+
+  function cut(values, width, [top, left, h, w], Type) {
+    const out = new Type(w * h);
+    for (let y = 0; y < h; y++) out.set(values.subarray((y + top) * width + left, (y + top) * width + left + w), y * w);
+    return out;
+  }
+
+  /** The node's own mask: the painted mask cropped as the node crops, then grown or offset. */
+  function setUpNode(method) {
+    const edit = live.edit, node = NODES[method], box = edit.crops[method];
+    const mask = cut(edit.mask, edit.width, box, Uint8Array);
+    const levels = node.levels(mask, box[3], box[2], ...node.range);
+    setUpLive(method, { ...node, kind: "node", box, amount: undefined }, levels, mask);
+  }
+
+  /** GrowMask on the whole painted mask (as the node runs before any crop), seen through the method's box. */
+  function setUpGrow(method, spec) {
+    const edit = live.edit, [lo, hi] = spec.range;
+    const levels = cut(M.growMaskLevels(edit.mask, edit.width, edit.height, spec.tapered, lo, hi), edit.width, spec.box, Int16Array);
+    setUpLive(method, { ...spec, kind: "grow", amount: undefined }, levels, cut(edit.mask, edit.width, spec.box, Uint8Array));
   }
 
   function colourMethodPixel(state, i) {
-    const { base, top, left, w } = state;
+    const { top, left, w } = state, base = live.base;
     const frame = ((Math.floor(i / w) + top) * live.edit.width + (i % w) + left) * 4;
-    const grey = state.method === "comfy" ? state.mask[i] : state.noise[i];
+    const grey = state.grey === "mask" ? state.mask[i] : state.grey === "noise" ? state.noise[i] : 0;
     const rgb = grey ? GREY_MASKED : state.noise[i] ? mix([base[frame], base[frame + 1], base[frame + 2]], PINK, 0.55)
       : [base[frame], base[frame + 1], base[frame + 2]];
     const data = state.target.data.data;
@@ -107,7 +136,7 @@
     }
     state.amount = amount;
     const label = element.querySelector(`[data-method=${method}] .amount`);
-    if (label) label.textContent = `${SLIDERS[method]} = ${amount}`; // absent while the column holds another method
+    if (label) label.textContent = `${state.name} = ${amount}`;
     redrawDifference(redrawAll ? null : { state, flipped });
     updateDecoded();
     live.drawMs.push(performance.now() - started); // what a step costs the page (bench/live_slider.py reads it)
@@ -135,7 +164,7 @@
   }
 
   function noiseAt(method, x, y) {
-    if (live.chosen[method] !== method) {
+    if (!live.methods[method] && live.chosen[method] !== method) {
       const served = servedFor(method);
       if (!served) return 0;
       if (!served.noise) return 1; // no noise mask: the sampler repaints everything
@@ -159,8 +188,8 @@
 
   function redrawDifference(change) {
     const view = live.difference;
-    if (!view || !live.methods.comfy || !live.methods.was) return;
-    const bothNodes = live.chosen.comfy === "comfy" && live.chosen.was === "was";
+    if (!view) return;
+    const bothNodes = live.methods.comfy?.kind === "node" && live.methods.was?.kind === "node";
     if (!change) {
       for (let y = view.y0; y <= view.y1; y++) for (let x = view.x0; x <= view.x1; x++) colourDifferencePixel(view, x, y);
       put(view.target, 0, 0, view.target.w - 1, view.target.h - 1);
@@ -197,17 +226,20 @@
     for (const method of ["comfy", "was"]) {
       const card = element.querySelector(`[data-method=${method}] .decoded`);
       const server = live.chosen[method] !== method;
-      const made = decoded && decoded[method] && (!server || servedFor(method)) ? decoded[method] : null;
+      const entry = decoded && decoded[method];
+      const fits = entry && (server ? entry.override && entry.override.method === live.chosen[method] : !entry.override);
+      const made = fits ? entry : null;
       const img = card.querySelector("img");
       if (made && img.dataset.url !== made.url) { img.src = made.url; img.dataset.url = made.url; }
       img.style.visibility = made ? "visible" : "hidden";
-      const amount = live.methods[method]?.amount;
+      const state = live.methods[method], amount = state?.amount;
       let note = "";
       if (!live.edit) note = "";
       else if (server && !made) note = `preparing ${live.chosen[method]}…`;
       else if (!made || made.key !== live.edit.key) note = "encoding the new mask…";
-      else if (method === "was" && !server && made.amount !== amount) {
-        note = live.released.was ? `encoding for mask_offset = ${amount}…` : `mask_offset = ${amount}: encodes when you let go`;
+      else if (state && state.follows && made.amount !== amount) {
+        const said = `${state.name} = ${amount}`;
+        note = live.released[method] ? `encoding for ${said}…` : `${said}: encodes when you let go`;
       }
       card.classList.toggle("stale", note !== "");
       card.querySelector(".note").textContent = note || (made ? `${made.timing}` : "");
@@ -237,25 +269,44 @@
     showColumns();
   }
 
-  /** Each column as what it holds: the live canvas for its node, the server's drawing for another method. */
+  /** Each column as what it holds: a live canvas for its node, or for GrowMask where the server says the
+   * mask is the painted 0/1 mask; otherwise the server's drawing (or a note while it is being made). */
   function showColumns() {
     for (const method of ["comfy", "was"]) {
       const section = element.querySelector(`[data-method=${method}]`);
-      const server = live.chosen[method] !== method, served = server ? servedFor(method) : null;
-      section.classList.toggle("server", server);
-      section.querySelector(".stage").classList.toggle("pending", server && !served);
+      const chosen = live.chosen[method], own = chosen === method, served = own ? null : servedFor(method);
+      const state = live.methods[method];
+      if (live.edit && own && state?.kind !== "node") setUpNode(method);
+      else if (served?.live && (state?.kind !== "grow" || state.signature !== signature(served))) {
+        setUpGrow(method, { ...served.live, signature: signature(served) });
+      } else if (!own && !served?.live) delete live.methods[method];
+      const drawn = !!live.methods[method];
+      section.classList.toggle("server", !own && !drawn);
+      section.querySelector(".stage").classList.toggle("pending", !own && !served);
       const title = section.querySelector("h3");
       title.dataset.node ??= title.innerHTML;
-      if (!server && !title.querySelector(".amount")) {
-        title.innerHTML = title.dataset.node;
-        const state = live.methods[method];
-        if (state) title.querySelector(".amount").textContent = `${SLIDERS[method]} = ${state.amount}`;
-      } else if (server) title.textContent = served ? served.title : `Preparing ${live.chosen[method]}…`;
+      if (own) title.innerHTML = title.dataset.node;
+      else {
+        title.textContent = served ? served.title : `Preparing ${chosen}…`;
+        if (drawn) title.insertAdjacentHTML("beforeend", ' <span class="amount"></span>');
+      }
+      const now = live.methods[method];
+      if (now) section.querySelector(".amount").textContent = `${now.name} = ${now.amount}`;
+      const legend = section.querySelector(".server-legend");
+      if (!own) legend.innerHTML = '<i class="sw pink"></i>' + (!served ? "noise mask" : served.live
+        ? `noise mask${served.live.grey === "noise" ? " = grey (neutralised)" : ""}, drawn live: ${served.live.name} follows the slider`
+        : "noise mask, soft drawn soft (server-drawn)");
       const img = section.querySelector(".server-mask");
       if (served && img.dataset.url !== served.image) { img.src = served.image; img.dataset.url = served.image; }
     }
     redrawDifference(null);
     updateDecoded();
+  }
+
+  /** What a live GrowMask state depends on: the edit, the method and its box, corners and range. */
+  function signature(served) {
+    const spec = served.live;
+    return [served.key, served.method, spec.box, spec.tapered, spec.range, spec.grey].join("|");
   }
 
   // ---- from the server ----
@@ -276,14 +327,12 @@
     canvas.height = value.height;
     const context = canvas.getContext("2d", { willReadFrequently: true });
     context.drawImage(image, 0, 0, value.width, value.height);
-    const base = context.getImageData(0, 0, value.width, value.height).data;
+    live.base = context.getImageData(0, 0, value.width, value.height).data;
     live.edit = { ...value, mask: M.unpackBits(value.mask, value.width * value.height) };
     say("");
     live.methods = {};
     element.querySelector(".live-grid").classList.add("ready");
-    setUpDifference(live.edit, base);
-    setUpMethod("comfy", live.edit, base);
-    setUpMethod("was", live.edit, base);
+    setUpDifference(live.edit, live.base);
     showColumns();
     element.dataset.edit = value.key;
   }
@@ -345,7 +394,8 @@
     const value = Number(event.target.value);
     if (!method || !Number.isInteger(value)) return;
     live.released[method] = false;
-    setAmount(method, Math.max(RANGES[method][0], Math.min(RANGES[method][1], value)));
+    const state = live.methods[method];
+    if (state) setAmount(method, Math.max(state.range[0], Math.min(state.range[1], value)));
   }, true);
   document.addEventListener("change", (event) => {
     const method = methodOf(event.target);
@@ -360,6 +410,7 @@
     if (method && settles.includes(event.key)) event.target.dispatchEvent(new PointerEvent("pointerup", { bubbles: true }));
   }, true);
   live.redraw = (method) => setAmount(method, live.methods[method].amount, true);
+  live.NODES = NODES;
   live.choose = (method, chosen) => {
     if (!(method in live.chosen) || typeof chosen !== "string") return;
     live.chosen[method] = chosen;
@@ -367,7 +418,8 @@
   };
   live.setAmount = (method, value) => {
     live.released[method] = true;
-    if (Number.isInteger(value)) setAmount(method, value);
+    const state = live.methods[method];
+    if (state && Number.isInteger(value)) setAmount(method, Math.max(state.range[0], Math.min(state.range[1], value)));
     updateDecoded();
   };
 

@@ -120,7 +120,7 @@ def noise_in_frame(preparation: Preparation, size: tuple[int, int]) -> torch.Ten
     if tuple(mask.shape) == tuple(size):
         return mask
     frame = torch.zeros(size, dtype=torch.bool)
-    top, left = preparation.crop_offset
+    top, left = ((whole - part) // 2 for whole, part in zip(size, mask.shape, strict=True))  # crops are centred
     frame[top : top + mask.shape[0], left : left + mask.shape[1]] = mask
     return frame
 

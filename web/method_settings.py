@@ -5,6 +5,7 @@ A bad value raises gr.Error naming the setting and its range; nothing is compute
 """
 
 import json
+import math
 
 import gradio as gr
 
@@ -68,6 +69,13 @@ def checked_settings(method: str, text) -> dict:
         return check_settings(METHODS[method].settings, settings)
     except ValueError as error:
         raise gr.Error(f"{method}: {error}") from error
+
+
+def integer(value, name: str) -> int:
+    """Slider values arrive as int or float; a fractional or non-finite one is refused, not rounded."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value != int(value):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    return int(value)
 
 
 def parse_methods(text) -> list[tuple[str, dict, float]]:
