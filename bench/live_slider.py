@@ -2,11 +2,14 @@
 
     python -m bench.live_slider --size 1024 --size 2048       # the CPU, TAEF2 (Debian's chromium)
     python -m bench.live_slider --size 1024 --third            # with the third column open (three columns)
+    python -m bench.live_slider --size 1024 --right set_latent_noise_mask   # GrowMask live in the right column
 
 For each size: the cat resized to size² with its mask is loaded as the page's one example; a mask_offset
 release starts an encode on the server; meanwhile each slider is dragged --steps moves, and for each step of a real mouse drag, the time
 from the input event's creation to the animation frame that shows the method's panel with changed pixels. Then a real 10-step
-mouse drag of each slider counts the server calls made before and after the release.
+mouse drag of each slider counts the server calls made before and after the release. With --right METHOD
+the right column holds METHOD (GrowMask's expand on its slider, drawn live); its release encodes nothing
+where the method encodes the pixels as given (SetLatentNoiseMask), so its steps run with the server idle.
 """
 
 import argparse
@@ -21,7 +24,8 @@ from PIL import Image
 import app
 import web.examples
 from bench.slider import TAEF2, fresh_folder
-from tests.test_browser import CHROMIUM, FLAGS, drag, open_page, server_calls
+from tests.test_browser import CHROMIUM, FLAGS, drag, open_page, pick, server_calls
+from web.columns import choices
 
 RECORD = """([slider, selector]) => {
     // After the page's own listener has drawn: from the input event's creation (when the browser got the
@@ -88,11 +92,17 @@ def serve(size: int, vae: str, images: Path, assets: Path):
     return page, url
 
 
-def measure(browser, url: str, steps: int, third: bool = False) -> dict:
+def measure(browser, url: str, steps: int, third: bool = False, right: str = "") -> dict:
     tab = open_page(browser, url)
     if third:  # open before the example loads: the third column then runs its method on the edit too
         tab.get_by_text("A third column: another preparation").click()
+    if right:
+        label = next(label for label, name in choices("was") if name == right)
+        pick(tab, "right", label)
     tab.locator("#examples .gallery-item").first.click()
+    if right:
+        tab.wait_for_function("window.inpaintLive.methods.was && window.inpaintLive.methods.was.kind === 'grow'",
+                              timeout=600_000)  # fmt: skip
     tab.wait_for_function("window.inpaintLive.methods && window.inpaintLive.methods.was", timeout=300_000)
     tab.wait_for_function(
         "window.inpaintLive.decoded && window.inpaintLive.decoded.key === window.inpaintLive.edit.key", timeout=600_000
@@ -132,6 +142,7 @@ def main():
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--vae", default=str(TAEF2))
     parser.add_argument("--third", action="store_true", help="open the third column (its default method) first")
+    parser.add_argument("--right", default="", help="a method for the right column, e.g. set_latent_noise_mask")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -141,10 +152,12 @@ def main():
             with fresh_folder() as images, tempfile.TemporaryDirectory() as assets:
                 page, url = serve(size, args.vae, images, Path(assets))
                 try:
-                    results = measure(browser, url, args.steps, args.third)
+                    results = measure(browser, url, args.steps, args.third, args.right)
                 finally:
                     page.close()
-            columns = "three columns" if args.third else "two columns"
+            columns = ("three columns" if args.third else "two columns") + (
+                f", right: {args.right}" if args.right else ""
+            )
             print(f"{size}², {columns}, {args.steps} steps per slider, slider step -> mask panel painted (ms):")
             for name, value in results.items():
                 if isinstance(value, list):

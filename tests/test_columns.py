@@ -149,3 +149,35 @@ def test_picking_a_method_swaps_the_slider_for_its_settings(setup):
     assert json.loads(box.value) == json.loads(default_settings("acly_blur")) and "blur" in box.label
     slider, box, tab = picker.switch("comfy")
     assert slider.visible is True and box.visible is False and tab.label.startswith("Left:")
+
+
+def test_settings_that_change_only_the_mask_encode_once(setup):
+    """SetLatentNoiseMask encodes the pixels as given: a new expand or feather reuses the latent; Acly's fill
+    changes the pixels with its grow, so a new grow encodes again."""
+    _, inspector, editor, label = setup
+    inspector.latents.discard(lambda key, size: True)
+    first = inspector.prepare_any(editor, label, "set_latent_noise_mask", {"expand": 3})
+    again = inspector.prepare_any(editor, label, "set_latent_noise_mask", {"expand": -7, "feather": 5})
+    assert again.latent is first.latent and len(inspector.latents.sizes()) == 1
+    fill = [inspector.prepare_any(editor, label, "acly_fill", {"grow": g, "mask_blur": 0}) for g in (4, 12)]
+    assert fill[0].latent is not fill[1].latent and len(inspector.latents.sizes()) == 3
+
+
+@pytest.mark.parametrize("method", ["inpaint_model_conditioning", "set_latent_noise_mask"])
+def test_the_noise_mask_over_the_encoded_pixels_lines_up_in_the_image(method):
+    """Under a VAE of ratio 16, InpaintModelConditioning's mask is a crop to 8 and the encoded pixels a crop
+    to 16 (SetLatentNoiseMask's mask has the image's size): each cut lines up with the image's own pixels."""
+    from web.method_numbers import mask_over_encoded
+
+    height, width = 300, 451
+    rng = np.random.default_rng(3)
+    mask = torch.from_numpy(rng.random((1, height, width)) < 0.3).float()
+    rows = torch.arange(height, dtype=torch.float32)[:, None] / 1000 + torch.arange(width)[None, :] / 1e6
+    pixels = rows[None, :, :, None].expand(1, height, width, 3).contiguous()  # each pixel names its place
+    preparation = run_method(method, pixels, mask, {}, None, 16)
+    cut = mask_over_encoded(preparation)
+    encoded = preparation.encoded[0, :, :, 0]
+    assert tuple(cut.shape) == tuple(encoded.shape)
+    places = (encoded * 1000).round().long(), (encoded * 1e6).round().long() % 1000
+    expected = mask[0][places[0], places[1]]  # the painted mask at each encoded pixel's place in the image
+    assert torch.equal(cut, expected.float())

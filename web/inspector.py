@@ -2,6 +2,7 @@
 and /compare. The maths is inpaint_core's; files come from web.panels; only encoding crosses to a GPU worker
 on ZeroGPU (web.gpu)."""
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,6 +45,12 @@ def _float_tensors(editor: EditorInput, device: torch.device) -> tuple[torch.Ten
     """The edit as the core takes it: pixels and mask on the device, and the image (H, W, 3) on the CPU."""
     pixels = editor.pixels
     return pixels.to(device), editor.mask.to(device), pixels[0]
+
+
+def pixels_digest(pixels: torch.Tensor) -> str:
+    """Names pixels by their content: methods and settings that encode the same pixels share a latent."""
+    array = pixels.detach().cpu().contiguous().numpy()
+    return hashlib.blake2b(memoryview(array).cast("B"), digest_size=16).hexdigest() + str(array.shape)
 
 
 def preparation_bytes(preparation: Preparation) -> int:
@@ -153,7 +160,8 @@ class Inspector:
                 make = lambda: gpu.encode_in_gpu_worker(vae_label, encoded)  # noqa: E731
             else:
                 make = lambda: encode_and_decode(vae, encoded.to(vae.device))  # noqa: E731
-            latent = self.latents.get_or_make(key, make)[0]
+            latent_key = (editor.content_key, vae_label, "encoded", pixels_digest(encoded))
+            latent = self.latents.get_or_make(latent_key, make)[0]  # one encode for settings that change only masks
         view = None
         if preparation.noise_mask is not None:
             view = differential_view(preparation.noise_mask[:1], tuple(latent.latents.shape[-2:]), denoise)

@@ -26,68 +26,38 @@
 
 const FAR = 65535; // no such pixel in the image
 
-/** Chessboard distance from each pixel to the nearest pixel where mask == target (FAR: none). */
-function chessboardDistance(mask, w, h, target) {
+/** Distance from each pixel to the nearest pixel where mask == target (FAR: none), by two raster passes:
+ * chessboard with the diagonal neighbours (`diagonals`), city-block without. */
+function chamferDistance(mask, w, h, target, diagonals) {
   const d = new Uint16Array(w * h);
   for (let i = 0; i < w * h; i++) d[i] = mask[i] === target ? 0 : FAR;
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const i = y * w + x;
-      let v = d[i];
-      if (v === 0) continue;
-      if (x > 0 && d[i - 1] + 1 < v) v = d[i - 1] + 1;
-      if (y > 0) {
-        const up = i - w;
-        if (d[up] + 1 < v) v = d[up] + 1;
-        if (x > 0 && d[up - 1] + 1 < v) v = d[up - 1] + 1;
-        if (x < w - 1 && d[up + 1] + 1 < v) v = d[up + 1] + 1;
-      }
-      d[i] = v;
+  const pass = (y, x, dx, dy) => {
+    const i = y * w + x;
+    let v = d[i];
+    if (v === 0) return;
+    const xn = x - dx, yn = y - dy; // the neighbour already visited on this row, and the row before
+    if (xn >= 0 && xn < w && d[i - dx] + 1 < v) v = d[i - dx] + 1;
+    if (yn >= 0 && yn < h) {
+      const row = i - dy * w;
+      if (d[row] + 1 < v) v = d[row] + 1;
+      if (diagonals && xn >= 0 && xn < w && d[row - dx] + 1 < v) v = d[row - dx] + 1;
+      if (diagonals && x + dx >= 0 && x + dx < w && d[row + dx] + 1 < v) v = d[row + dx] + 1;
     }
-  }
-  for (let y = h - 1; y >= 0; y--) {
-    for (let x = w - 1; x >= 0; x--) {
-      const i = y * w + x;
-      let v = d[i];
-      if (v === 0) continue;
-      if (x < w - 1 && d[i + 1] + 1 < v) v = d[i + 1] + 1;
-      if (y < h - 1) {
-        const down = i + w;
-        if (d[down] + 1 < v) v = d[down] + 1;
-        if (x < w - 1 && d[down + 1] + 1 < v) v = d[down + 1] + 1;
-        if (x > 0 && d[down - 1] + 1 < v) v = d[down - 1] + 1;
-      }
-      d[i] = v;
-    }
-  }
+    d[i] = v;
+  };
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) pass(y, x, 1, 1);
+  for (let y = h - 1; y >= 0; y--) for (let x = w - 1; x >= 0; x--) pass(y, x, -1, -1);
   return d;
+}
+
+/** Chessboard distance from each pixel to the nearest pixel where mask == target (FAR: none). */
+function chessboardDistance(mask, w, h, target) {
+  return chamferDistance(mask, w, h, target, true);
 }
 
 /** City-block (L1) distance from each pixel to the nearest pixel where mask == target (FAR: none). */
 function cityBlockDistance(mask, w, h, target) {
-  const d = new Uint16Array(w * h);
-  for (let i = 0; i < w * h; i++) d[i] = mask[i] === target ? 0 : FAR;
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const i = y * w + x;
-      let v = d[i];
-      if (v === 0) continue;
-      if (x > 0 && d[i - 1] + 1 < v) v = d[i - 1] + 1;
-      if (y > 0 && d[i - w] + 1 < v) v = d[i - w] + 1;
-      d[i] = v;
-    }
-  }
-  for (let y = h - 1; y >= 0; y--) {
-    for (let x = w - 1; x >= 0; x--) {
-      const i = y * w + x;
-      let v = d[i];
-      if (v === 0) continue;
-      if (x < w - 1 && d[i + 1] + 1 < v) v = d[i + 1] + 1;
-      if (y < h - 1 && d[i + w] + 1 < v) v = d[i + w] + 1;
-      d[i] = v;
-    }
-  }
-  return d;
+  return chamferDistance(mask, w, h, target, false);
 }
 
 /** Int16Array: the smallest grow_mask_by (0..max) whose noise mask covers each pixel; max + 1: none. */

@@ -36,15 +36,16 @@ def encoded_ratio(shown: Shown) -> int:
 
 
 def mask_over_encoded(preparation: Preparation) -> torch.Tensor | None:
-    """(h·r, w·r) the noise mask over the pixels the VAE encodes (cut at the crop where it has the image's
-    size); None where the method sets no noise mask."""
+    """(h·r, w·r) the noise mask over the pixels the VAE encodes; None where the method sets no noise mask.
+
+    Every crop is centred, so whether the mask has the image's size (SetLatentNoiseMask) or is a crop to
+    another multiple (InpaintModelConditioning's 8 under a VAE of ratio 16), the encoded crop starts half
+    the difference of their sizes into it."""
     if preparation.noise_mask is None:
         return None
     mask, (height, width) = preparation.noise_mask[0, 0].float().cpu(), preparation.encoded.shape[1:3]
-    if tuple(mask.shape) != (height, width):  # the image's size (SetLatentNoiseMask's): cut where the VAE cut
-        top, left = preparation.crop_offset
-        mask = mask[top : top + height, left : left + width]
-    return mask
+    top, left = (mask.shape[0] - height) // 2, (mask.shape[1] - width) // 2
+    return mask[top : top + height, left : left + width]
 
 
 def drift(shown: Shown) -> float | None:
