@@ -95,8 +95,10 @@ def test_growmask_on_the_painted_mask_is_drawn_live_with_the_slider_as_expand(se
     box is where the method's noise mask lies in the input's frame), and a feather makes it server-drawn."""
     _, inspector, editor, label = setup
     text = json.dumps({"tapered_corners": tapered, "feather": 0})
-    live = inspector.settle(editor, label, 6, -40, "comfyui", None, "comfy", "", method, text, progress=nothing)[0]
+    live, *_, advice = inspector.settle(editor, label, 6, -40, "comfyui", None, "comfy", "", method, text,
+                                        progress=nothing)[:4]  # fmt: skip
     spec = live["was"]["override"]["live"]
+    assert "drawn live: the slider is GrowMask" in advice
     expected = direct(editor, method, {"expand": -40, "tapered_corners": tapered})
     height, width = expected.noise_mask.shape[-2:]
     top, left = (editor.size[0] - height) // 2, (editor.size[1] - width) // 2
@@ -106,8 +108,9 @@ def test_growmask_on_the_painted_mask_is_drawn_live_with_the_slider_as_expand(se
     assert spec["box"] == [top, left, height, width] and live["was"]["amount"] == -40
     assert np.array_equal(unpack(live["was"]["override"]), expected.noise_mask[0, 0].numpy() > 0)
     feathered = json.dumps({"tapered_corners": tapered, "feather": 4})
-    live = inspector.settle(editor, label, 6, -40, "comfyui", None, "comfy", "", method, feathered, progress=nothing)[0]
-    assert live["was"]["override"]["live"] is None  # soft: drawn by the server
+    live, *_, advice = inspector.settle(editor, label, 6, -40, "comfyui", None, "comfy", "", method, feathered,
+                                        progress=nothing)[:4]  # fmt: skip
+    assert live["was"]["override"]["live"] is None and "drawn by the server" in advice  # soft
 
 
 def test_the_columns_downloads_are_the_methods_files(setup):

@@ -38,12 +38,12 @@ def advice_panel() -> gr.HTML:
 
 def advice_html(report: dict, others: dict[str, str] | None = None) -> str:
     """The recommendation per method (a button where there is an amount to set) and the warnings. A column
-    holding another method (`others`: its title by slot) says so instead of a recommendation."""
+    holding another method (`others`: by slot, its title and how it is drawn) says so instead."""
     parts = []
     for method, slider in SLIDERS.items():
         if others and method in others:
-            parts.append(f"<p><b>{escape(others[method])}:</b> drawn by the server from the settings under the "
-                         "sliders; no amount to recommend.</p>")  # fmt: skip
+            title, how = others[method]
+            parts.append(f"<p><b>{escape(title)}:</b> {escape(how)}; no amount to recommend.</p>")
             continue
         advice = report["recommendation"][method]
         button = ""

@@ -189,6 +189,13 @@ def frame(found: Override, size: tuple[int, int]) -> torch.Tensor:
     return torch.ones(size, dtype=torch.bool) if mask is None else mask
 
 
+def how_drawn(found: Override, editor: EditorInput) -> str:
+    """One phrase for the advice: live on the slider, or by the server from the settings box."""
+    if live_spec(found, editor, [0, 0, 0, 0]) is not None:
+        return f"drawn live: the slider is GrowMask's {LIVE[found.preparation.method].name}, the rest in the box"
+    return "drawn by the server from the settings under the sliders"
+
+
 def live_entry(found: Override, key: str, editor: EditorInput) -> dict:
     """The column's entry in the live panels' decoded payload: the decoded latent, and what the browser draws
     in place of its live mask (the server's soft-mask image, the mask above 0 as bits for the difference)."""

@@ -243,7 +243,9 @@ class Inspector:
         source = self.registry.sources[vae_label]
         snippets = [columns.snippet(others[r.method], source) if r.method in others else self.snippet(result, r, vae_label)
                     for r in result.methods]  # fmt: skip
-        advice = advice_html(report, {slot: found.title for slot, found in others.items()})
+        advice = advice_html(
+            report, {slot: (found.title, columns.how_drawn(found, editor)) for slot, found in others.items()}
+        )
         return (live, wipe, table, advice, *sent, *snippets, dict(enumerate(names)))
 
     def column_files(self, editor, vae_label, grow_mask_by, mask_offset, left_method="comfy", left_settings="",

@@ -281,6 +281,7 @@
         setUpGrow(method, { ...served.live, signature: signature(served) });
       } else if (!own && !served?.live) delete live.methods[method];
       const drawn = !!live.methods[method];
+      section.classList.toggle("other", !own);
       section.classList.toggle("server", !own && !drawn);
       section.querySelector(".stage").classList.toggle("pending", !own && !served);
       const title = section.querySelector("h3");
