@@ -469,7 +469,8 @@ def read_layer_mask(name: str) -> np.ndarray:
 
 def test_growmask_in_a_column_follows_its_slider_without_the_server(page):
     """Right column: SetLatentNoiseMask with GrowMask (no feather). Once the server has drawn it, the column's
-    slider is expand: each step redraws in the browser, equal to the core's GrowMask, and the release encodes."""
+    slider is expand: each step redraws in the browser, equal to the core's GrowMask, and the release encodes.
+    Then ComfyUI's node in that column: its slider is a second grow_mask_by, drawn live as in its own column."""
     from inpaint_core.preparations import grow_mask as grow_mask_node
 
     load_example(page, 3)
@@ -496,6 +497,17 @@ def test_growmask_in_a_column_follows_its_slider_without_the_server(page):
                   "new PointerEvent('pointerup', {bubbles: true}))")  # fmt: skip
     page.wait_for_function("window.inpaintLive.decoded.was && window.inpaintLive.decoded.was.amount === -30",
                            timeout=120_000)  # fmt: skip
+    pick(page, "right", "VAE Encode (for Inpainting), ComfyUI (a second setting)")  # the other node, live there too
+    page.wait_for_function("window.inpaintLive.methods.was && window.inpaintLive.methods.was.node === 'comfy'",
+                           timeout=120_000)  # fmt: skip
+    set_slider(page, "mask_offset", 13)  # the right slider is now the second grow_mask_by
+    right, left = (page.evaluate(f"Array.from(window.inpaintLive.methods.{m}.noise).join('')") for m in ("was", "comfy"))
+    crop = page.evaluate("window.inpaintLive.edit.crops.comfy")
+    painted = torch.from_numpy(read_layer_mask("rocket.jpg")).float()[None]
+    cropped = painted[:, crop[0] : crop[0] + crop[2], crop[1] : crop[1] + crop[3]]
+    for noise, amount in ((right, 13), (left, page.evaluate("window.inpaintLive.methods.comfy.amount"))):
+        assert noise == "".join(map(str, grow_mask(cropped, amount)[0].int().reshape(-1).tolist()))
+    assert "grow_mask_by = 13" in page.locator("[data-method=was] h3").inner_text()
     pick(page, "right", "WAS VAE Encode for Inpaint (live slider)")
     page.wait_for_function("window.inpaintLive.methods.was && window.inpaintLive.methods.was.kind === 'node'")
     assert page.errors == []

@@ -16,6 +16,7 @@ from inpaint_core.preparations import run_method
 from inpaint_core.prepare import resize_mask
 from inpaint_core.registry import VAERegistry
 from tests.test_app import coffee
+from web.columns import LIVE
 from web.method_numbers import drift
 from web.method_settings import default_settings
 
@@ -47,14 +48,16 @@ def unpack(entry: dict) -> np.ndarray:
 def test_a_column_holding_another_method_shows_that_method(setup, slot, method, settings):
     page, inspector, editor, label = setup
     args = {"comfy": ("comfy", ""), "was": ("was", "")} | {slot: (method, json.dumps(settings))}
-    sliders = {"comfy": 6, "was": 6} | {slot: settings.get("expand", 6)}  # GrowMask's expand is the slider's
+    driven = LIVE[method].name if method in LIVE else None  # the column's slider drives it (expand, an amount)
+    sliders = {"comfy": 6, "was": 6} | {slot: settings.get(driven, 6)}
     settled = inspector.settle(editor, label, sliders["comfy"], sliders["was"], "comfyui", None, *args["comfy"],
                                *args["was"], progress=nothing)  # fmt: skip
     send(event_of(page, inspector.settle), settled)  # through Gradio's sending path
     live, wipe, table, advice, *details = settled
     expected = direct(editor, method, settings)
     entry = live[slot]["override"]
-    assert entry["method"] == method and live[slot]["amount"] == settings.get("expand")
+    assert entry["method"] == method and live[slot]["amount"] == settings.get(driven)
+    assert (entry["live"] is not None) == (method == "comfy")  # the node, live; feathered GrowMask, Acly: server
     mask = expected.noise_mask[0, 0].numpy() > 0
     assert np.array_equal(unpack(entry), mask)  # the difference panel's bits: the mask above 0
     top, left = entry["box"][:2]
@@ -152,6 +155,12 @@ def test_picking_a_method_swaps_the_slider_for_its_settings(setup):
     assert json.loads(box.value) == json.loads(default_settings("acly_blur")) and "blur" in box.label
     slider, box, tab = picker.switch("comfy")
     assert slider.visible is True and box.visible is False and tab.label.startswith("Left:")
+    slider, box, tab = picker.switch("was")  # the other node: its slider, live; no settings left for the box
+    assert (slider.minimum, slider.maximum, slider.value) == (-128, 128, 6) and "mask_offset" in slider.label
+    assert box.visible is False
+    slider, box, tab = picker.switch("set_latent_noise_mask")  # GrowMask's expand on the slider, the rest boxed
+    assert (slider.minimum, slider.maximum, slider.value) == (-128, 128, 0) and "expand" in slider.label
+    assert json.loads(box.value) == {"tapered_corners": True, "feather": 0}
 
 
 def test_settings_that_change_only_the_mask_encode_once(setup):

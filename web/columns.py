@@ -35,8 +35,15 @@ NODE_SLIDERS = {  # each column's slider, for its own node
     "comfy": (GROW_MASK_BY, "grow_mask_by · ComfyUI (k×k window, noise mask only)"),
     "was": (MASK_OFFSET, "mask_offset · WAS (> 0 grows, < 0 erodes, grey follows)"),
 }
-LIVE = {"set_latent_noise_mask": EXPAND, "inpaint_model_conditioning": EXPAND}  # GrowMask's expand on the slider
+GROWMASK = {"set_latent_noise_mask": EXPAND, "inpaint_model_conditioning": EXPAND}  # GrowMask's expand on the slider
+LIVE = GROWMASK | {slot: amount for slot, (amount, _) in NODE_SLIDERS.items()}  # what a column's slider drives
 LIVE_LABEL = "expand · GrowMask (> 0 grows, < 0 erodes); drawn live while feather is 0"
+
+
+def slider_range(method: str) -> tuple[int, int]:
+    """The range of the column's slider for a method it drives: a node's whole range, GrowMask's usual one."""
+    amount = LIVE[method]
+    return amount.slider_range if method in GROWMASK else (amount.min, amount.max)
 
 
 def node_slider(slot: str) -> gr.Slider:
@@ -87,7 +94,11 @@ def picked(grow_mask_by, mask_offset, left_method, left_settings, right_method, 
 def choices(slot: str) -> list[tuple[str, str]]:
     """The column's own node first (its live slider), then every other method; the other node last."""
     other = next(s for s in SIDES if s != slot)
-    return [(f"{METHODS[slot].label} (live slider)", slot), *OTHERS, (f"{METHODS[other].label} (settings)", other)]
+    return [
+        (f"{METHODS[slot].label} (live slider)", slot),
+        *OTHERS,
+        (f"{METHODS[other].label} (a second setting)", other),
+    ]
 
 
 @dataclass
@@ -130,21 +141,18 @@ class Picker:
         defaults, its help as the label) for any other; the column's detail tab takes the method's name."""
         own = method == self.slot
         tab = gr.Tab(label=f"{SIDES[self.slot].capitalize()}: {method_of(method).label}")
-        if own:
-            amount, label = NODE_SLIDERS[self.slot]
-            slider = gr.Slider(minimum=amount.min, maximum=amount.max, value=amount.default, label=label, visible=True)
-        elif method in LIVE:
-            low, high = LIVE[method].slider_range
-            slider = gr.Slider(minimum=low, maximum=high, value=LIVE[method].default, label=LIVE_LABEL, visible=True)
-        else:
-            slider = gr.Slider(visible=False)
+        slider = gr.Slider(visible=False)
+        if method in LIVE:  # its own node, the other node, or GrowMask's expand
+            (low, high), label = slider_range(method), NODE_SLIDERS[method][1] if method in SIDES else LIVE_LABEL
+            slider = gr.Slider(minimum=low, maximum=high, value=LIVE[method].default, label=label, visible=True)
         return slider, self._box(method, own), tab
 
     def _box(self, method: str, own: bool) -> gr.Textbox:
-        if own:
-            return gr.Textbox(visible=False, value="", label="")
+        """The settings box: the method's settings but the one its slider holds; hidden where none is left."""
         settings = json.loads(default_settings(method))
         settings.pop(LIVE[method].name if method in LIVE else None, None)  # the slider holds it
+        if own or not settings:
+            return gr.Textbox(visible=False, value="", label="")
         help_line = settings_help(method).replace("`", "")
         if method in LIVE:
             help_line += f" ({LIVE[method].name} is the slider)"
@@ -167,14 +175,18 @@ def _region(preparation: Preparation, size: tuple[int, int]) -> tuple[list[int],
 
 
 def live_spec(found: Override, editor: EditorInput, box: list[int]) -> dict | None:
-    """What the browser needs to draw the column's GrowMask at any expand, where that is exact: the method's
-    mask is GrowMask of the painted 0/1 mask (at the image's size) with no feather; None otherwise."""
+    """What the browser needs to draw the column's mask at any amount of its slider, where that is exact: the
+    other node (its rule on the rounded mask), or GrowMask of the painted 0/1 mask (at the image's size) with
+    no feather; None otherwise."""
     method, settings = found.preparation.method, found.preparation.settings
-    if method not in LIVE or settings.get("feather") or editor.mask.shape[-2:] != editor.size:
+    if method in SIDES:  # the other node: its own rule on the rounded mask, in its own crop
+        amount = LIVE[method].name
+        return {"node": method, "name": amount, "amount": settings[amount], "box": box}
+    if method not in GROWMASK or settings.get("feather") or editor.mask.shape[-2:] != editor.size:
         return None
-    amount = LIVE[method]
+    amount = GROWMASK[method]
     grey = "noise" if method == "inpaint_model_conditioning" else "none"  # its concat pixels grey the grown mask
-    return {"name": amount.name, "amount": settings[amount.name], "range": list(amount.slider_range),
+    return {"name": amount.name, "amount": settings[amount.name], "range": list(slider_range(method)),
             "tapered": bool(settings["tapered_corners"]), "grey": grey, "box": box, "follows": True}  # fmt: skip
 
 
@@ -192,7 +204,10 @@ def frame(found: Override, size: tuple[int, int]) -> torch.Tensor:
 def how_drawn(found: Override, editor: EditorInput) -> str:
     """One phrase for the advice: live on the slider, or by the server from the settings box."""
     if live_spec(found, editor, [0, 0, 0, 0]) is not None:
-        return f"drawn live: the slider is GrowMask's {LIVE[found.preparation.method].name}, the rest in the box"
+        method = found.preparation.method
+        if method in SIDES:
+            return f"drawn live: the slider is its {LIVE[method].name}"
+        return f"drawn live: the slider is GrowMask's {LIVE[method].name}, the rest in the box"
     return "drawn by the server from the settings under the sliders"
 
 

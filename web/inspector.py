@@ -214,25 +214,12 @@ class Inspector:
             slot: columns.override(self, batch, editor, vae_label, slot, method, settings)
             for slot, (method, settings) in picked.others.items()
         }
-        decoded = {r.method: others[r.method].panels.decoded if r.method in others else panels.decoded(batch, r)
-                   for r in result.methods}  # fmt: skip
-        details = []
-        for r in result.methods:
-            if r.method in others:
-                details += columns.details(batch, others[r.method], backend)
-            else:
-                details += [panels.neutralised(batch, r), panels.overlay(batch, result, r),
-                            panels.cells(batch, result, r, backend), panels.sampler(batch, result, r, backend)]  # fmt: skip
-        frames = {slot: (columns.frame(found, editor.size), found.key) for slot, found in others.items()}
-        details.append(panels.difference(batch, result, frames))
+        decoded, details = self._panels(batch, editor, result, others, backend)
         table = numbers_table(report, result, {slot: columns.numbers_column(o, backend) for slot, o in others.items()})
         batch.wait()
-        shown = shown or {}
         names = [name_of(image) if image is not None else None for image in details]
-        sent = [
-            gr.skip() if shown.get(i) == name else as_sent(image)
-            for i, (image, name) in enumerate(zip(details, names, strict=True))
-        ]
+        sent = [gr.skip() if (shown or {}).get(i) == name else as_sent(image) for i, (image, name) in
+                enumerate(zip(details, names, strict=True))]  # fmt: skip
         key = live_key(editor, vae_label)
         live = decoded_payload(
             key,
@@ -247,6 +234,23 @@ class Inspector:
             report, {slot: (found.title, columns.how_drawn(found, editor)) for slot, found in others.items()}
         )
         return (live, wipe, table, advice, *sent, *snippets, dict(enumerate(names)))
+
+    @staticmethod
+    def _panels(batch, editor: EditorInput, result: Comparison, others: dict, backend: str) -> tuple[dict, list]:
+        """Each column's decoded preview; its four detail panels (a node's or the other method's), then the
+        difference of the two columns' noise masks."""
+        decoded, details = {}, []
+        for r in result.methods:
+            if r.method in others:
+                decoded[r.method] = others[r.method].panels.decoded
+                details += columns.details(batch, others[r.method], backend)
+            else:
+                decoded[r.method] = panels.decoded(batch, r)
+                details += [panels.neutralised(batch, r), panels.overlay(batch, result, r),
+                            panels.cells(batch, result, r, backend), panels.sampler(batch, result, r, backend)]  # fmt: skip
+        frames = {slot: (columns.frame(found, editor.size), found.key) for slot, found in others.items()}
+        details.append(panels.difference(batch, result, frames))
+        return decoded, details
 
     def column_files(self, editor, vae_label, grow_mask_by, mask_offset, left_method="comfy", left_settings="",
                      right_method="was", right_settings="", progress=gr.Progress()):  # fmt: skip

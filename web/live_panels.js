@@ -90,6 +90,14 @@
     setUpLive(method, { ...node, kind: "node", box, amount: undefined }, levels, mask);
   }
 
+  /** A column's live mask from the server's spec: the other node (its rule in its own crop), or GrowMask. */
+  function setUpServed(method, spec) {
+    if (!spec.node) return setUpGrow(method, spec);
+    const node = NODES[spec.node], mask = cut(live.edit.mask, live.edit.width, spec.box, Uint8Array);
+    const levels = node.levels(mask, spec.box[3], spec.box[2], ...node.range);
+    setUpLive(method, { ...node, ...spec, kind: "served node", amount: undefined }, levels, mask);
+  }
+
   /** GrowMask on the whole painted mask (as the node runs before any crop), seen through the method's box. */
   function setUpGrow(method, spec) {
     const edit = live.edit, [lo, hi] = spec.range;
@@ -277,8 +285,8 @@
       const chosen = live.chosen[method], own = chosen === method, served = own ? null : servedFor(method);
       const state = live.methods[method];
       if (live.edit && own && state?.kind !== "node") setUpNode(method);
-      else if (served?.live && (state?.kind !== "grow" || state.signature !== signature(served))) {
-        setUpGrow(method, { ...served.live, signature: signature(served) });
+      else if (served?.live && state?.signature !== signature(served)) {
+        setUpServed(method, { ...served.live, signature: signature(served) });
       } else if (!own && !served?.live) delete live.methods[method];
       const drawn = !!live.methods[method];
       section.classList.toggle("other", !own);
@@ -294,8 +302,10 @@
       const now = live.methods[method];
       if (now) section.querySelector(".amount").textContent = `${now.name} = ${now.amount}`;
       const legend = section.querySelector(".server-legend");
+      const greys = served?.live && (served.live.grey ?? NODES[served.live.node].grey);
+      const greyNote = { noise: " = grey (neutralised)", mask: " (grey: the painted mask)" }[greys] ?? "";
       if (!own) legend.innerHTML = '<i class="sw pink"></i>' + (!served ? "noise mask" : served.live
-        ? `noise mask${served.live.grey === "noise" ? " = grey (neutralised)" : ""}, drawn live: ${served.live.name} follows the slider`
+        ? `noise mask${greyNote}, drawn live: ${served.live.name} follows the slider`
         : "noise mask, soft drawn soft (server-drawn)");
       const img = section.querySelector(".server-mask");
       if (served && img.dataset.url !== served.image) { img.src = served.image; img.dataset.url = served.image; }
@@ -304,10 +314,10 @@
     updateDecoded();
   }
 
-  /** What a live GrowMask state depends on: the edit, the method and its box, corners and range. */
+  /** What a column's live state from the server depends on: the edit, the method and its box, corners, range. */
   function signature(served) {
     const spec = served.live;
-    return [served.key, served.method, spec.box, spec.tapered, spec.range, spec.grey].join("|");
+    return [served.key, served.method, spec.node, spec.box, spec.tapered, spec.range, spec.grey].join("|");
   }
 
   // ---- from the server ----
