@@ -227,7 +227,7 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
         for slider, method in ((grow, "comfy"), (offset, "was")):  # values set by the server redraw the masks too
             slider.change(None, slider, None, js=f"(v) => {{ window.inpaintLive?.setAmount('{method}', v); }}")
         analysis = ["pixels", "mask", "cells", "sampler"]
-        details = [*(comfy[k] for k in analysis), *(was[k] for k in analysis), diff]
+        details = [*(comfy[k] for k in analysis), *(was[k] for k in analysis), diff, comfy["decoded"], was["decoded"]]
         picked = [pickers["comfy"].method, pickers["comfy"].settings, pickers["was"].method, pickers["was"].settings]
         settle = dict(
             fn=inspector.settle, inputs=[state, vae, grow, offset, backend, shown, *picked],

@@ -171,7 +171,7 @@ def test_handlers_send_what_the_page_can_show(tmp_path, grow, offset):
     assert "<b>ComfyUI:</b>" in advice and "<b>WAS:</b>" in advice
     assert f"grow_mask_by={grow}" in comfy_python and f"mask_offset={offset}" in was_python
     again = inspector.settle(editor, label, grow, offset, "comfyui", shown, progress=nothing)
-    assert all(v == gr.skip() for v in again[4:13])  # what the page shows is not sent again
+    assert all(v == gr.skip() for v in again[4:15])  # what the page shows is not sent again
 
 
 def test_the_edit_payload_is_the_rounded_mask_and_the_crops():
@@ -228,6 +228,7 @@ def test_a_grow_release_sends_only_the_panels_it_changes(tmp_path):
     files_before = set(tmp_path.iterdir())
     after = inspector.settle(editor, label, 9, 6, "comfyui", first[-1], progress=nothing)
     comfy_pixels, comfy_mask, comfy_cells, comfy_sampler, *was, difference = after[4:13]
+    assert after[13] == after[14] == gr.skip()  # neither decoded latent changed
     assert comfy_pixels == gr.skip() and all(panel == gr.skip() for panel in was)
     assert all(panel != gr.skip() for panel in (comfy_mask, comfy_cells, comfy_sampler, difference))
     assert after[0]["comfy"]["url"] == first[0]["comfy"]["url"]  # ComfyUI's latent ignores grow_mask_by

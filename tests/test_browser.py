@@ -501,7 +501,9 @@ def test_growmask_in_a_column_follows_its_slider_without_the_server(page):
     page.wait_for_function("window.inpaintLive.methods.was && window.inpaintLive.methods.was.node === 'comfy'",
                            timeout=120_000)  # fmt: skip
     set_slider(page, "mask_offset", 13)  # the right slider is now the second grow_mask_by
-    right, left = (page.evaluate(f"Array.from(window.inpaintLive.methods.{m}.noise).join('')") for m in ("was", "comfy"))
+    right, left = (
+        page.evaluate(f"Array.from(window.inpaintLive.methods.{m}.noise).join('')") for m in ("was", "comfy")
+    )
     crop = page.evaluate("window.inpaintLive.edit.crops.comfy")
     painted = torch.from_numpy(read_layer_mask("rocket.jpg")).float()[None]
     cropped = painted[:, crop[0] : crop[0] + crop[2], crop[1] : crop[1] + crop[3]]

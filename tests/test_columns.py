@@ -76,7 +76,9 @@ def test_a_column_holding_another_method_shows_that_method(setup, slot, method, 
     assert ("grow_mask_by=6 is even" in advice) == (slot != "comfy")  # warnings of a node not shown are left out
     pixels = details[0 if slot == "comfy" else 4]
     assert np.array_equal(np.asarray(Image.open(pixels.path)), to_uint8(expected.neutralised[0]))
-    python = details[9 if slot == "comfy" else 10]
+    python = details[11 if slot == "comfy" else 12]
+    decoded_tab = details[9 if slot == "comfy" else 10]  # the detail tab's decoded latent: the column's
+    assert decoded_tab.path == live[slot]["url"].removeprefix("gradio_api/file=")
     assert f"run_method({method!r}" in python
     difference = details[8]
     assert [a.label for a in difference.annotations] == ["only left", "only right", "both"]

@@ -203,7 +203,7 @@ class Inspector:
         and settings as JSON): it is drawn by the server. `shown` names the images the page already shows (a
         session State): those are not sent again."""
         if editor is None:
-            return (None, None, "", "", *(None,) * 9, "", "", {})
+            return (None, None, "", "", *(None,) * 11, "", "", {})
         picked = columns.picked(grow_mask_by, mask_offset, left_method, left_settings, right_method, right_settings)
         native = picked.native
         result = self.run(editor, vae_label, picked.grow_mask_by, picked.mask_offset, progress, encoded=native)
@@ -237,8 +237,8 @@ class Inspector:
 
     @staticmethod
     def _panels(batch, editor: EditorInput, result: Comparison, others: dict, backend: str) -> tuple[dict, list]:
-        """Each column's decoded preview; its four detail panels (a node's or the other method's), then the
-        difference of the two columns' noise masks."""
+        """Each column's decoded preview; its four detail panels (a node's or the other method's), the
+        difference of the two columns' noise masks, then the two decoded previews for the detail tabs."""
         decoded, details = {}, []
         for r in result.methods:
             if r.method in others:
@@ -250,7 +250,7 @@ class Inspector:
                             panels.cells(batch, result, r, backend), panels.sampler(batch, result, r, backend)]  # fmt: skip
         frames = {slot: (columns.frame(found, editor.size), found.key) for slot, found in others.items()}
         details.append(panels.difference(batch, result, frames))
-        return decoded, details
+        return decoded, details + [decoded["comfy"], decoded["was"]]
 
     def column_files(self, editor, vae_label, grow_mask_by, mask_offset, left_method="comfy", left_settings="",
                      right_method="was", right_settings="", progress=gr.Progress()):  # fmt: skip
