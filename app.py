@@ -236,16 +236,17 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
             api_visibility="private", postprocess=False, concurrency_id="encode",
         )  # fmt: skip
         gr.on([state.change, vae.change, backend.change, grow.release, offset.release], **settle)
-        for (slot, picker), slider, tab in zip(
-            pickers.items(), (grow, offset), (comfy["tab"], was["tab"]), strict=True
+        for (slot, picker), slider, tab, snippet in zip(
+            pickers.items(), (grow, offset), (comfy["tab"], was["tab"]), snippets, strict=True
         ):
             picker.method.change(
-                picker.switch, picker.method, [slider, picker.settings, tab], api_visibility="private", queue=False,
+                picker.switch, picker.method, [slider, picker.settings, tab, snippet], api_visibility="private",
+                queue=False,
                 js=f"(m) => {{ window.inpaintLive?.choose('{slot}', m); return m; }}",
             ).then(**settle)  # fmt: skip
             gr.on([picker.settings.submit, picker.settings.blur], **settle)
         downloads_button.click(
-            inspector.column_files, [state, vae, grow, offset, *picked], [comfy["files"], was["files"]],
+            inspector.column_files, [state, vae, grow, offset, backend, *picked], [table, comfy["files"], was["files"]],
             api_visibility="private", postprocess=False, concurrency_id="encode",
         )  # fmt: skip
         six = [comfy["pixels"], comfy["mask"], comfy["decoded"], was["pixels"], was["mask"], was["decoded"]]

@@ -121,8 +121,14 @@ def test_growmask_on_the_painted_mask_is_drawn_live_with_the_slider_as_expand(se
 def test_the_columns_downloads_are_the_methods_files(setup):
     _, inspector, editor, label = setup
     settings = {"expand": 4, "feather": 0}
-    comfy_files, was_files = inspector.column_files(editor, label, 6, 6, "comfy", "", "set_latent_noise_mask",
-                                                    json.dumps(settings), progress=nothing)  # fmt: skip
+    numbers, comfy_files, was_files = inspector.column_files(editor, label, 6, 6, "comfyui", "comfy", "",
+                                                             "set_latent_noise_mask", json.dumps(settings),
+                                                             progress=nothing)  # fmt: skip
+    assert numbers["comfy"]["grow_mask_by"] == 6 and "recommendation" in numbers
+    (other,) = numbers["methods"]
+    assert (
+        other["column"] == "right" and other["method"] == "set_latent_noise_mask" and other["settings"]["expand"] == 6
+    )
     comfy_names = [f.orig_name for f in comfy_files.root]
     names = [f.orig_name for f in was_files.root]
     assert any(n.startswith("comfy_6") and n.endswith(".latent") for n in comfy_names)
@@ -152,15 +158,16 @@ def test_picking_a_method_swaps_the_slider_for_its_settings(setup):
 
     picker = Picker.__new__(Picker)
     picker.slot = "comfy"
-    slider, box, tab = picker.switch("acly_blur")
+    slider, box, tab, code = picker.switch("acly_blur")
+    assert tab.label == "Left: Acly: Expand Mask, Blur Masked Area" and code.label.startswith("Acly: Expand Mask")
     assert slider.visible is False and box.visible is True
     assert json.loads(box.value) == json.loads(default_settings("acly_blur")) and "blur" in box.label
-    slider, box, tab = picker.switch("comfy")
-    assert slider.visible is True and box.visible is False and tab.label.startswith("Left:")
-    slider, box, tab = picker.switch("was")  # the other node: its slider, live; no settings left for the box
+    slider, box, tab, code = picker.switch("comfy")
+    assert slider.visible is True and box.visible is False and tab.label == "ComfyUI"
+    slider, box, tab, code = picker.switch("was")  # the other node: its slider, live; no settings left for the box
     assert (slider.minimum, slider.maximum, slider.value) == (-128, 128, 6) and "mask_offset" in slider.label
     assert box.visible is False
-    slider, box, tab = picker.switch("set_latent_noise_mask")  # GrowMask's expand on the slider, the rest boxed
+    slider, box, tab, code = picker.switch("set_latent_noise_mask")  # GrowMask's expand on the slider, the rest boxed
     assert (slider.minimum, slider.maximum, slider.value) == (-128, 128, 0) and "expand" in slider.label
     assert json.loads(box.value) == {"tapered_corners": True, "feather": 0}
 

@@ -24,6 +24,7 @@ from inpaint_core.preparations.comfy_mask_nodes import EXPAND
 from inpaint_core.workflow import ENCODERS
 
 from . import method_panels
+from .advice import TITLES
 from .live import file_url, rounded_mask
 from .method_numbers import Shown, drift, sampler_views
 from .method_panels import MethodPanels
@@ -137,15 +138,18 @@ class Picker:
         return self.settings
 
     def switch(self, method: str):
-        """On a pick: the slider shows for the column's own node, the settings box (at the method's
-        defaults, its help as the label) for any other; the column's detail tab takes the method's name."""
+        """On a pick: the column's slider drives the method's amount where it has one (its node's, the other
+        node's, GrowMask's expand) and hides otherwise; the settings box holds the rest (at their defaults, their
+        ranges as its label); the column's detail tab and Python take the method's name."""
         own = method == self.slot
-        tab = gr.Tab(label=f"{SIDES[self.slot].capitalize()}: {method_of(method).label}")
+        title = TITLES[self.slot] if own else method_of(method).label
+        tab = gr.Tab(label=title if own else f"{SIDES[self.slot].capitalize()}: {title}")
+        code = gr.Code(label=f"{title}: the same preparation in Python")
         slider = gr.Slider(visible=False)
         if method in LIVE:  # its own node, the other node, or GrowMask's expand
             (low, high), label = slider_range(method), NODE_SLIDERS[method][1] if method in SIDES else LIVE_LABEL
             slider = gr.Slider(minimum=low, maximum=high, value=LIVE[method].default, label=label, visible=True)
-        return slider, self._box(method, own), tab
+        return slider, self._box(method, own), tab, code
 
     def _box(self, method: str, own: bool) -> gr.Textbox:
         """The settings box: the method's settings but the one its slider holds; hidden where none is left."""

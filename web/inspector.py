@@ -29,7 +29,7 @@ from .advice import advice_html
 from .columns import SIDES
 from .large_work import LargeWork
 from .live import decoded_payload, edit_payload, live_key, rounded_mask
-from .method_numbers import Shown
+from .method_numbers import Shown, method_numbers
 from .method_settings import checked_settings, integer
 from .numbers import numbers_table, preview_note
 from .panels import as_sent, name_of
@@ -252,14 +252,17 @@ class Inspector:
         details.append(panels.difference(batch, result, frames))
         return decoded, details + [decoded["comfy"], decoded["was"]]
 
-    def column_files(self, editor, vae_label, grow_mask_by, mask_offset, left_method="comfy", left_settings="",
-                     right_method="was", right_settings="", progress=gr.Progress()):  # fmt: skip
-        """The page's downloads button: each column's files (.latent, noise mask, pixels, then the export)."""
+    def column_files(self, editor, vae_label, grow_mask_by, mask_offset, backend="comfyui", left_method="comfy",
+                     left_settings="", right_method="was", right_settings="", progress=gr.Progress()):  # fmt: skip
+        """The page's downloads button: the numbers as /compare returns them (the nodes' report, then under
+        `methods` each other method a column holds), then each column's files (.latent, noise mask, pixels,
+        then the export)."""
         if editor is None:
             raise gr.Error("There is no image yet: upload one or pick an example, then paint the area to inpaint.")
         picked = columns.picked(grow_mask_by, mask_offset, left_method, left_settings, right_method, right_settings)
         native = picked.native
         result = self.run(editor, vae_label, picked.grow_mask_by, picked.mask_offset, progress, encoded=native)
+        report = self.report(result, backend, native) | {"methods": []}
         source, folder, out = self.registry.sources[vae_label], self.files.folder, []
         for r in result.methods:
             if r.method in native:
@@ -269,7 +272,8 @@ class Inspector:
                 key = method_panels.files_key(editor, vae_label, shown.preparation)
                 found = columns.Override(r.method, shown, key, None)
                 out.append(columns.files(folder, editor, vae_label, source, found))
-        return tuple(as_sent(files) for files in out)
+                report["methods"].append({"column": columns.SIDES[r.method]} | method_numbers(shown))
+        return report, *(as_sent(files) for files in out)
 
     def report(self, result: Comparison, backend, shown=SIDES) -> dict:
         try:
