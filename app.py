@@ -12,9 +12,10 @@ import torch
 from gradio.utils import get_upload_folder
 from PIL import Image
 
-from inpaint_core.device import default_device
+from inpaint_core.analysis.samplers import BACKEND_TITLES, BACKENDS
 from inpaint_core.editor import MAX_SIDE
-from inpaint_core.registry import (
+from inpaint_core.vaes.device import default_device
+from inpaint_core.vaes.registry import (
     DEFAULT_HUB_VAE,
     VAERegistry,
     default_sources,
@@ -22,7 +23,6 @@ from inpaint_core.registry import (
     label_of,
     scan_models_dir,
 )
-from inpaint_core.samplers import BACKEND_TITLES, BACKENDS
 from web.advice import advice_panel
 from web.columns import SIDES, Picker, node_slider
 from web.editor_input import ImageEditorInput

@@ -26,8 +26,8 @@ import torch
 from PIL import Image
 
 from inpaint_core import load_vae, prepare_comfy, prepare_was
-from inpaint_core.export import write_export
-from inpaint_core.latent_file import load_latent
+from inpaint_core.files.export import write_export
+from inpaint_core.files.latent_file import load_latent
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 PREPARE = {"comfy": prepare_comfy, "was": prepare_was}

@@ -21,7 +21,7 @@ import numpy as np
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from inpaint_core.registry import label_of
+from inpaint_core.vaes.registry import label_of
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"

@@ -36,7 +36,7 @@ def child(size: int, budget_mib: int | None, source: str, device: str, tile_mib:
     import torch
 
     from inpaint_core import load_vae
-    from inpaint_core import vae as vae_module
+    from inpaint_core.vaes import vae as vae_module
 
     if tile_mib is not None:
         vae_module.CPU_TILE_BYTES = tile_mib * 2**20

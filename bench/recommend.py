@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from inpaint_core import recommend as recommend_module
-from inpaint_core.halo_counts import direct_grow_counts, direct_offset_counts
-from inpaint_core.recommend import recommend
+from inpaint_core.analysis import recommend as recommend_module
+from inpaint_core.analysis.halo_counts import direct_grow_counts, direct_offset_counts
+from inpaint_core.analysis.recommend import recommend
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 

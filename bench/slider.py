@@ -26,7 +26,7 @@ from PIL import Image
 
 import app
 from bench.timing import sync
-from inpaint_core.registry import VAERegistry, label_of
+from inpaint_core.vaes.registry import VAERegistry, label_of
 from web.examples import ASSETS
 
 TAEF2 = Path(__file__).resolve().parents[2] / "shared" / "models" / "taef2"

@@ -17,7 +17,7 @@ import torch
 from .cache import LRUCache
 from .clock import StepClock
 from .prepare import WAS_CROP_MULTIPLE, Prepared, prepare_comfy, prepare_was
-from .vae import VAE
+from .vaes.vae import VAE
 
 
 @dataclass

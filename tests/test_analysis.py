@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from inpaint_core import prepare_comfy, prepare_was
-from inpaint_core.analysis import edge_cells, grow_extent, halo_risk_cells, psnr_outside, sampler_mask
+from inpaint_core.analysis.cells import edge_cells, grow_extent, halo_risk_cells, psnr_outside, sampler_mask
 
 
 def square(top: int, size: int = 16, image: int = 48) -> torch.Tensor:

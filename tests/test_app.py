@@ -17,8 +17,8 @@ from bench.slider import nothing
 from inpaint_core import load_vae
 from inpaint_core.compare import compare_methods
 from inpaint_core.editor import to_uint8
-from inpaint_core.latent_file import load_latent
-from inpaint_core.workflow import ENCODERS
+from inpaint_core.files.latent_file import load_latent
+from inpaint_core.files.workflow import ENCODERS
 from tests.conftest import ASSETS
 
 
@@ -154,7 +154,7 @@ def decoded_files(live: dict) -> list[Path]:
 def test_handlers_send_what_the_page_can_show(tmp_path, grow, offset):
     """The edit and settle handlers' values go through Gradio's sending path, with and without warnings."""
     from bench.slider import event_of, send
-    from inpaint_core.registry import VAERegistry
+    from inpaint_core.vaes.registry import VAERegistry
 
     inspector = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path)
     page = app.build_page(inspector, "")
@@ -177,7 +177,7 @@ def test_handlers_send_what_the_page_can_show(tmp_path, grow, offset):
 def test_the_edit_payload_is_the_rounded_mask_and_the_crops():
     """The bits the browser unpacks are the mask both nodes round, in the input's frame; crops as the nodes crop."""
     from inpaint_core.prepare import centre_crop, prepare_comfy
-    from inpaint_core.registry import VAERegistry
+    from inpaint_core.vaes.registry import VAERegistry
     from web.live import edit_payload, rounded_mask
 
     editor = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, Path("/tmp")).read_editor(coffee())
@@ -195,7 +195,7 @@ def test_the_edit_payload_is_the_rounded_mask_and_the_crops():
 
 def test_on_zero_gpu_only_encoding_crosses_to_the_gpu_worker(tmp_path, monkeypatch):
     """As spaces.GPU runs it: arguments and result pickled across a process; masks and caches stay here."""
-    from inpaint_core.registry import VAERegistry
+    from inpaint_core.vaes.registry import VAERegistry
     from web import gpu
 
     in_worker, crossings = gpu.encode_in_gpu_worker, []
@@ -220,7 +220,7 @@ def test_on_zero_gpu_only_encoding_crosses_to_the_gpu_worker(tmp_path, monkeypat
 
 
 def test_a_grow_release_sends_only_the_panels_it_changes(tmp_path):
-    from inpaint_core.registry import VAERegistry
+    from inpaint_core.vaes.registry import VAERegistry
 
     inspector = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path)
     editor, label = inspector.read_editor(coffee()), inspector.registry.labels[0]
@@ -241,7 +241,7 @@ def test_two_vaes_of_one_name_keep_their_own_latents(tmp_path):
     from dataclasses import replace
 
     from inpaint_core import approximate_vae
-    from inpaint_core.registry import VAERegistry
+    from inpaint_core.vaes.registry import VAERegistry
 
     registry = VAERegistry(["approx"], torch.device("cpu"))
     plain = approximate_vae()

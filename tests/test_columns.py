@@ -11,10 +11,10 @@ from PIL import Image
 
 import app
 from bench.slider import event_of, nothing, send
-from inpaint_core.latent_file import load_latent
+from inpaint_core.files.latent_file import load_latent
 from inpaint_core.preparations import run_method
 from inpaint_core.prepare import resize_mask
-from inpaint_core.registry import VAERegistry
+from inpaint_core.vaes.registry import VAERegistry
 from tests.test_app import coffee
 from web.columns import LIVE
 from web.method_numbers import drift

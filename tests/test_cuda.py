@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from inpaint_core import approximate_vae, load_vae, prepare_comfy, prepare_was
+from inpaint_core.analysis.report import edge_cell_map, halo_cell_map, sampler_view, summary
 from inpaint_core.compare import compare_methods
-from inpaint_core.report import edge_cell_map, halo_cell_map, sampler_view, summary
 from tests.reference import comfy_reference, was_reference
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inpaint_core.image_files import ImageFiles
+from inpaint_core.files.image_files import ImageFiles
 
 
 def test_a_mask_png_reads_back_as_the_mask_and_a_second_batch_writes_nothing(tmp_path):

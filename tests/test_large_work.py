@@ -59,7 +59,7 @@ def test_an_error_inside_lets_the_next_one_in():
 def test_a_large_image_on_a_cpu_first_drops_other_edits_preparations_and_large_latents(tmp_path, monkeypatch):
     import web.inspector
     from bench.slider import nothing
-    from inpaint_core.registry import VAERegistry
+    from inpaint_core.vaes.registry import VAERegistry
     from tests.test_app import coffee
     from web.inspector import Inspector
 
@@ -91,7 +91,7 @@ def test_a_large_image_on_a_cpu_first_drops_other_edits_preparations_and_large_l
 def test_other_edits_small_latents_stay_only_up_to_a_total_the_newest_first(tmp_path, monkeypatch):
     """Latents under KEPT_LATENT_BYTES each stay, newest first, while together under KEPT_LATENTS_BYTES."""
     import web.inspector
-    from inpaint_core.registry import VAERegistry
+    from inpaint_core.vaes.registry import VAERegistry
     from web.inspector import Inspector
 
     inspector = Inspector(VAERegistry(["approx"], CPU), 4096, tmp_path)

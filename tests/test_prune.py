@@ -7,7 +7,7 @@ from PIL import Image
 
 import app
 from bench.slider import nothing
-from inpaint_core.registry import VAERegistry
+from inpaint_core.vaes.registry import VAERegistry
 from tests.conftest import ASSETS
 from web.prune import Pruner
 

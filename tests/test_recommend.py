@@ -4,19 +4,19 @@ against the masks of every amount (the plain formulation: grow or offset, then h
 import pytest
 import torch
 
-from inpaint_core import recommend as recommend_module
-from inpaint_core.analysis import grow_extent, halo_risk_cells
-from inpaint_core.distance import distance_map
-from inpaint_core.halo_counts import (
+from inpaint_core.analysis import recommend as recommend_module
+from inpaint_core.analysis.cells import grow_extent, halo_risk_cells
+from inpaint_core.analysis.distance import distance_map
+from inpaint_core.analysis.halo_counts import (
     HaloCounts,
     direct_grow_counts,
     direct_offset_counts,
     grow_halo_counts,
     offset_halo_counts,
 )
+from inpaint_core.analysis.recommend import recommend, recommend_grow_mask_by, recommend_mask_offset
+from inpaint_core.analysis.view_support import support
 from inpaint_core.masks import grow_mask
-from inpaint_core.recommend import recommend, recommend_grow_mask_by, recommend_mask_offset
-from inpaint_core.view_support import support
 
 BACKENDS = ["comfyui", "diffusers", "fooocus"]
 

@@ -5,7 +5,7 @@ import hashlib
 import torch
 
 from inpaint_core import load_vae
-from inpaint_core.registry import APPROX, BUNDLED_TAEF2, DEFAULT_HUB_VAE, VAERegistry, default_sources, label_of
+from inpaint_core.vaes.registry import APPROX, BUNDLED_TAEF2, DEFAULT_HUB_VAE, VAERegistry, default_sources, label_of
 
 
 def test_default_sources_in_order():
@@ -37,7 +37,7 @@ def test_bundled_taef2_loads_and_decodes_like_the_shared_copy(taef2, chelsea):
 def test_a_memory_budget_given_to_the_registry_reaches_each_vae():
     import torch
 
-    from inpaint_core.registry import VAERegistry
+    from inpaint_core.vaes.registry import VAERegistry
 
     registry = VAERegistry(["approx"], torch.device("cpu"), memory_budget=12345)
     assert registry.get(registry.labels[0]).memory_budget == 12345

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from inpaint_core import VAE, approximate_vae
+from inpaint_core.analysis.report import edge_cell_map, grid_lines, halo_cell_map, sampler_view, summary
 from inpaint_core.compare import compare_methods, prepare_methods
-from inpaint_core.report import edge_cell_map, grid_lines, halo_cell_map, sampler_view, summary
 
 KEYS = {"mask_area", "noise_mask_area", "edge_cells", "halo_risk_cells", "drift_psnr_db"}
 

@@ -14,7 +14,7 @@ import app
 from bench.slider import nothing
 from inpaint_core import VAE
 from inpaint_core.editor import from_editor
-from inpaint_core.registry import VAERegistry
+from inpaint_core.vaes.registry import VAERegistry
 from tests.conftest import ASSETS
 
 

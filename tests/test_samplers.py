@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from inpaint_core.samplers import BACKENDS, comfyui_view, diffusers_view, fooocus_view, latent_view
+from inpaint_core.analysis.samplers import BACKENDS, comfyui_view, diffusers_view, fooocus_view, latent_view
 
 SIZES = [(48, 64, 8), (56, 40, 8), (64, 48, 16), (72, 56, 16), (37, 29, 4)]
 

@@ -13,10 +13,10 @@ from PIL import Image
 import app
 from bench.slider import nothing
 from inpaint_core.editor import to_uint8
-from inpaint_core.latent_file import load_latent
+from inpaint_core.files.latent_file import load_latent
 from inpaint_core.preparations import METHODS, run_method
 from inpaint_core.prepare import resize_mask
-from inpaint_core.registry import VAERegistry
+from inpaint_core.vaes.registry import VAERegistry
 from tests.test_app import coffee
 from web.method_numbers import method_numbers
 from web.method_panels import NOISE_COLOUR, NOISE_OPACITY
@@ -211,7 +211,7 @@ def test_drift_is_the_psnr_of_the_decoded_latent_where_the_noise_mask_is_zero(pa
 def test_each_samplers_view_counts_the_cells_it_repaints_wholly_and_in_part(page):
     """From the noise mask over the encoded pixels: ComfyUI's bilinear view keeps a soft edge (cells in
     part); diffusers binarises and Fooocus rounds, so they repaint none in part."""
-    from inpaint_core.samplers import comfyui_view, diffusers_view, fooocus_view
+    from inpaint_core.analysis.samplers import comfyui_view, diffusers_view, fooocus_view
 
     _, column, inspector, editor = page
     label, settings = inspector.registry.labels[0], settings_of("acly_fill", mask_blur=31)

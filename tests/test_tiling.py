@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from inpaint_core import VAE
-from inpaint_core.tiling import _starts, tile_for_budget
+from inpaint_core.vaes.tiling import _starts, tile_for_budget
 
 
 def tiles_per_side(side: int, tile: int) -> int:
@@ -61,7 +61,7 @@ def test_a_step_over_the_budget_runs_in_tiles_that_fit_it_and_aligned_tiles_chan
 
 def test_a_cpu_input_over_its_budget_runs_in_tiles_of_at_most_the_cpu_tile_bytes():
     """Whole up to the budget; beyond it, tiles no larger than CPU_TILE_BYTES however large the budget."""
-    from inpaint_core.vae import CPU_TILE_BYTES
+    from inpaint_core.vaes.vae import CPU_TILE_BYTES
 
     vae = VAE("stand-in", None, None, 3, torch.device("cpu"), torch.float32, activation_channels=256)
     per_pixel = 256 * 4

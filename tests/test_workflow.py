@@ -11,9 +11,9 @@ import torch
 from PIL import Image
 
 from inpaint_core import prepare_comfy, prepare_was
-from inpaint_core.export import SAMPLE_MARK, mask_in_alpha, python_snippet, write_export
+from inpaint_core.files.export import SAMPLE_MARK, mask_in_alpha, python_snippet, write_export
+from inpaint_core.files.workflow import comfy_api_prompt, comfy_workflow
 from inpaint_core.nodes import NODE_CLASS_MAPPINGS
-from inpaint_core.workflow import comfy_api_prompt, comfy_workflow
 
 # The project's nodes declare the originals' inputs (nodes.py); they stand in for ComfyUI's and WAS_Extras'.
 ORIGINAL_INPUTS = {

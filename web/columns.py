@@ -18,10 +18,10 @@ import torch
 
 from inpaint_core import GROW_MASK_BY, MASK_OFFSET
 from inpaint_core.editor import EditorInput
-from inpaint_core.export import method_snippet, write_export
+from inpaint_core.files.export import method_snippet, write_export
+from inpaint_core.files.workflow import ENCODERS
 from inpaint_core.preparations import METHODS, Preparation
 from inpaint_core.preparations.comfy_mask_nodes import EXPAND
-from inpaint_core.workflow import ENCODERS
 
 from . import method_panels
 from .advice import TITLES

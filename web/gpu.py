@@ -9,7 +9,7 @@ import os
 import torch
 
 from inpaint_core.compare import Latent, encode_and_decode
-from inpaint_core.registry import VAERegistry
+from inpaint_core.vaes.registry import VAERegistry
 
 ZERO_GPU = bool(os.environ.get("SPACES_ZERO_GPU"))
 GPU_SECONDS = 5  # TAEF2 at 4096², encode and decode: 0.66 s on an H100 from a cold start; short tasks queue first

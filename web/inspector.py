@@ -13,16 +13,16 @@ import torch
 from gradio.components.imageslider import SliderData
 from gradio.data_classes import ImageData
 
+from inpaint_core.analysis.report import summary
 from inpaint_core.cache import LRUCache
 from inpaint_core.compare import Comparison, MethodResult, add_latents, encode_and_decode, prepare_methods
 from inpaint_core.editor import EditorInput, from_editor
-from inpaint_core.export import python_snippet, write_export
-from inpaint_core.image_files import ImageFiles
+from inpaint_core.files.export import python_snippet, write_export
+from inpaint_core.files.image_files import ImageFiles
 from inpaint_core.preparations import Preparation, differential_view, run_method
 from inpaint_core.preparations.differential import DENOISE
 from inpaint_core.prepare import resize_mask
-from inpaint_core.registry import VAERegistry
-from inpaint_core.report import summary
+from inpaint_core.vaes.registry import VAERegistry
 
 from . import columns, gpu, method_panels, panels
 from .advice import advice_html

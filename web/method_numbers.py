@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import torch
 
-from inpaint_core.analysis import psnr_outside
+from inpaint_core.analysis.cells import psnr_outside
+from inpaint_core.analysis.samplers import BACKEND_TITLES, BACKENDS, latent_view
 from inpaint_core.compare import Latent
 from inpaint_core.preparations import DifferentialView, Preparation
 from inpaint_core.preparations.differential import STAGES
-from inpaint_core.samplers import BACKEND_TITLES, BACKENDS, latent_view
 
 
 @dataclass
@@ -58,7 +58,7 @@ def drift(shown: Shown) -> float | None:
 
 
 def sampler_views(shown: Shown) -> dict[str, dict[str, int]]:
-    """Per backend (inpaint_core.samplers.BACKENDS): the latent cells its sampler repaints wholly (its view
+    """Per backend (inpaint_core.analysis.samplers.BACKENDS): the latent cells its sampler repaints wholly (its view
     is 1) and in part (between 0 and 1), from the noise mask over the encoded pixels."""
     mask, ratio = mask_over_encoded(shown.preparation), encoded_ratio(shown)
     views = {backend: latent_view(mask, ratio, backend) for backend in BACKENDS}

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from inpaint_core.analysis.samplers import latent_view
 from inpaint_core.editor import EditorInput, to_uint8
-from inpaint_core.image_files import Batch, write_once
-from inpaint_core.latent_file import save_latent
+from inpaint_core.files.image_files import Batch, write_once
+from inpaint_core.files.latent_file import save_latent
 from inpaint_core.preparations import DifferentialView, Preparation
 from inpaint_core.preparations.differential import STAGES
-from inpaint_core.samplers import latent_view
 
 from .method_numbers import Shown, encoded_ratio, mask_over_encoded
 from .panels import Overlay, digest, save_png

@@ -1,6 +1,6 @@
 """The numbers as a short table for people: one row a quantity, one line saying what it means.
 
-The JSON on /compare keeps the machine names (inpaint_core.report.summary); this is the page's reading of it.
+The JSON on /compare keeps the machine names (inpaint_core.analysis.report.summary); this is the page's reading of it.
 """
 
 from html import escape

@@ -1,6 +1,6 @@
 """A comparison's results as files the page shows: previews named by content, masks over images, downloads.
 
-Each function names its files by what they show (see inpaint_core.image_files), so an unchanged panel
+Each function names its files by what they show (see inpaint_core.files.image_files), so an unchanged panel
 is neither written nor sent again.
 """
 
@@ -15,11 +15,11 @@ from gradio.components.annotated_image import AnnotatedImageData, Annotation
 from gradio.data_classes import FileData, ListFiles
 from PIL import Image
 
+from inpaint_core.analysis.report import cropped_input, edge_cell_map, grid_lines, halo_cell_map, sampler_view
 from inpaint_core.compare import Comparison, MethodResult
 from inpaint_core.editor import to_uint8
-from inpaint_core.image_files import Batch, write_once
-from inpaint_core.latent_file import save_latent
-from inpaint_core.report import cropped_input, edge_cell_map, grid_lines, halo_cell_map, sampler_view
+from inpaint_core.files.image_files import Batch, write_once
+from inpaint_core.files.latent_file import save_latent
 
 DIFF_COLOURS = {"only ComfyUI": "#ff8c00", "only WAS": "#1e90ff", "both": "#c040c0"}
 SIDE_COLOURS = {"only left": "#ff8c00", "only right": "#1e90ff"}  # where a column holds another method

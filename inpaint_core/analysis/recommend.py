@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import torch
 
-from .checks import check_amount
+from ..checks import check_amount
+from ..masks import offset_mask
+from ..prepare import GROW_MASK_BY, MASK_OFFSET
 from .halo_counts import HaloCounts
-from .masks import offset_mask
-from .prepare import GROW_MASK_BY, MASK_OFFSET
 from .samplers import check_backend
 
 WHO = {"comfyui": "ComfyUI's sampler", "diffusers": "diffusers' inpaint pipeline", "fooocus": "Fooocus"}

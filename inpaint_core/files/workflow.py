@@ -16,10 +16,10 @@ pixels, vae, mask, mask_offset.
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from .checks import check_amount
-from .preparations.methods import METHODS as PREPARATIONS
-from .preparations.settings import check_settings
-from .prepare import GROW_MASK_BY, MASK_OFFSET
+from ..checks import check_amount
+from ..preparations.methods import METHODS as PREPARATIONS
+from ..preparations.settings import check_settings
+from ..prepare import GROW_MASK_BY, MASK_OFFSET
 
 ENCODERS = {  # method -> (class_type, title, the amount's input)
     "comfy": ("VAEEncodeForInpaint", "VAE Encode (for Inpainting)", GROW_MASK_BY),

@@ -10,7 +10,7 @@ from .vae import VAE
 
 APPROX = "approx"
 DEFAULT_HUB_VAE = "madebyollin/taesd"
-BUNDLED_TAEF2 = Path(__file__).resolve().parent.parent / "assets" / "taef2"  # MIT, see its README.md
+BUNDLED_TAEF2 = Path(__file__).resolve().parents[2] / "assets" / "taef2"  # MIT, see its README.md
 
 
 def default_sources(hub_reachable: bool) -> list[str]:

@@ -13,9 +13,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..preparations.methods import METHODS as PREPARATIONS
+from ..preparations.settings import check_settings
 from .image_files import write_once
-from .preparations.methods import METHODS as PREPARATIONS
-from .preparations.settings import check_settings
 from .workflow import ENCODERS, comfy_api_prompt, comfy_workflow, graph
 from .workflow import METHODS as WORKFLOW_METHODS
 
@@ -153,7 +153,7 @@ image = torch.where(grey[:, 0, :, :, None] > 0, 0.5, image)  # neutralised to 0.
 # noise_mask and image now equal prepared.noise_mask and prepared.pixels
 
 {SAMPLE_MARK}: an inpaint pipeline takes the neutralised image and the noise mask (it binarises the mask
-# and reads one pixel per latent cell: inpaint_core.samplers.diffusers_view)
+# and reads one pixel per latent cell: inpaint_core.analysis.samplers.diffusers_view)
 from diffusers import AutoPipelineForInpainting
 
 pipe = AutoPipelineForInpainting.from_pretrained("stable-diffusion-v1-5/stable-diffusion-inpainting")

@@ -10,7 +10,7 @@ input to a multiple of its ratio makes it.
 import torch
 import torch.nn.functional as F
 
-from .checks import check_ratio
+from ..checks import check_ratio
 
 
 def _as_batch(noise_mask: torch.Tensor, ratio) -> tuple[torch.Tensor, int]:

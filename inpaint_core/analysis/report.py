@@ -5,9 +5,9 @@ The numbers are computed where the masks are (the GPU, for a GPU VAE) and kept w
 
 import torch
 
-from .analysis import cell_fractions, edge_cells, grow_extent, halo_risk_cells, psnr_outside
-from .compare import Comparison, MethodResult
-from .prepare import GROW_MASK_BY, MASK_OFFSET, WAS_CROP_MULTIPLE
+from ..compare import Comparison, MethodResult
+from ..prepare import GROW_MASK_BY, MASK_OFFSET, WAS_CROP_MULTIPLE
+from .cells import cell_fractions, edge_cells, grow_extent, halo_risk_cells, psnr_outside
 from .recommend import WHO, Recommendation, recommend
 from .samplers import check_backend, latent_view
 

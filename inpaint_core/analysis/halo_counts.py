@@ -23,10 +23,10 @@ from functools import cached_property
 import torch
 import torch.nn.functional as F
 
-from .checks import check_ratio
+from ..checks import check_ratio
+from ..masks import grow_mask, offset_mask
+from ..prepare import GROW_MASK_BY, MASK_OFFSET
 from .distance import VerticalScan, distance_map, spread
-from .masks import grow_mask, offset_mask
-from .prepare import GROW_MASK_BY, MASK_OFFSET
 from .samplers import check_backend, latent_size, latent_view
 from .view_support import Support, support
 
