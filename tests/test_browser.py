@@ -452,6 +452,13 @@ def test_a_column_can_hold_another_method_and_go_back_to_its_node(page):
     ARTIFACTS.mkdir(exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(ARTIFACTS / "page_left_column_other_method.png"))
+    drawn = page.evaluate("window.inpaintLive.served.comfy.image")
+    settings.fill('{"feather": 12,')  # not JSON: said by name, and the column keeps what it showed
+    settings.press("Enter")
+    page.wait_for_selector(".toast-body:has-text('settings must be a JSON object')", timeout=120_000)
+    assert page.evaluate("window.inpaintLive.served.comfy.image") == drawn
+    assert page.locator("[data-method=comfy] .server-mask").is_visible()
+    settings.fill('{"tapered_corners": true, "feather": 12}')
     pick(page, "left", "VAE Encode (for Inpainting), ComfyUI (live slider)")
     page.wait_for_function("!document.querySelector('[data-method=comfy]').classList.contains('server')")
     page.wait_for_function("document.querySelector('#grow_mask_by').innerText.includes('grow_mask_by')")
