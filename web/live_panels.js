@@ -421,7 +421,6 @@
     if (method && settles.includes(event.key)) event.target.dispatchEvent(new PointerEvent("pointerup", { bubbles: true }));
   }, true);
   live.redraw = (method) => setAmount(method, live.methods[method].amount, true);
-  live.NODES = NODES;
   live.choose = (method, chosen) => {
     if (!(method in live.chosen) || typeof chosen !== "string") return;
     live.chosen[method] = chosen;
