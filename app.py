@@ -34,7 +34,7 @@ from web.live import live_panels
 from web.method_panels import STAGE_COLOURS
 from web.numbers import NUMBERS_CSS
 from web.panels import CELL_COLOURS, DIFF_COLOURS, MASK_COLOURS, SIDE_COLOURS
-from web.third_column import third_column
+from web.third_column import DENOISE_SLIDER, third_column
 
 STATE_SECONDS = 3600  # a session's edit is dropped an hour after its last change, or when its tab closes
 
@@ -182,6 +182,10 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
         with gr.Accordion(
             "Details: each method's panels as the server draws them, the numbers as JSON, downloads", open=False
         ):
+            cells_denoise = gr.Slider(
+                *DENOISE_SLIDER, value=1.0, step=0.01, elem_id="cells-denoise",
+                label="denoise for the cells DifferentialDiffusion repaints, in a column holding another method",
+            )  # fmt: skip
             with gr.Tabs():
                 comfy, was = detail_tab("comfy", "ComfyUI"), detail_tab("was", "WAS")
                 with gr.Tab("Difference and numbers"):
@@ -230,12 +234,12 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
         details = [*(comfy[k] for k in analysis), *(was[k] for k in analysis), diff, comfy["decoded"], was["decoded"]]
         picked = [pickers["comfy"].method, pickers["comfy"].settings, pickers["was"].method, pickers["was"].settings]
         settle = dict(
-            fn=inspector.settle, inputs=[state, vae, grow, offset, backend, shown, *picked],
+            fn=inspector.settle, inputs=[state, vae, grow, offset, backend, shown, *picked, cells_denoise],
             outputs=[live, wipe, numbers, advice, *details, *snippets, shown],
             trigger_mode="always_last", show_progress="minimal", show_progress_on=[wipe],
             api_visibility="private", postprocess=False, concurrency_id="encode",
         )  # fmt: skip
-        gr.on([state.change, vae.change, backend.change, grow.release, offset.release], **settle)
+        gr.on([state.change, vae.change, backend.change, grow.release, offset.release, cells_denoise.release], **settle)
         for (slot, picker), slider, tab, snippet in zip(
             pickers.items(), (grow, offset), (comfy["tab"], was["tab"]), snippets, strict=True
         ):

@@ -202,3 +202,24 @@ def test_the_noise_mask_over_the_encoded_pixels_lines_up_in_the_image(method):
     places = (encoded * 1000).round().long(), (encoded * 1e6).round().long() % 1000
     expected = mask[0][places[0], places[1]]  # the painted mask at each encoded pixel's place in the image
     assert torch.equal(cut, expected.float())
+
+
+def test_a_columns_cells_follow_the_denoise_chosen_on_the_page(setup):
+    """The detail tab's cells for a column holding another method: DifferentialDiffusion's stages at the
+    page's denoise, as differential_view computes them (a lower denoise starts later in the schedule)."""
+    _, inspector, editor, label = setup
+    settings, drawn = {"mask_blur": 31}, {}
+    for denoise in (1.0, 0.3):
+        settled = inspector.settle(editor, label, 6, 6, "comfyui", None, "acly_fill", json.dumps(settings), "was",
+                                   "", denoise, progress=nothing)  # fmt: skip
+        cells = settled[4 + 2]  # left column: pixels, mask, cells, sampler
+        shown = inspector.prepare_any(editor, label, "acly_fill", settings, denoise)
+        ratio = shown.preparation.encoded.shape[1] // shown.latent.latents.shape[-2]
+        layers = [np.asarray(Image.open(a.image.path).convert("RGBA"))[..., 3] > 0 for a in cells.annotations]
+        reached = [shown.view.reached(stage)[0, 0].numpy().repeat(ratio, 0).repeat(ratio, 1)
+                   for stage in ("start", "middle", "end")]  # fmt: skip
+        first = [reached[0], reached[1] & ~reached[0], reached[2] & ~reached[1]]
+        for layer, expected in zip(layers, first, strict=True):
+            assert np.array_equal(layer, expected[: layer.shape[0], : layer.shape[1]])
+        drawn[denoise] = layers
+    assert any(not np.array_equal(a, b) for a, b in zip(drawn[1.0], drawn[0.3], strict=True))

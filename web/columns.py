@@ -163,9 +163,11 @@ class Picker:
         return gr.Textbox(visible=True, value=json.dumps(settings), label=help_line)
 
 
-def override(inspector, batch, editor: EditorInput, vae_label: str, slot: str, method: str, settings) -> Override:
+def override(
+    inspector, batch, editor: EditorInput, vae_label: str, slot: str, method: str, settings, denoise=1.0
+) -> Override:
     """`method` with `settings` in column `slot`: computed (or read from the caches) and drawn."""
-    shown = inspector.prepare_any(editor, vae_label, method, settings)
+    shown = inspector.prepare_any(editor, vae_label, method, settings, denoise)
     key = method_panels.files_key(editor, vae_label, shown.preparation)
     return Override(slot, shown, key, method_panels.draw(batch, editor, vae_label, shown))
 

@@ -195,13 +195,13 @@ class Inspector:
 
     def settle(
         self, editor, vae_label, grow_mask_by, mask_offset, backend, shown=None, left_method="comfy", left_settings="",
-        right_method="was", right_settings="", progress=gr.Progress(),
+        right_method="was", right_settings="", denoise=1.0, progress=gr.Progress(),
     ):  # fmt: skip
         """When a slider settles (or the edit, VAE, sampler or a column's method changes): the latents (encoding
         what the caches lack), the decoded previews for the live panels and the wipe, the numbers, the advice
         and warnings, the detail panels and the Python snippets. A column may hold another method (its name
-        and settings as JSON): it is drawn by the server. `shown` names the images the page already shows (a
-        session State): those are not sent again."""
+        and settings as JSON; its DifferentialDiffusion cells for `denoise`). `shown` names the images the page
+        already shows (a session State): those are not sent again."""
         if editor is None:
             return (None, None, "", "", *(None,) * 11, "", "", {})
         picked = columns.picked(grow_mask_by, mask_offset, left_method, left_settings, right_method, right_settings)
@@ -211,7 +211,7 @@ class Inspector:
         self.pruner.maybe()
         batch = self.files.batch()
         others = {
-            slot: columns.override(self, batch, editor, vae_label, slot, method, settings)
+            slot: columns.override(self, batch, editor, vae_label, slot, method, settings, denoise)
             for slot, (method, settings) in picked.others.items()
         }
         decoded, details = self._panels(batch, editor, result, others, backend)
