@@ -53,6 +53,12 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _heading(text: str) -> str:
+    """A column's heading: its method in bold, its settings (after the first ' · ') in small type below."""
+    title, _, settings = text.partition(" · ")
+    return f"<th>{escape(title)}<div class='meaning'>{escape(settings)}</div></th>"
+
+
 def numbers_table(summary: dict, comparison: Comparison, others: dict | None = None) -> str:
     """HTML: rows of ROWS and the step times, a column per page column, the explanation beside each row.
 
@@ -76,5 +82,5 @@ def numbers_table(summary: dict, comparison: Comparison, others: dict | None = N
         + "</tr>"
         for i, (label, meaning) in enumerate(meanings)
     )
-    head = f"<tr><th>{escape(summary.get('vae', ''))}</th>" + "".join(f"<th>{escape(h)}</th>" for h, _ in columns)
+    head = f"<tr><th>{escape(summary.get('vae', ''))}</th>" + "".join(_heading(h) for h, _ in columns)
     return f"<table class='numbers'><thead>{head}</tr></thead><tbody>{body}</tbody></table>"
