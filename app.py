@@ -24,17 +24,17 @@ from inpaint_core.vaes.registry import (
     scan_models_dir,
 )
 from web.advice import advice_panel
-from web.columns import SIDES, Picker, node_slider
 from web.editor_input import ImageEditorInput
 from web.examples import ASSETS, load_example, thumbnails
 from web.gpu import ZERO_GPU
 from web.guards import install_guards
 from web.inspector import Inspector
 from web.live import live_panels
-from web.method_panels import STAGE_COLOURS
+from web.methods.columns import SIDES, Picker, node_slider
+from web.methods.panels import STAGE_COLOURS
+from web.methods.third_column import DENOISE_SLIDER, third_column
 from web.numbers import NUMBERS_CSS
 from web.panels import CELL_COLOURS, DIFF_COLOURS, MASK_COLOURS, SIDE_COLOURS
-from web.third_column import DENOISE_SLIDER, third_column
 
 STATE_SECONDS = 3600  # a session's edit is dropped an hour after its last change, or when its tab closes
 

@@ -25,7 +25,7 @@ import app
 import web.examples
 from bench.slider import TAEF2, fresh_folder
 from tests.test_browser import CHROMIUM, FLAGS, drag, open_page, pick, server_calls
-from web.columns import choices
+from web.methods.columns import choices
 
 RECORD = """([slider, selector]) => {
     // After the page's own listener has drawn: from the input event's creation (when the browser got the

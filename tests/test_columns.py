@@ -16,9 +16,9 @@ from inpaint_core.preparations import run_method
 from inpaint_core.prepare import resize_mask
 from inpaint_core.vaes.registry import VAERegistry
 from tests.test_app import coffee
-from web.columns import LIVE
-from web.method_numbers import drift
-from web.method_settings import default_settings
+from web.methods.columns import LIVE
+from web.methods.numbers import drift
+from web.methods.settings import default_settings
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +154,7 @@ def test_bad_settings_in_a_column_name_the_setting(setup):
 
 
 def test_picking_a_method_swaps_the_slider_for_its_settings(setup):
-    from web.columns import Picker
+    from web.methods.columns import Picker
 
     picker = Picker.__new__(Picker)
     picker.slot = "comfy"
@@ -188,7 +188,7 @@ def test_settings_that_change_only_the_mask_encode_once(setup):
 def test_the_noise_mask_over_the_encoded_pixels_lines_up_in_the_image(method):
     """Under a VAE of ratio 16, InpaintModelConditioning's mask is a crop to 8 and the encoded pixels a crop
     to 16 (SetLatentNoiseMask's mask has the image's size): each cut lines up with the image's own pixels."""
-    from web.method_numbers import mask_over_encoded
+    from web.methods.numbers import mask_over_encoded
 
     height, width = 300, 451
     rng = np.random.default_rng(3)

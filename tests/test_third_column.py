@@ -18,10 +18,10 @@ from inpaint_core.preparations import METHODS, run_method
 from inpaint_core.prepare import resize_mask
 from inpaint_core.vaes.registry import VAERegistry
 from tests.test_app import coffee
-from web.method_numbers import method_numbers
-from web.method_panels import NOISE_COLOUR, NOISE_OPACITY
-from web.method_settings import default_settings
-from web.third_column import CHOICES, third_column
+from web.methods.numbers import method_numbers
+from web.methods.panels import NOISE_COLOUR, NOISE_OPACITY
+from web.methods.settings import default_settings
+from web.methods.third_column import CHOICES, third_column
 
 SMALL_BLUR = {"acly_blur": {"blur": 31}}  # Acly's default blur (255) needs an image over 127 px each way
 

@@ -24,13 +24,15 @@ from inpaint_core.preparations.differential import DENOISE
 from inpaint_core.prepare import resize_mask
 from inpaint_core.vaes.registry import VAERegistry
 
-from . import columns, gpu, method_panels, panels
+from . import gpu, panels
 from .advice import advice_html
-from .columns import SIDES
 from .large_work import LargeWork
 from .live import decoded_payload, edit_payload, live_key, rounded_mask
-from .method_numbers import Shown, method_numbers
-from .method_settings import checked_settings, integer
+from .methods import columns
+from .methods import panels as method_panels
+from .methods.columns import SIDES
+from .methods.numbers import Shown, method_numbers
+from .methods.settings import checked_settings, integer
 from .numbers import numbers_table, preview_note
 from .panels import as_sent, name_of
 from .prune import Pruner

@@ -14,11 +14,12 @@ import gradio as gr
 from inpaint_core.editor import EditorInput, from_editor
 from inpaint_core.preparations import METHODS, Preparation
 
-from . import columns, method_panels
-from .method_numbers import Shown, method_numbers, numbers_line
-from .method_panels import STAGE_COLOURS, files_key
-from .method_settings import OTHERS, SEEDS, default_settings, parse_methods, settings_help
-from .panels import as_sent
+from ..panels import as_sent
+from . import columns
+from . import panels as method_panels
+from .numbers import Shown, method_numbers, numbers_line
+from .panels import STAGE_COLOURS, files_key
+from .settings import OTHERS, SEEDS, default_settings, parse_methods, settings_help
 
 CHOICES = OTHERS + [(f"{METHODS[name].label} (a second setting)", name) for name in SEEDS]
 DEFAULT_METHOD = "set_latent_noise_mask"

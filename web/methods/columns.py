@@ -23,13 +23,13 @@ from inpaint_core.files.workflow import ENCODERS
 from inpaint_core.preparations import METHODS, Preparation
 from inpaint_core.preparations.comfy_mask_nodes import EXPAND
 
-from . import method_panels
-from .advice import TITLES
-from .live import file_url, rounded_mask
-from .method_numbers import Shown, drift, sampler_views
-from .method_panels import MethodPanels
-from .method_settings import OTHERS, default_settings, integer, method_of, parse_settings, settings_help
-from .panels import Overlay
+from ..advice import TITLES
+from ..live import file_url, rounded_mask
+from ..panels import Overlay
+from . import panels as method_panels
+from .numbers import Shown, drift, sampler_views
+from .panels import MethodPanels
+from .settings import OTHERS, default_settings, integer, method_of, parse_settings, settings_help
 
 SIDES = {"comfy": "left", "was": "right"}
 NODE_SLIDERS = {  # each column's slider, for its own node

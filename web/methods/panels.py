@@ -16,8 +16,8 @@ from inpaint_core.files.latent_file import save_latent
 from inpaint_core.preparations import DifferentialView, Preparation
 from inpaint_core.preparations.differential import STAGES
 
-from .method_numbers import Shown, encoded_ratio, mask_over_encoded
-from .panels import Overlay, digest, save_png
+from ..panels import Overlay, digest, save_png
+from .numbers import Shown, encoded_ratio, mask_over_encoded
 
 NOISE_COLOUR = np.array([255, 60, 120], dtype=np.float32)  # the page's noise-mask pink
 NOISE_OPACITY = 0.65  # of a pixel whose mask is 1; a soft value v is drawn at v times this
