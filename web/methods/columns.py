@@ -53,8 +53,9 @@ def node_slider(slot: str) -> gr.Slider:
     return gr.Slider(amount.min, amount.max, value=amount.default, step=1, label=label, elem_id=amount.name)
 
 
-def settings_of(slot: str, method: str, text, slider_value) -> dict | str:
-    """The column's settings: the box's JSON, with GrowMask's expand from the slider where it drives it."""
+def settings_of(method: str, text, slider_value) -> dict | str:
+    """The column's settings: the box's JSON, with the amount its slider drives (the other node's, GrowMask's
+    expand) where it drives one."""
     if method not in LIVE:
         return text
     amount = LIVE[method]
@@ -80,11 +81,12 @@ class Picked:
 
 def picked(grow_mask_by, mask_offset, left_method, left_settings, right_method, right_settings) -> Picked:
     """Each column's method and settings from the page. A node not in its column is prepared at its default
-    amount (the column's slider then belongs to the other method: GrowMask's expand, or nothing)."""
+    amount (the column's slider then belongs to the other method: the other node's amount, GrowMask's expand,
+    or nothing)."""
     chosen = {"comfy": (left_method or "comfy", left_settings), "was": (right_method or "was", right_settings)}
     sliders = {"comfy": grow_mask_by, "was": mask_offset}
     others = {
-        slot: (method, settings_of(slot, method, text, sliders[slot]))
+        slot: (method, settings_of(method, text, sliders[slot]))
         for slot, (method, text) in chosen.items()
         if method != slot
     }
@@ -104,11 +106,12 @@ def choices(slot: str) -> list[tuple[str, str]]:
 
 @dataclass
 class Override:
-    """A method drawn by the server in a column."""
+    """Another method in a column: what the server computed and drew for it (the browser may draw its mask
+    live too, see live_spec)."""
 
     slot: str
     shown: Shown
-    key: tuple  # names its files (method_panels.files_key)
+    key: tuple  # names its files (panels.files_key)
     panels: MethodPanels
 
     @property
