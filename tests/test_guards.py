@@ -178,6 +178,25 @@ def test_bad_fields_are_refused_and_a_good_post_is_kept(page):
     assert post_blob(page, new_session(), "ok1", "background").status_code == 400  # another session's id
 
 
+@pytest.mark.parametrize("drop", ["component_id", "session_hash", "fn_name"])
+def test_a_post_missing_a_field_is_told_which_fields_it_needs(page, drop):
+    fields = {"component_id": str(page["editor"]), "fn_name": "accept_blobs", "session_hash": new_session()}
+    fields.pop(drop)
+    response = httpx.post(page["url"] + "gradio_api/component_server", data=fields, timeout=10,
+                          files={"file": ("a.png", b"x", "image/png")})  # fmt: skip
+    assert response.status_code == 400 and drop in response.json()["detail"]
+    assert "component_id (a component's integer id), session_hash, fn_name and data" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("component_id", ["999999", "abc"])
+def test_a_post_for_no_component_is_refused_by_name(page, component_id):
+    fields = {"component_id": component_id, "fn_name": "accept_blobs", "session_hash": new_session()}
+    response = httpx.post(page["url"] + "gradio_api/component_server", data=fields, timeout=10,
+                          files={"file": ("a.png", b"x", "image/png")})  # fmt: skip
+    assert response.status_code == 400 and "component_id" in response.json()["detail"]
+    assert post_blob(page, new_session(), uuid.uuid4().hex[:10], "background").status_code == 200  # it goes on
+
+
 def test_oversized_posts_are_refused_before_they_are_kept(page):
     session = new_session()
     response = post_blob(page, session, "big", "background", data=b"\0" * (LIMITS.request_bytes + 1))

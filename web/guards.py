@@ -14,6 +14,8 @@ Read from Gradio 6.31's source (gradio/components/image_editor.py, routes.py, qu
   open streams and heartbeats (a page's tab, a gradio_client); an event whose caller has neither when
   its turn comes (`listen_grace_s` after joining at the earliest) is dropped with an error message.
   A session may keep only one event of each listener waiting, as a page does.
+- `component_server` reads a multipart post's fields and its component by id unchecked: a missing field or
+  an unknown id answers 400 naming the fields (`component_server_error`), not 500.
 """
 
 import asyncio
@@ -32,6 +34,7 @@ from gradio.components.image_editor import EditorDataBlobs
 from gradio.data_classes import DataWithFiles
 from gradio.server_messages import ProcessCompletedMessage
 from gradio.utils import error_payload
+from pydantic import ValidationError
 from starlette.middleware import Middleware
 from starlette.responses import JSONResponse
 
@@ -42,6 +45,8 @@ PARTS = ("background", "composite", "layer")
 RESULTS = re.compile(r"/queue/data/?$")  # ?session_hash=…
 CALL_RESULTS = re.compile(r"/call/(?:v2/)?[^/]+/(?P<key>[^/]+)/?$")  # by event id
 HEARTBEAT = re.compile(r"/heartbeat/(?P<key>[^/]+)/?$")  # a page (or gradio_client) that is still open
+COMPONENT_SERVER = re.compile(r"/component_server/?$")
+COMPONENT_SERVER_FIELDS = "component_id (a component's integer id), session_hash, fn_name and data"
 
 
 @dataclass(frozen=True)
@@ -312,7 +317,19 @@ class Guards:
 
     @property
     def app_kwargs(self) -> dict:
-        return {"middleware": [Middleware(GuardMiddleware, guards=self)]}
+        handlers = dict.fromkeys((KeyError, ValidationError), component_server_error)
+        return {"middleware": [Middleware(GuardMiddleware, guards=self)], "exception_handlers": handlers}
+
+
+async def component_server_error(request, error: Exception) -> JSONResponse:
+    """Gradio's component_server reads a multipart post's fields and looks up its component unchecked: a
+    missing field or an unknown or non-integer id gets a 400 naming the fields, not a bare 500. Elsewhere
+    the error goes on as before."""
+    if not COMPONENT_SERVER.search(request.url.path):
+        raise error
+    said = str(error).splitlines()[0]
+    detail = f"component_server takes {COMPONENT_SERVER_FIELDS}; {type(error).__name__}: {said}"
+    return JSONResponse({"detail": detail}, status_code=400)
 
 
 def _waiting(queue, session: str) -> list:
