@@ -161,7 +161,9 @@ def test_picking_a_method_swaps_the_slider_for_its_settings(setup):
     slider, box, tab, code = picker.switch("acly_blur")
     assert tab.label == "Left: Acly: Expand Mask, Blur Masked Area" and code.label.startswith("Acly: Expand Mask")
     assert slider.visible is False and box.visible is True
-    assert json.loads(box.value) == json.loads(default_settings("acly_blur")) and "blur" in box.label
+    assert json.loads(box.value) == json.loads(default_settings("acly_blur"))
+    assert box.label == ("Settings (JSON; usual ranges): grow 0..256 · mask_blur 0..255 · blur_type box|linear|gaussian · "
+                         "blur 3..511 · falloff 0..63")  # fmt: skip
     slider, box, tab, code = picker.switch("comfy")
     assert slider.visible is True and box.visible is False and tab.label == "ComfyUI"
     slider, box, tab, code = picker.switch("was")  # the other node: its slider, live; no settings left for the box
@@ -170,6 +172,9 @@ def test_picking_a_method_swaps_the_slider_for_its_settings(setup):
     slider, box, tab, code = picker.switch("set_latent_noise_mask")  # GrowMask's expand on the slider, the rest boxed
     assert (slider.minimum, slider.maximum, slider.value) == (-128, 128, 0) and "expand" in slider.label
     assert json.loads(box.value) == {"tapered_corners": True, "feather": 0}
+    assert (
+        box.label == "Settings (JSON; usual ranges): tapered_corners true|false · feather 0..256"
+    )  # expand is the slider
 
 
 def test_settings_that_change_only_the_mask_encode_once(setup):

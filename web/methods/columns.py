@@ -29,7 +29,7 @@ from ..panels import Overlay
 from . import panels as method_panels
 from .numbers import Shown, drift, sampler_views
 from .panels import MethodPanels
-from .settings import OTHERS, default_settings, integer, method_of, parse_settings, settings_help
+from .settings import OTHERS, default_settings, integer, method_of, parse_settings, settings_line
 
 SIDES = {"comfy": "left", "was": "right"}
 NODE_SLIDERS = {  # each column's slider, for its own node
@@ -143,7 +143,7 @@ class Picker:
     def switch(self, method: str):
         """On a pick: the column's slider drives the method's amount where it has one (its node's, the other
         node's, GrowMask's expand) and hides otherwise; the settings box holds the rest (at their defaults, their
-        ranges as its label); the column's detail tab and Python take the method's name."""
+        usual ranges as its label); the column's detail tab and Python take the method's name."""
         own = method == self.slot
         title = TITLES[self.slot] if own else method_of(method).label
         tab = gr.Tab(label=title if own else f"{SIDES[self.slot].capitalize()}: {title}")
@@ -160,10 +160,8 @@ class Picker:
         settings.pop(LIVE[method].name if method in LIVE else None, None)  # the slider holds it
         if own or not settings:
             return gr.Textbox(visible=False, value="", label="")
-        help_line = settings_help(method).replace("`", "")
-        if method in LIVE:
-            help_line += f" ({LIVE[method].name} is the slider)"
-        return gr.Textbox(visible=True, value=json.dumps(settings), label=help_line)
+        label = settings_line(method, LIVE[method].name if method in LIVE else None)
+        return gr.Textbox(visible=True, value=json.dumps(settings), label=label)
 
 
 def override(

@@ -41,6 +41,24 @@ def settings_help(method: str) -> str:
     return f"{method_of(method).label}: " + " · ".join(_describe(s) for s in method_of(method).settings)
 
 
+def _range(setting: Setting) -> str:
+    if isinstance(setting, Int):
+        return "{}..{}".format(*setting.slider_range)
+    if isinstance(setting, Float):
+        return f"{setting.min:g}..{setting.max:g}"
+    if isinstance(setting, Flag):
+        return "true|false"
+    return "|".join(setting.options)
+
+
+def settings_line(method: str, leave_out: str | None = None) -> str:
+    """The settings in brief, for a box's label: each name and its usual range or choices (the full ranges
+    are in settings_help; a value outside them is refused by name)."""
+    return "Settings (JSON; usual ranges): " + " · ".join(
+        f"{s.name} {_range(s)}" for s in method_of(method).settings if s.name != leave_out
+    )
+
+
 def method_of(name: str):
     """The method called `name`; gr.Error naming the choices where there is none."""
     if name not in METHODS:
