@@ -63,7 +63,12 @@ def page(browser, app_url):
 def server_calls(tab) -> list[str]:
     """Start recording the requests that run server code (queue joins); the list fills as they happen."""
     calls = []
-    tab.on("request", lambda request: calls.append(request.url) if "queue/join" in request.url else None)
+
+    def record(request):
+        if "queue/join" in request.url:
+            calls.append(request.url)
+
+    tab.on("request", record)
     return calls
 
 
@@ -72,10 +77,17 @@ def edit_key(tab) -> str | None:
 
 
 def load_example(tab, index: int) -> None:
-    before = edit_key(tab)
+    """Click an example and wait until its edit has arrived and the page has gone quiet: the editor reports
+    an example in two changes (the second reads the same edit), so a test must not start between them."""
+    before, calls = edit_key(tab), server_calls(tab)
     tab.locator("#examples .gallery-item").nth(index).click()
-    tab.wait_for_function("(key) => window.inpaintLive.edit && window.inpaintLive.edit.key !== key", arg=before)
-    tab.wait_for_timeout(300)
+    tab.wait_for_function("(key) => window.inpaintLive.edit && window.inpaintLive.edit.key !== key", arg=before,
+                          timeout=120_000)  # fmt: skip
+    count, since = len(calls), time.monotonic()
+    while time.monotonic() - since < 1.5:  # no new server call for 1.5 s
+        tab.wait_for_timeout(100)
+        if len(calls) != count:
+            count, since = len(calls), time.monotonic()
 
 
 def editor_layer(tab) -> np.ndarray:
