@@ -29,7 +29,6 @@ from .advice import advice_html
 from .large_work import LargeWork
 from .live import decoded_payload, edit_payload, live_key, rounded_mask
 from .methods import columns
-from .methods import panels as method_panels
 from .methods.columns import SIDES
 from .methods.numbers import Shown, method_numbers
 from .methods.settings import checked_settings, integer
@@ -68,14 +67,16 @@ def _mentions(key, part) -> bool:
     return key == part or (isinstance(key, tuple) and any(_mentions(k, part) for k in key))
 
 
-def _run(editor: EditorInput, method: str, settings: dict, vae) -> Preparation:
-    """The method on the edit's pixels and its mask resized bilinearly, not rounded (methods take soft masks)."""
+def _run(editor: EditorInput, method: str, settings: dict, vae) -> tuple[Preparation, str]:
+    """The method on the edit's pixels and its mask resized bilinearly, not rounded (methods take soft masks);
+    and the digest of the pixels it encodes, which names their latent."""
     try:
         height, width = editor.size
         mask = resize_mask(editor.mask[:, None], height, width)[:, 0]
-        return run_method(method, editor.pixels, mask, settings, None, vae.downscale_ratio)
+        preparation = run_method(method, editor.pixels, mask, settings, None, vae.downscale_ratio)
     except (ValueError, MemoryError) as error:
         raise gr.Error(str(error)) from error
+    return preparation, pixels_digest(preparation.encoded[:1])
 
 
 class Inspector:
@@ -91,7 +92,9 @@ class Inspector:
             gpu.share_with_worker(registry)
         self.max_side = max_side
         self.prepared = LRUCache(8, max_bytes=CACHE_BYTES, size_of=lambda method: method.nbytes)
-        self.preparations = LRUCache(4, max_bytes=CACHE_BYTES // 4, size_of=preparation_bytes)  # other methods'
+        self.preparations = LRUCache(  # other methods', with the digest of what they encode
+            4, max_bytes=CACHE_BYTES // 4, size_of=lambda kept: preparation_bytes(kept[0])
+        )
         self.latents = LRUCache(16, max_bytes=CACHE_BYTES, size_of=lambda latent: latent.nbytes)
         self.on_device = LRUCache(  # the latest edits' tensors on the compute device (one when large)
             4, max_bytes=CACHE_BYTES // 4, size_of=lambda tensors: tensors[0].nbytes + tensors[1].nbytes
@@ -156,13 +159,13 @@ class Inspector:
             raise gr.Error(str(error)) from error
         key = (editor.content_key, vae_label, "method", method, json.dumps(settings, sort_keys=True))
         with self.large_image(editor, vae.device):  # one at a time on a CPU, with room made first
-            preparation = self.preparations.get_or_make(key, lambda: _run(editor, method, settings, vae))[0]
+            preparation, digest = self.preparations.get_or_make(key, lambda: _run(editor, method, settings, vae))[0]
             encoded = preparation.encoded[:1]
             if self.zero_gpu:
                 make = lambda: gpu.encode_in_gpu_worker(vae_label, encoded)  # noqa: E731
             else:
                 make = lambda: encode_and_decode(vae, encoded.to(vae.device))  # noqa: E731
-            latent_key = (editor.content_key, vae_label, "encoded", pixels_digest(encoded))
+            latent_key = (editor.content_key, vae_label, "encoded", digest)
             latent = self.latents.get_or_make(latent_key, make)[0]  # one encode for settings that change only masks
         view = None
         if preparation.noise_mask is not None:
@@ -271,9 +274,7 @@ class Inspector:
                 out.append(panels.downloads(folder, r) + self.export(editor, r, vae_label))
             else:
                 shown = self.prepare_any(editor, vae_label, *picked.others[r.method])
-                key = method_panels.files_key(editor, vae_label, shown.preparation)
-                found = columns.Override(r.method, shown, key, None)
-                out.append(columns.files(folder, editor, vae_label, source, found))
+                out.append(columns.files(folder, editor, vae_label, source, shown))
                 report["methods"].append({"column": columns.SIDES[r.method]} | method_numbers(shown))
         return report, *(as_sent(files) for files in out)
 

@@ -65,15 +65,14 @@
   // ---- one column's live mask panel ----
   /** Levels (the smallest amount that covers each pixel) over the column's box, sorted, and its canvas. */
   function setUpLive(method, spec, levels, mask) {
-    const [, , h, w] = spec.box;
+    const [top, left, h, w] = spec.box;
     const [lo, hi] = spec.range;
     const sorted = M.sortByLevel(levels, lo, hi + 1);
     const target = surface(element.querySelector(`[data-method=${method}] canvas`), w, h);
-    const [top, left] = spec.box;
     const state = { ...spec, method, top, left, w, h, mask, levels, sorted, target, amount: null, noise: new Uint8Array(w * h) };
     live.methods[method] = state;
     const [min, max] = spec.range;
-    setAmount(method, Math.max(min, Math.min(max, spec.amount ?? sliderValue(method))), true);
+    setAmount(method, Math.max(min, Math.min(max, sliderValue(method))), true); // the slider is what the user set
   }
 
   function cut(values, width, [top, left, h, w], Type) {
@@ -82,27 +81,28 @@
     return out;
   }
 
-  /** The node's own mask: the painted mask cropped as the node crops, then grown or offset. */
+  /** A node's rule (`node`) in `box`: the painted mask cropped as the node crops, then grown or offset. */
+  function setUpNodeRule(method, node, box, spec) {
+    const rule = NODES[node], mask = cut(live.edit.mask, live.edit.width, box, Uint8Array);
+    setUpLive(method, { ...rule, ...spec, box }, rule.levels(mask, box[3], box[2], ...rule.range), mask);
+  }
+
+  /** The column's own node. */
   function setUpNode(method) {
-    const edit = live.edit, node = NODES[method], box = edit.crops[method];
-    const mask = cut(edit.mask, edit.width, box, Uint8Array);
-    const levels = node.levels(mask, box[3], box[2], ...node.range);
-    setUpLive(method, { ...node, kind: "node", box, amount: undefined }, levels, mask);
+    setUpNodeRule(method, method, live.edit.crops[method], { kind: "node" });
   }
 
   /** A column's live mask from the server's spec: the other node (its rule in its own crop), or GrowMask. */
   function setUpServed(method, spec) {
     if (!spec.node) return setUpGrow(method, spec);
-    const node = NODES[spec.node], mask = cut(live.edit.mask, live.edit.width, spec.box, Uint8Array);
-    const levels = node.levels(mask, spec.box[3], spec.box[2], ...node.range);
-    setUpLive(method, { ...node, ...spec, kind: "served node", amount: undefined }, levels, mask);
+    setUpNodeRule(method, spec.node, spec.box, { ...spec, kind: "served node" });
   }
 
   /** GrowMask on the whole painted mask (as the node runs before any crop), seen through the method's box. */
   function setUpGrow(method, spec) {
     const edit = live.edit, [lo, hi] = spec.range;
     const levels = cut(M.growMaskLevels(edit.mask, edit.width, edit.height, spec.tapered, lo, hi), edit.width, spec.box, Int16Array);
-    setUpLive(method, { ...spec, kind: "grow", amount: undefined }, levels, cut(edit.mask, edit.width, spec.box, Uint8Array));
+    setUpLive(method, { ...spec, kind: "grow" }, levels, cut(edit.mask, edit.width, spec.box, Uint8Array));
   }
 
   function colourMethodPixel(state, i) {

@@ -120,11 +120,12 @@ def difference(batch: Batch, result: Comparison, others: dict | None = None) -> 
     """The two noise masks in the input's frame: where only one column masks, and where both do. `others`
     holds, by slot, a method shown in place of the node: (its mask above 0 in the frame, a key naming it)."""
     others = others or {}
-    frames = {r.method: in_full_frame(result, r) for r in result.methods}
+    frames = {r.method: in_full_frame(result, r) for r in result.methods if r.method not in others}
     keys = {r.method: (r.cache_key, r.amount) for r in result.methods}
     for slot, (frame, key) in others.items():
-        frames[slot], keys[slot] = frame.to(frames[slot].device), key
-    comfy, was = frames["comfy"], frames["was"]
+        frames[slot], keys[slot] = frame, key
+    device = next((f.device for f in frames.values() if f.device.type != "cpu"), torch.device("cpu"))
+    comfy, was = (frames[slot].to(device) for slot in ("comfy", "was"))
     left, right = ("only left", "only right") if others else ("only ComfyUI", "only WAS")
     regions = {left: comfy & ~was, right: was & ~comfy, "both": comfy & was}
     base = input_image(batch, result.comfy.cache_key[0], lambda: to_uint8(result.image))

@@ -173,24 +173,24 @@ def override(
     return Override(slot, shown, key, method_panels.draw(batch, editor, vae_label, shown))
 
 
-def _region(preparation: Preparation, size: tuple[int, int]) -> tuple[list[int], np.ndarray]:
-    """[top, left, height, width] of the noise mask in the input's frame (every method's crop is centred),
-    and where it is above 0 there."""
-    mask = preparation.noise_mask[0, 0].cpu() > 0
-    top, left = ((whole - part) // 2 for whole, part in zip(size, mask.shape, strict=True))
-    return [top, left, *mask.shape], mask.numpy()
+def drawn_live(found: Override, editor: EditorInput) -> bool:
+    """Whether the browser can draw the column's mask exactly at any amount of its slider: the other node (its
+    rule on the rounded mask), or GrowMask of the painted 0/1 mask (at the image's size) with no feather."""
+    method, settings = found.preparation.method, found.preparation.settings
+    if method in SIDES:
+        return True
+    return method in GROWMASK and not settings.get("feather") and editor.mask.shape[-2:] == editor.size
 
 
 def live_spec(found: Override, editor: EditorInput, box: list[int]) -> dict | None:
-    """What the browser needs to draw the column's mask at any amount of its slider, where that is exact: the
-    other node (its rule on the rounded mask), or GrowMask of the painted 0/1 mask (at the image's size) with
-    no feather; None otherwise."""
+    """What the browser needs to draw the column's mask at any amount of its slider, where it can (drawn_live);
+    None otherwise."""
     method, settings = found.preparation.method, found.preparation.settings
+    if not drawn_live(found, editor):
+        return None
     if method in SIDES:  # the other node: its own rule on the rounded mask, in its own crop
         amount = LIVE[method].name
         return {"node": method, "name": amount, "amount": settings[amount], "box": box}
-    if method not in GROWMASK or settings.get("feather") or editor.mask.shape[-2:] != editor.size:
-        return None
     amount = GROWMASK[method]
     grey = "noise" if method == "inpaint_model_conditioning" else "none"  # its concat pixels grey the grown mask
     return {"name": amount.name, "amount": settings[amount.name], "range": list(slider_range(method)),
@@ -210,7 +210,7 @@ def frame(found: Override, size: tuple[int, int]) -> torch.Tensor:
 
 def how_drawn(found: Override, editor: EditorInput) -> str:
     """One phrase for the advice: live on the slider, or by the server from the settings box."""
-    if live_spec(found, editor, [0, 0, 0, 0]) is not None:
+    if drawn_live(found, editor):
         method = found.preparation.method
         if method in SIDES:
             return f"drawn live: the slider is its {LIVE[method].name}"
@@ -228,8 +228,8 @@ def live_entry(found: Override, key: str, editor: EditorInput) -> dict:
     entry = {"url": file_url(panels.decoded), "amount": amount, "timing": note, "key": key}
     shown = {"method": preparation.method, "title": found.title, "image": file_url(panels.noise_mask or panels.pixels)}
     if preparation.noise_mask is not None:
-        box, mask = _region(preparation, editor.size)
-        bits = base64.b64encode(np.packbits(mask.reshape(-1)).tobytes()).decode("ascii")
+        box, mask = method_panels.noise_box(preparation, editor.size)
+        bits = base64.b64encode(np.packbits(mask.numpy().reshape(-1)).tobytes()).decode("ascii")
         shown |= {"box": box, "bits": bits, "live": live_spec(found, editor, box)}
     return entry | {"override": shown}
 
@@ -278,7 +278,8 @@ def export(folder: Path, editor: EditorInput, vae_label: str, vae_source: str, p
     )  # fmt: skip
 
 
-def files(folder: Path, editor: EditorInput, vae_label: str, vae_source: str, found: Override) -> list[Path]:
+def files(folder: Path, editor: EditorInput, vae_label: str, vae_source: str, shown: Shown) -> list[Path]:
     """The column's downloads, then its export."""
-    downloads = method_panels.downloads(folder, found.key, found.shown)
-    return downloads + export(folder, editor, vae_label, vae_source, found.preparation)
+    key = method_panels.files_key(editor, vae_label, shown.preparation)
+    downloads = method_panels.downloads(folder, key, shown)
+    return downloads + export(folder, editor, vae_label, vae_source, shown.preparation)

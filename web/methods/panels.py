@@ -111,17 +111,24 @@ def sampler_image(batch: Batch, key: tuple, shown: Shown, backend: str) -> Path 
     return batch.png((*key, "sampler", backend), enlarged)
 
 
-def noise_in_frame(preparation: Preparation, size: tuple[int, int]) -> torch.Tensor | None:
-    """bool (H, W) in the input's frame: where the noise mask is above 0 (soft masks count wherever they
-    reach); None without a noise mask."""
+def noise_box(preparation: Preparation, size: tuple[int, int]) -> tuple[list[int], torch.Tensor] | None:
+    """[top, left, height, width] of the noise mask in the input's frame (every method's crop is centred),
+    and where it is above 0 there (soft masks count wherever they reach); None without a noise mask."""
     if preparation.noise_mask is None:
         return None
     mask = preparation.noise_mask[0, 0].cpu() > 0
-    if tuple(mask.shape) == tuple(size):
-        return mask
+    top, left = ((whole - part) // 2 for whole, part in zip(size, mask.shape, strict=True))
+    return [top, left, *mask.shape], mask
+
+
+def noise_in_frame(preparation: Preparation, size: tuple[int, int]) -> torch.Tensor | None:
+    """bool (H, W) in the input's frame: where the noise mask is above 0; None without a noise mask."""
+    found = noise_box(preparation, size)
+    if found is None:
+        return None
+    (top, left, height, width), mask = found
     frame = torch.zeros(size, dtype=torch.bool)
-    top, left = ((whole - part) // 2 for whole, part in zip(size, mask.shape, strict=True))  # crops are centred
-    frame[top : top + mask.shape[0], left : left + mask.shape[1]] = mask
+    frame[top : top + height, left : left + width] = mask
     return frame
 
 
