@@ -24,6 +24,7 @@ from inpaint_core.vaes.registry import (
     scan_models_dir,
 )
 from web.advice import advice_panel
+from web.api import Api
 from web.editor_input import ImageEditorInput
 from web.examples import ASSETS, load_example, thumbnails
 from web.gpu import ZERO_GPU
@@ -205,6 +206,7 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
                     ]
             downloads_button = gr.Button("Make each column's downloads", variant="primary")
             compare_button = gr.Button(visible=False, elem_id="compare-api")  # /compare, for API callers
+            prepare_button = gr.Button(visible=False, elem_id="third-prepare")  # /prepare
         third = third_column(inspector)
         # /compare's other methods by name (API only; on the page the third column shows them)
         methods, methods_numbers, methods_files = (
@@ -226,7 +228,7 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
         )
         examples.click(load_example, examples, editor, **(quiet | {"trigger_mode": "once"}))
         editor.change(inspector.read_editor, editor, state, **quiet)
-        third.wire(state, vae, editor)
+        third.wire(state, vae)
         gr.on([state.change, vae.change], inspector.edit, [state, vae], live, postprocess=False, **quiet)
         for slider, method in ((grow, "comfy"), (offset, "was")):  # values set by the server redraw the masks too
             slider.change(None, slider, None, js=f"(v) => {{ window.inpaintLive?.setAmount('{method}', v); }}")
@@ -253,11 +255,16 @@ def build_page(inspector: Inspector, note: str) -> gr.Blocks:
             inspector.column_files, [state, vae, grow, offset, backend, *picked], [table, comfy["files"], was["files"]],
             api_visibility="private", postprocess=False, concurrency_id="encode",
         )  # fmt: skip
+        api = Api(inspector)
         six = [comfy["pixels"], comfy["mask"], comfy["decoded"], was["pixels"], was["mask"], was["decoded"]]
         compare_button.click(
-            third.compare_api, [editor, vae, grow, offset, backend, methods],
+            api.compare, [editor, vae, grow, offset, backend, methods],
             [*six, diff, table, comfy["files"], was["files"], methods_numbers, methods_files],
             api_name="compare", postprocess=False, concurrency_id="encode",
+        )  # fmt: skip
+        prepare_button.click(
+            api.prepare, [editor, vae, third.method, third.settings, third.denoise], third.outputs,
+            api_name="prepare", concurrency_id="encode", postprocess=False,
         )  # fmt: skip
     return page
 

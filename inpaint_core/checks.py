@@ -65,15 +65,6 @@ def check_mask(mask, batch: int, any_values: bool = False) -> torch.Tensor:
     return mask
 
 
-def check_amount(amount, value) -> int:
-    """An integer within the Amount's [min, max]."""
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise ValueError(f"{amount.name} must be an integer in [{amount.min}, {amount.max}], got {value!r}")
-    if not amount.min <= value <= amount.max:
-        raise ValueError(f"{amount.name} must be in [{amount.min}, {amount.max}], got {value}")
-    return int(value)
-
-
 def check_crop_fits_ratio(height: int, width: int, multiple: int, downscale_ratio: int) -> None:
     """An image whose crop to `multiple` a VAE of `downscale_ratio` can still encode (one latent cell each way)."""
     cropped_h, cropped_w = height // multiple * multiple, width // multiple * multiple

@@ -16,7 +16,7 @@ import torch
 
 from .cache import LRUCache
 from .clock import StepClock
-from .prepare import WAS_CROP_MULTIPLE, Prepared, prepare_comfy, prepare_was
+from .prepare import WAS_CROP_MULTIPLE, Prepared, crop_box, prepare_comfy, prepare_was
 from .vaes.vae import VAE
 
 
@@ -117,12 +117,12 @@ def prepare_methods(
 
     def comfy() -> MethodResult:
         prepared, ms = _timed(lambda: prepare_comfy(pixels[:1], mask[:1], grow_mask_by, downscale_ratio), pixels)
-        crop = crop_offset(height, width, downscale_ratio)
+        crop = crop_box(height, width, downscale_ratio)[:2]
         return MethodResult("comfy", grow_mask_by, crop, prepared, ms, key and (*key, "comfy"))
 
     def was() -> MethodResult:
         prepared, ms = _timed(lambda: prepare_was(pixels[:1], mask[:1], mask_offset, downscale_ratio), pixels)
-        crop = crop_offset(height, width, WAS_CROP_MULTIPLE)
+        crop = crop_box(height, width, WAS_CROP_MULTIPLE)[:2]
         return MethodResult("was", mask_offset, crop, prepared, ms, key and (*key, "was", mask_offset))
 
     def kept(make, method: str, amount: int) -> MethodResult:
@@ -141,11 +141,6 @@ def _timed(prepare: Callable[[], Prepared], pixels: torch.Tensor) -> tuple[Prepa
     clock = StepClock(pixels.device)
     prepared = clock.step("prepare", prepare)
     return prepared, clock.milliseconds()["prepare"]
-
-
-def crop_offset(height: int, width: int, multiple: int) -> tuple[int, int]:
-    """(top, left) of the centred crop to a multiple, as both nodes crop."""
-    return height % multiple // 2, width % multiple // 2
 
 
 def encode_and_decode(vae: VAE, pixels: torch.Tensor) -> Latent:

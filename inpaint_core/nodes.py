@@ -9,7 +9,8 @@ drops the rest as ComfyUI 0.8's `comfy/sd.py` VAE.encode does) and a MASK of any
 [0, 1]: ComfyUI's VAE, or one from `inpaint_core.load_vae`.
 """
 
-from .prepare import GROW_MASK_BY, MASK_OFFSET, Amount, Prepared, prepare_comfy, prepare_was
+from .prepare import GROW_MASK_BY, MASK_OFFSET, Prepared, prepare_comfy, prepare_was
+from .settings import Int
 
 COMFY_TOOLTIPS = {
     "pixels": "The image to inpaint. Cropped, centred, to a multiple of the VAE's downscale ratio; "
@@ -36,14 +37,14 @@ WAS_TOOLTIPS = {
 LATENT_TOOLTIP = "The encoded image with its noise_mask: the sampler changes only the latent cells under it."
 
 
-def _input_types(amount: Amount, tooltips: dict[str, str]) -> dict:
+def _input_types(amount: Int, tooltips: dict[str, str]) -> dict:
     """The nodes' inputs: the originals', the amount's range declared once in prepare.py, with tooltips."""
     return {
         "required": {
             "pixels": ("IMAGE", {"tooltip": tooltips["pixels"]}),
             "vae": ("VAE", {"tooltip": tooltips["vae"]}),
             "mask": ("MASK", {"tooltip": tooltips["mask"]}),
-            amount.name: ("INT", {**amount.input_options(), "tooltip": tooltips[amount.name]}),
+            amount.name: ("INT", {**amount.input_type()[1], "tooltip": tooltips[amount.name]}),
         }
     }
 

@@ -14,28 +14,16 @@ from numbers import Integral
 
 import torch
 
-from .checks import check_amount, check_crop_fits_ratio, check_mask, check_pixels, check_ratio
+from .checks import check_crop_fits_ratio, check_mask, check_pixels, check_ratio
 from .integer_masks import grow_any, is_binary, neutralise_any, offset_any
 from .masks import grow_mask, offset_mask
+from .settings import Int
 
 WAS_CROP_MULTIPLE = 8  # WAS_Extras crops to 8 whatever the VAE's downscale ratio
 
 
-@dataclass(frozen=True)
-class Amount:
-    """An integer setting of a method, declared once for the nodes, the UI and validation."""
-
-    name: str
-    default: int
-    min: int
-    max: int
-
-    def input_options(self) -> dict:
-        return {"default": self.default, "min": self.min, "max": self.max, "step": 1}
-
-
-GROW_MASK_BY = Amount("grow_mask_by", default=6, min=0, max=64)
-MASK_OFFSET = Amount("mask_offset", default=6, min=-128, max=128)
+GROW_MASK_BY = Int("grow_mask_by", default=6, min=0, max=64)
+MASK_OFFSET = Int("mask_offset", default=6, min=-128, max=128)
 
 
 @dataclass(frozen=True)
@@ -55,11 +43,14 @@ def resize_mask(mask: torch.Tensor, height: int, width: int) -> torch.Tensor:
     return torch.nn.functional.interpolate(mask, size=(height, width), mode="bilinear")
 
 
+def crop_box(height: int, width: int, multiple: int) -> tuple[int, int, int, int]:
+    """(top, left, height, width) of the centred crop to a multiple, as every node here crops."""
+    return height % multiple // 2, width % multiple // 2, height // multiple * multiple, width // multiple * multiple
+
+
 def centre_crop(pixels: torch.Tensor, mask: torch.Tensor, multiple: int):
     """Crop pixels (B, H, W, 3) and mask (Bm, 1, H, W) to the largest multiple, centred as the nodes do."""
-    height, width = pixels.shape[1], pixels.shape[2]
-    cropped_h, cropped_w = height // multiple * multiple, width // multiple * multiple
-    top, left = height % multiple // 2, width % multiple // 2
+    top, left, cropped_h, cropped_w = crop_box(pixels.shape[1], pixels.shape[2], multiple)
     rows, cols = slice(top, top + cropped_h), slice(left, left + cropped_w)
     return pixels[:, rows, cols, :], mask[:, :, rows, cols]
 
@@ -98,7 +89,7 @@ def prepare_comfy(
 
     strict (default): RGB pixels and a mask in [0, 1]; False: whatever the node takes (module docstring).
     """
-    check_amount(GROW_MASK_BY, grow_mask_by)
+    GROW_MASK_BY.check(grow_mask_by)
     pixels, mask = _resized_and_cropped(pixels, mask, check_ratio(downscale_ratio), strict=strict)
     original = mask.round()
     if strict or is_binary(original):
@@ -120,7 +111,7 @@ def prepare_was(
     cell (20x12 -> 16x8 for a ratio of 16) raises ValueError here rather than inside the VAE.
     strict (default): RGB pixels and a mask in [0, 1]; False: whatever the node takes (module docstring).
     """
-    check_amount(MASK_OFFSET, mask_offset)
+    MASK_OFFSET.check(mask_offset)
     ratio = None if downscale_ratio is None else check_ratio(downscale_ratio)
     pixels, mask = _resized_and_cropped(pixels, mask, WAS_CROP_MULTIPLE, ratio, strict)
     rounded = mask.round()
@@ -131,15 +122,13 @@ def prepare_was(
     return Prepared(neutralise_any(pixels, offset), rounded, offset, offset)
 
 
-METHODS = {"comfy": GROW_MASK_BY, "was": MASK_OFFSET}
+NODES = {"comfy": prepare_comfy, "was": prepare_was}  # the two seed encoders; their descriptions: preparations.methods
 
 
 def prepare(
     method: str, pixels: torch.Tensor, mask: torch.Tensor, amount: Integral, downscale_ratio: int = 8
 ) -> Prepared:
     """Either method by name: 'comfy' (amount = grow_mask_by) or 'was' (amount = mask_offset)."""
-    if method == "comfy":
-        return prepare_comfy(pixels, mask, amount, downscale_ratio)
-    if method == "was":
-        return prepare_was(pixels, mask, amount, downscale_ratio)
-    raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    if method not in NODES:
+        raise ValueError(f"method must be one of {sorted(NODES)}, got {method!r}")
+    return NODES[method](pixels, mask, amount, downscale_ratio)

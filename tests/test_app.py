@@ -18,7 +18,7 @@ from inpaint_core import load_vae
 from inpaint_core.compare import compare_methods
 from inpaint_core.editor import to_uint8
 from inpaint_core.files.latent_file import load_latent
-from inpaint_core.files.workflow import ENCODERS
+from inpaint_core.preparations import METHODS
 from tests.conftest import ASSETS
 
 
@@ -86,7 +86,7 @@ def test_compare_returns_every_output(client, chelsea_with_mask, expected):
         assert np.array_equal(rgba[..., 3] == 0, painted) and np.array_equal(
             rgba[..., :3], read(ASSETS / "chelsea.png")[..., :3]
         )
-        node = next(n for n in prompt.values() if n["class_type"] == ENCODERS[method.method][0])
+        node = next(n for n in prompt.values() if n["class_type"] == METHODS[method.method].node[0])
         assert node["inputs"]["grow_mask_by" if method.method == "comfy" else "mask_offset"] == method.amount
         assert any(f.endswith(".py") for f in files) and json.loads(Path(workflow_path).read_text())["nodes"]
         torch.testing.assert_close(load_latent(latent_path), method.latent.latents, atol=1e-5, rtol=0)

@@ -5,7 +5,7 @@ import torch
 
 from inpaint_core import prepare_comfy
 from inpaint_core.preparations.methods import METHODS, run_method
-from inpaint_core.preparations.settings import Choice, Flag, Float, Int
+from inpaint_core.settings import Choice, Flag, Float, Int
 from tests.reference_preparations import (
     expand_mask_reference,
     feather_mask_reference,

@@ -9,6 +9,7 @@ import app
 from bench.slider import nothing
 from inpaint_core.vaes.registry import VAERegistry
 from tests.conftest import ASSETS
+from web.api import Api
 from web.prune import Pruner
 
 
@@ -31,8 +32,8 @@ def test_identical_compare_requests_write_nothing_new(tmp_path):
     inspector = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path)
     value = {"background": Image.open(ASSETS / "coffee.png"), "layers": [Image.open(ASSETS / "coffee_mask.png")]}
     label = inspector.registry.labels[0]
-    first = inspector.compare(value, label, 6, 6, progress=nothing)
+    first = Api(inspector).compare(value, label, 6, 6, progress=nothing)
     files = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
-    second = inspector.compare(value, label, 6, 6, progress=nothing)
+    second = Api(inspector).compare(value, label, 6, 6, progress=nothing)
     assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()} == files
-    assert [f.path for f in first[-1].root] == [f.path for f in second[-1].root]
+    assert [f.path for f in first[11].root] == [f.path for f in second[11].root]  # WAS's downloads

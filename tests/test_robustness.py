@@ -16,6 +16,7 @@ from inpaint_core import VAE
 from inpaint_core.editor import from_editor
 from inpaint_core.vaes.registry import VAERegistry
 from tests.conftest import ASSETS
+from web.api import Api
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +90,7 @@ def test_bad_arguments_are_named(client, tmp_path):
     for grow, offset, message in [(float("nan"), 6, "grow_mask_by must be an integer, got nan"),
                                   (6, float("-inf"), "mask_offset must be an integer, got -inf")]:  # fmt: skip
         with pytest.raises(gr.Error, match=message):
-            inspector.compare(value, label, grow, offset, progress=nothing)
+            Api(inspector).compare(value, label, grow, offset, progress=nothing)
 
 
 def test_empty_and_full_masks_are_answered_with_warnings(client, tmp_path):

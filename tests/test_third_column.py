@@ -18,6 +18,7 @@ from inpaint_core.preparations import METHODS, run_method
 from inpaint_core.prepare import resize_mask
 from inpaint_core.vaes.registry import VAERegistry
 from tests.test_app import coffee
+from web.api import Api
 from web.methods.numbers import method_numbers
 from web.methods.panels import NOISE_COLOUR, NOISE_OPACITY
 from web.methods.settings import default_settings
@@ -30,10 +31,10 @@ SMALL_BLUR = {"acly_blur": {"blur": 31}}  # Acly's default blur (255) needs an i
 def page(tmp_path_factory):
     inspector = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path_factory.mktemp("files"))
     with gr.Blocks() as blocks:
-        editor, state = gr.ImageEditor(), gr.State()
+        state = gr.State()
         vae = gr.Dropdown(inspector.registry.labels, value=inspector.registry.labels[0])
         column = third_column(inspector)
-        column.wire(state, vae, editor)
+        column.wire(state, vae)
     return blocks, column, inspector, inspector.read_editor(coffee())
 
 
@@ -52,10 +53,14 @@ def test_the_column_offers_every_method_the_seeds_last():
     ]
 
 
-def test_the_api_names_are_registered(page):
+def test_the_api_names_are_registered(page, app_url):
+    """The column's own event, and the API's two routes on the whole page (web.api)."""
+    from gradio_client import Client
+
     blocks = page[0]
-    names = {d.get("api_name") for d in blocks.config["dependencies"]}
-    assert {"third_column", "prepare"} <= names
+    assert "third_column" in {d.get("api_name") for d in blocks.config["dependencies"]}
+    routes = Client(app_url, verbose=False).view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert {"/compare", "/prepare"} <= set(routes)
 
 
 @pytest.mark.parametrize("method", [name for _, name in CHOICES])
@@ -155,7 +160,7 @@ def test_cells_reached_grow_from_start_to_end(page, denoise):
     start stays reached; with a soft mask the end reaches cells the start does not."""
     _, column, inspector, editor = page
     label, settings = inspector.registry.labels[0], settings_of("acly_fill", mask_blur=31)
-    shown = column.compute(editor, label, "acly_fill", settings, denoise)
+    shown = inspector.prepare_any(editor, label, "acly_fill", settings, denoise)
     start, middle, end = (shown.view.reached(stage) for stage in ("start", "middle", "end"))
     assert bool((start <= middle).all() and (middle <= end).all()) and int(end.sum()) > int(start.sum())
     threshold = shown.view.thresholds
@@ -177,12 +182,12 @@ def test_cells_reached_grow_from_start_to_end(page, denoise):
 def test_the_api_handler_reads_an_editor_value(page):
     _, column, inspector, editor = page
     label = inspector.registry.labels[0]
-    by_api = column.prepare_api(coffee(), label, "acly_fill", "{}", 0.6, progress=nothing)
+    by_api = Api(inspector).prepare(coffee(), label, "acly_fill", "{}", 0.6, progress=nothing)
     by_page = column.show(editor, label, "acly_fill", "{}", 0.6, progress=nothing)
     assert [getattr(v, "path", v) for v in by_api[:3]] == [getattr(v, "path", v) for v in by_page[:3]]
     assert by_api[4] == by_page[4]
     with pytest.raises(gr.Error, match="no image"):
-        column.prepare_api(None, label, "acly_fill", "{}", 0.6, progress=nothing)
+        Api(inspector).prepare(None, label, "acly_fill", "{}", 0.6, progress=nothing)
 
 
 @pytest.mark.parametrize("method", ["set_latent_noise_mask", "acly_fill"])
@@ -215,7 +220,7 @@ def test_each_samplers_view_counts_the_cells_it_repaints_wholly_and_in_part(page
 
     _, column, inspector, editor = page
     label, settings = inspector.registry.labels[0], settings_of("acly_fill", mask_blur=31)
-    shown = column.compute(editor, label, "acly_fill", settings, 1.0)
+    shown = inspector.prepare_any(editor, label, "acly_fill", settings, 1.0)
     numbers = method_numbers(shown)["sampler_views"]
     mask = shown.preparation.noise_mask[0, 0].float()  # Acly's mask lies over the encoded pixels already
     assert tuple(mask.shape) == tuple(shown.preparation.encoded.shape[1:3])

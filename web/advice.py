@@ -8,8 +8,7 @@ from html import escape
 
 import gradio as gr
 
-SLIDERS = {"comfy": "grow_mask_by", "was": "mask_offset"}
-TITLES = {"comfy": "ComfyUI", "was": "WAS"}
+from inpaint_core.preparations import METHODS, SEEDS
 
 ADVICE_JS = """
 element.addEventListener('click', (event) => {
@@ -40,7 +39,8 @@ def advice_html(report: dict, others: dict[str, str] | None = None) -> str:
     """The recommendation per method (a button where there is an amount to set) and the warnings. A column
     holding another method (`others`: by slot, its title and how it is drawn) says so instead."""
     parts = []
-    for method, slider in SLIDERS.items():
+    for method in SEEDS:
+        slider, title = METHODS[method].amount, METHODS[method].title
         if others and method in others:
             title, how = others[method]
             parts.append(f"<p><b>{escape(title)}:</b> {escape(how)}; no amount to recommend.</p>")
@@ -50,7 +50,7 @@ def advice_html(report: dict, others: dict[str, str] | None = None) -> str:
         if advice["amount"] is not None and advice["amount"] != report[method][slider]:
             amount = advice["amount"]
             button = f"<button data-slider='{slider}' data-amount='{amount}'>set {slider} = {amount}</button>"
-        parts.append(f"<p><b>{TITLES[method]}:</b> {escape(advice['sentence'])}{button}</p>")
+        parts.append(f"<p><b>{title}:</b> {escape(advice['sentence'])}{button}</p>")
     if report["warnings"]:
         items = "".join(f"<li>{escape(note)}</li>" for note in report["warnings"])
         parts.append(f"<ul class='warnings'>{items}</ul>")

@@ -296,30 +296,3 @@ class Inspector:
             folder, editor.rgb[0].numpy(), rounded_mask(editor).numpy(), method.method, method.amount,
             vae_label, self.registry.sources[vae_label],
         )  # fmt: skip
-
-    def compare(self, image, vae, grow_mask_by, mask_offset, backend="comfyui", progress=gr.Progress()):
-        """Six panels (ComfyUI, then WAS: neutralised pixels, noise mask, decoded latent), the difference,
-        the numbers as JSON (for `backend`'s sampler), then each method's downloads (.latent, noise mask PNG,
-        neutralised PNG, and what takes the setting back to ComfyUI: the image with the mask in its alpha,
-        the workflow in ComfyUI's canvas and API formats, a Python snippet)."""
-        try:
-            editor = from_editor(image, self.max_side)
-        except ValueError as error:
-            raise gr.Error(str(error)) from error
-        return self.compare_edit(editor, vae, grow_mask_by, mask_offset, backend, progress)
-
-    def compare_edit(self, editor: EditorInput, vae, grow_mask_by, mask_offset, backend, progress) -> tuple:
-        """compare() on an edit already read."""
-        result = self.run(editor, vae, grow_mask_by, mask_offset, progress)
-        batch = self.files.batch()
-        six = [
-            (panels.neutralised(batch, r), panels.overlay(batch, result, r), panels.decoded(batch, r))
-            for r in result.methods
-        ]
-        difference = panels.difference(batch, result)
-        report = self.report(result, backend)
-        self.pruner.maybe()
-        files = [panels.downloads(self.files.folder, r) + self.export(editor, r, vae) for r in result.methods]
-        batch.wait()
-        values = (*six[0], *six[1], difference, report, *files)
-        return tuple(as_sent(value) for value in values)

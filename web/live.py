@@ -10,11 +10,21 @@ import gradio as gr
 import numpy as np
 import torch
 
-from inpaint_core.compare import crop_offset
 from inpaint_core.editor import EditorInput
-from inpaint_core.prepare import WAS_CROP_MULTIPLE, resize_mask
+from inpaint_core.preparations import METHODS, SEEDS
+from inpaint_core.prepare import crop_box, resize_mask
 
 HERE = Path(__file__).parent
+
+
+def node_table() -> dict[str, dict]:
+    """What the browser needs of each seed node for its live mask, from its description: its amount's name
+    (the slider's id) and range, its title, what it greys, and whether its latent follows the amount."""
+    return {
+        name: {"name": m.amount, "range": list(m.amount_setting.slider_range), "title": m.title, "grey": m.greys,
+               "follows": m.greys == "noise"}
+        for name, m in ((name, METHODS[name]) for name in SEEDS)
+    }  # fmt: skip
 
 
 def live_panels(max_side: int, elem_id: str = "live") -> gr.HTML:
@@ -29,6 +39,7 @@ def live_panels(max_side: int, elem_id: str = "live") -> gr.HTML:
         elem_id=elem_id,
         padding=False,
         max_side=max_side,
+        nodes=node_table(),
     )
 
 
@@ -36,11 +47,6 @@ def rounded_mask(editor: EditorInput) -> torch.Tensor:
     """bool (H, W): the painted mask resized to the image and rounded, as both nodes make it before cropping."""
     height, width = editor.size
     return resize_mask(editor.mask[:, None], height, width)[0, 0].round() > 0
-
-
-def crop_box(height: int, width: int, multiple: int) -> list[int]:
-    """[top, left, height, width] of the centred crop to a multiple, as the nodes crop."""
-    return [*crop_offset(height, width, multiple), height // multiple * multiple, width // multiple * multiple]
 
 
 def live_key(editor: EditorInput, vae_label: str) -> str:
@@ -66,7 +72,7 @@ def edit_payload(editor: EditorInput, key: str, ratio: int, image: Path) -> dict
         "height": height,
         "image": file_url(image),
         "mask": base64.b64encode(bits.tobytes()).decode("ascii"),
-        "crops": {"comfy": crop_box(height, width, ratio), "was": crop_box(height, width, WAS_CROP_MULTIPLE)},
+        "crops": {name: list(crop_box(height, width, METHODS[name].crop_multiple or ratio)) for name in SEEDS},
     }
 
 

@@ -11,17 +11,16 @@
 
 (() => {
   const M = window.inpaintLiveMasks;
-  const SLIDERS = { comfy: "grow_mask_by", was: "mask_offset" };
-  // Each node's live mask: its amount's name and range, what it greys, whether its latent follows the amount.
-  const NODES = {
-    comfy: { name: "grow_mask_by", range: [0, 64], grey: "mask", follows: false,
-      levels: (mask, w, h, lo, hi) => M.comfyLevels(mask, w, h, hi) },
-    was: { name: "mask_offset", range: [-128, 128], grey: "noise", follows: true,
-      levels: (mask, w, h, lo, hi) => M.wasLevels(mask, w, h, lo, hi) },
+  // Each node's live mask: the maths here (live_masks.js); its amount's name and range, title, what it greys and
+  // whether its latent follows the amount come from the method descriptions (inpaint_core.preparations.METHODS,
+  // sent as `props.nodes` by web/live.py).
+  const RULES = {
+    comfy: (mask, w, h, lo, hi) => M.comfyLevels(mask, w, h, hi),
+    was: (mask, w, h, lo, hi) => M.wasLevels(mask, w, h, lo, hi),
   };
+  const NODES = Object.fromEntries(Object.entries(props.nodes).map(([node, d]) => [node, { ...d, levels: RULES[node] }]));
   const PINK = [255, 60, 120], ORANGE = [255, 140, 0], BLUE = [30, 144, 255], MAGENTA = [192, 64, 192];
   const GREY_MASKED = mix([128, 128, 128], PINK, 0.3);
-  const TITLES = { comfy: "ComfyUI", was: "WAS" };
   const live = {
     edit: null, methods: {}, decoded: null, released: { comfy: true, was: true }, drawMs: [],
     chosen: { comfy: "comfy", was: "was" }, // the method each column holds
@@ -34,7 +33,7 @@
   }
 
   function sliderValue(method) {
-    const input = document.querySelector(`#${SLIDERS[method]} input[type=range]`);
+    const input = document.querySelector(`#${NODES[method].name} input[type=range]`);
     const value = input ? Number(input.value) : NaN;
     return Number.isFinite(value) ? value : live.methods[method]?.amount ?? 0;
   }
@@ -257,7 +256,7 @@
   // ---- columns holding another method: the server's drawing, and its mask as bits for the difference ----
   function titleOf(method) {
     const chosen = live.chosen[method];
-    return chosen === method ? TITLES[method] : servedFor(method)?.title ?? chosen;
+    return chosen === method ? NODES[method].title : servedFor(method)?.title ?? chosen;
   }
 
   /** The server's drawing of the method the column holds, for this edit; null while it is being made. */
@@ -397,7 +396,7 @@
 
   // ---- the sliders: every input event (each drag step, each arrow key) redraws at once ----
   function methodOf(target) {
-    for (const method of ["comfy", "was"]) if (target.closest && target.closest(`#${SLIDERS[method]}`)) return method;
+    for (const method of ["comfy", "was"]) if (target.closest && target.closest(`#${NODES[method].name}`)) return method;
     return null;
   }
   document.addEventListener("input", (event) => {

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import torch
 
-from ..checks import check_amount
 from ..masks import offset_mask
 from ..prepare import GROW_MASK_BY, MASK_OFFSET
 from .halo_counts import HaloCounts
@@ -62,7 +61,7 @@ def recommend(
     """
     check_backend(backend)
     if mask_offset is not None:
-        check_amount(MASK_OFFSET, mask_offset)
+        MASK_OFFSET.check(mask_offset)
     comfy = _found(comfy_mask, ratio, backend)
     was = _found(was_mask, ratio, backend)  # the same record where the crops agree (a ratio of 8)
     return {"comfy": _grow_advice(comfy, backend), "was": _offset_advice(was, backend, mask_offset)}
@@ -79,7 +78,7 @@ def recommend_mask_offset(
     """WAS_VAEEncodeForInpaint: the mask_offset in -128..128 nearest 0 (a grow before an equal erosion)
     that leaves no grey halo, with a noise mask neither empty nor the whole image."""
     if mask_offset is not None:
-        check_amount(MASK_OFFSET, mask_offset)
+        MASK_OFFSET.check(mask_offset)
     return _offset_advice(_found(mask, ratio, check_backend(backend)), backend, mask_offset)
 
 

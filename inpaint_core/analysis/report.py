@@ -6,13 +6,11 @@ The numbers are computed where the masks are (the GPU, for a GPU VAE) and kept w
 import torch
 
 from ..compare import Comparison, MethodResult
-from ..prepare import GROW_MASK_BY, MASK_OFFSET, WAS_CROP_MULTIPLE
+from ..preparations.methods import METHODS
+from ..prepare import MASK_OFFSET, WAS_CROP_MULTIPLE
 from .cells import cell_fractions, edge_cells, grow_extent, halo_risk_cells, psnr_outside
 from .recommend import WHO, Recommendation, recommend
 from .samplers import check_backend, latent_view
-
-AMOUNT_NAMES = {"comfy": GROW_MASK_BY.name, "was": MASK_OFFSET.name}
-TITLES = {"comfy": "ComfyUI", "was": "WAS"}
 
 
 def cropped_input(comparison: Comparison, method: MethodResult) -> torch.Tensor:
@@ -38,7 +36,7 @@ def method_table(comparison: Comparison, method: MethodResult, backend: str = "c
     if latent is not None:
         timings |= dict.fromkeys(latent.timings_ms, "cached") if method.latent_cached else latent.timings_ms
     table = {
-        AMOUNT_NAMES[method.method]: method.amount,
+        METHODS[method.method].amount: method.amount,
         **_counts(comparison, method, backend),
         "drift_psnr_db": None if drift is None else round(drift, 2),
         "latent_shape": list(latent.latents.shape) if latent is not None else "pending",
@@ -103,7 +101,7 @@ def warnings(comparison: Comparison, backend: str = "comfyui", shown: tuple[str,
             )
         else:
             notes.append(
-                f"{TITLES[method.method]}'s noise mask covers the whole image: the sampler repaints all of it."
+                f"{METHODS[method.method].title}'s noise mask covers the whole image: the sampler repaints all of it."
             )
     grid = _grid(comparison, comfy)
     if grid["partial"] > grid["touched"] / 2:
@@ -115,7 +113,7 @@ def warnings(comparison: Comparison, backend: str = "comfyui", shown: tuple[str,
         halo = _counts(comparison, method, backend)["halo_risk_cells"]
         if halo and method.method in shown:
             notes.append(
-                f"{TITLES[method.method]}: grey will survive in {halo} latent cells, where {WHO[backend]} keeps "
+                f"{METHODS[method.method].title}: grey will survive in {halo} latent cells, where {WHO[backend]} keeps "
                 "part of the encoded latent because its mask stays below 1 there."
             )
     grow = comfy.amount

@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 
 from ..preparations.methods import METHODS as PREPARATIONS
-from ..preparations.settings import check_settings
+from ..settings import check_settings
 from .image_files import write_once
 from .workflow import ENCODERS, comfy_api_prompt, comfy_workflow, graph
 from .workflow import METHODS as WORKFLOW_METHODS
@@ -84,7 +84,7 @@ def _write_text(path: Path, text: str) -> Path:
 
 def _setting_tag(method: str, amount: int | dict) -> str:
     if method in ENCODERS:
-        return f"{ENCODERS[method][2].name}{amount}"
+        return f"{PREPARATIONS[method].amount}{amount}"
     return f"{method}-{hashlib.blake2b(json.dumps(amount, sort_keys=True).encode(), digest_size=3).hexdigest()}"
 
 
@@ -116,7 +116,7 @@ def python_snippet(
     """Python that prepares the exported image as the method does: with inpaint_core, then with torch and
     diffusers alone (the same crop, mask and grey, then an inpaint pipeline). `downscale_ratio`: the VAE's."""
     graph(method, amount, "vae", image_filename)  # checks the method, the amount and the file name
-    name = ENCODERS[method][2].name
+    name = PREPARATIONS[method].amount
     if method == "comfy":
         core = f"prepare_comfy(pixels, mask, {name}={amount}, downscale_ratio=vae.downscale_ratio)"
         crop, grey = "ratio", "(mask > 0.5).float()  # the original mask, not the grown one"
@@ -134,7 +134,7 @@ rgba = np.asarray(Image.open({image_filename!r}).convert("RGBA"))
 pixels = torch.from_numpy(rgba[..., :3].copy()).float()[None] / 255  # (1, H, W, 3), as LoadImage reads it
 mask = torch.from_numpy(rgba[..., 3] == 0).float()[None]  # (1, H, W): 1 = inpaint (LoadImage's 1 - alpha)
 
-# With inpaint_core: the maths of {ENCODERS[method][0]} ({name}={amount}), exactly
+# With inpaint_core: the maths of {PREPARATIONS[method].node[0]} ({name}={amount}), exactly
 from inpaint_core import load_vae, {core.split("(")[0]}
 
 vae = load_vae({vae_source!r})

@@ -16,15 +16,10 @@ pixels, vae, mask, mask_offset.
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from ..checks import check_amount
 from ..preparations.methods import METHODS as PREPARATIONS
-from ..preparations.settings import check_settings
-from ..prepare import GROW_MASK_BY, MASK_OFFSET
+from ..settings import check_settings
 
-ENCODERS = {  # method -> (class_type, title, the amount's input)
-    "comfy": ("VAEEncodeForInpaint", "VAE Encode (for Inpainting)", GROW_MASK_BY),
-    "was": ("VAEEncodeForInpaint (WAS)", "Inpainting VAE Encode (WAS)", MASK_OFFSET),
-}
+ENCODERS = tuple(name for name, method in PREPARATIONS.items() if method.node)  # one node does it all
 LATENT_PREFIX = "latents/inpaint"
 NOISE_MASK_METHOD = "set_latent_noise_mask"  # VAEEncode and SetLatentNoiseMask after GrowMask and FeatherMask
 
@@ -65,8 +60,8 @@ def graph(method: str, amount: int | dict, vae_name: str, image_filename: str) -
     ]  # fmt: skip
     if method == NOISE_MASK_METHOD:
         return _noise_mask_graph(loaders, amount)
-    encoder, title, setting = ENCODERS[method]
-    amount = check_amount(setting, amount)
+    (encoder, title), setting = PREPARATIONS[method].node, PREPARATIONS[method].amount_setting
+    amount = setting.check(amount)
     nodes = [
         *loaders,
         Node(3, encoder, title, (420, 220), (280, 100), (("pixels", "IMAGE"), ("vae", "VAE"), ("mask", "MASK")),

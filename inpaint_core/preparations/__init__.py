@@ -9,15 +9,16 @@
 - methods: every preparation by name, settings declared once (settings.py): `run_method`.
 """
 
+from ..settings import Choice, Flag, Float, Int, check_settings
 from .acly import blur_masked_area, expand_mask, fill_masked_area, vae_encode_inpaint_conditioning
 from .comfy_mask_nodes import feather_mask, grow_mask, threshold_mask
 from .conditioning import InpaintConditioning, inpaint_model_conditioning, vae_encode_with_noise_mask
 from .differential import DifferentialView, differential_view, sampler_sigmas, step_thresholds
-from .methods import METHODS, Method, Preparation, run_method
-from .settings import Choice, Flag, Float, Int, check_settings
+from .methods import METHODS, SEEDS, Method, Preparation, run_method
 
 __all__ = [
     "METHODS",
+    "SEEDS",
     "Choice",
     "DifferentialView",
     "Flag",

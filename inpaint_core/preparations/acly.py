@@ -26,8 +26,8 @@ import torch.nn.functional as F
 
 from ..checks import check_pixels
 from ..masks import dilate
+from ..settings import Choice, Int
 from .conditioning import InpaintConditioning, inpaint_model_conditioning
-from .settings import Choice, Int
 
 FILL = Choice("fill", "neutral", ("neutral", "telea", "navier-stokes"))
 FALLOFF = Int("falloff", default=0, min=0, max=8191, slider=(0, 63))

@@ -19,7 +19,7 @@ Masks in and out as the nodes take and return them: MASK `[H, W]` or `[B, H, W]`
 
 import torch
 
-from .settings import Flag, Float, Int
+from ..settings import Flag, Float, Int
 
 MAX_RESOLUTION = 16384  # ComfyUI's nodes.MAX_RESOLUTION, the range of these nodes' amounts
 

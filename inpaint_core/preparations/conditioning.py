@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import torch
 
 from ..checks import check_mask, check_pixels
-from ..prepare import centre_crop, resize_mask
-from .settings import Flag
+from ..prepare import centre_crop, crop_box, resize_mask
+from ..settings import Flag
 
 NOISE_MASK = Flag("noise_mask", default=True)
 CONCAT_MULTIPLE = 8  # InpaintModelConditioning crops to 8 whatever the VAE
@@ -49,8 +49,8 @@ def crop_as_vae(pixels: torch.Tensor, ratio: int) -> tuple[torch.Tensor, tuple[i
     height, width = pixels.shape[1], pixels.shape[2]
     if min(height, width) < ratio:
         raise ValueError(f"pixels must be at least {ratio}x{ratio} for this VAE, got {width}x{height}")
-    top, left = height % ratio // 2, width % ratio // 2
-    return pixels[:, top : top + height // ratio * ratio, left : left + width // ratio * ratio], (top, left)
+    top, left, cropped_h, cropped_w = crop_box(height, width, ratio)
+    return pixels[:, top : top + cropped_h, left : left + cropped_w], (top, left)
 
 
 def encode_as_comfy(vae, pixels: torch.Tensor) -> torch.Tensor | None:

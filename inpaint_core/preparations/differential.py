@@ -26,7 +26,7 @@ from functools import cache
 import torch
 import torch.nn.functional as F
 
-from .settings import Choice, Float, Int
+from ..settings import Choice, Float, Int
 
 SAMPLING = Choice("sampling", "sd", ("sd", "sd3", "flux", "flux2"))  # SD1.x/SDXL, SD3, FLUX.1, FLUX.2
 SCHEDULER = Choice("scheduler", "normal", ("simple", "normal", "karras"))

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from ..checks import check_mask, check_pixels
-from ..prepare import GROW_MASK_BY, MASK_OFFSET, WAS_CROP_MULTIPLE, prepare_comfy, prepare_was
+from ..prepare import GROW_MASK_BY, MASK_OFFSET, WAS_CROP_MULTIPLE, crop_box, prepare_comfy, prepare_was
+from ..settings import Setting, check_settings
 from . import acly
 from .comfy_mask_nodes import EXPAND, FEATHER_SIDES, TAPERED_CORNERS, feather_mask, grow_mask
 from .conditioning import (
@@ -29,7 +30,6 @@ from .conditioning import (
     inpaint_model_conditioning,
     vae_encode_with_noise_mask,
 )
-from .settings import Int, Setting, check_settings
 
 
 @dataclass(frozen=True)
@@ -53,19 +53,40 @@ class Preparation:
 
 @dataclass(frozen=True)
 class Method:
+    """One preparation, described once: everything else (sliders, titles, advice, report, exports, the
+    browser's tables through the page's payload) reads it."""
+
     name: str
-    label: str
+    label: str  # as ComfyUI users know the chain
     settings: tuple[Setting, ...]
     run: Callable  # (pixels, mask, settings: dict, vae, downscale_ratio) -> Preparation
+    title: str = ""  # short, for a column's heading; the label where empty
+    amount: str | None = None  # the setting a page's slider drives, where one does
+    amount_help: str = ""  # what the amount does, in a few words (the slider's label)
+    amount_of: str = ""  # the node whose setting the amount is, where not the method's own (GrowMask)
+    crop_multiple: int | None = None  # the seed encoders' crop: 8 for WAS, None for the VAE's ratio
+    greys: str = "none"  # the pixels set to grey: under the input "mask", under the "noise" mask, or "none"
+    node: tuple[str, str] | None = None  # (class_type, title) of the one ComfyUI node that does it all
+    live_rule: str | None = None  # the browser's rule for its mask at any amount: "comfy", "was", "growmask"
+
+    def __post_init__(self):
+        object.__setattr__(self, "title", self.title or self.label)
+
+    def setting(self, name: str) -> Setting:
+        return next(s for s in self.settings if s.name == name)
+
+    @property
+    def amount_setting(self) -> Setting | None:
+        return None if self.amount is None else self.setting(self.amount)
+
+    @property
+    def slider_label(self) -> str:
+        return f"{self.amount} · {self.amount_of or self.title} ({self.amount_help})"
 
 
 FEATHER = replace(FEATHER_SIDES[0], name="feather")  # FeatherMask with left = top = right = bottom
 MASK_NODES = (EXPAND, TAPERED_CORNERS, FEATHER)
 ACLY_MASK = (acly.GROW, replace(acly.MASK_BLUR, name="mask_blur"), acly.BLUR_TYPE)
-
-
-def _amount(amount) -> Int:
-    return Int(amount.name, amount.default, amount.min, amount.max)
 
 
 def _comfy_mask_nodes(mask: torch.Tensor, s: dict) -> torch.Tensor:
@@ -77,7 +98,7 @@ def _comfy_mask_nodes(mask: torch.Tensor, s: dict) -> torch.Tensor:
 
 
 def _seed(prepared, s, vae, multiple, pixels) -> Preparation:
-    top, left = pixels.shape[1] % multiple // 2, pixels.shape[2] % multiple // 2
+    top, left, _, _ = crop_box(pixels.shape[1], pixels.shape[2], multiple)
     latent = {"samples": None if vae is None else vae.encode(prepared.pixels), "noise_mask": prepared.noise_mask}
     return Preparation("", s, prepared.pixels, prepared.pixels, (top, left), latent, extra={"prepared": prepared})
 
@@ -114,13 +135,33 @@ def _acly(preprocess):
     return run
 
 
+GROWMASK = dict(
+    live_rule="growmask",
+    amount="expand",
+    amount_help="> 0 grows, < 0 erodes; drawn live while feather is 0",
+    amount_of="GrowMask",
+)
 METHODS = {
     m.name: m
     for m in (
-        Method("comfy", "VAE Encode (for Inpainting), ComfyUI", (_amount(GROW_MASK_BY),), _comfy),
-        Method("was", "WAS VAE Encode for Inpaint", (_amount(MASK_OFFSET),), _was),
-        Method("set_latent_noise_mask", "VAE Encode + Set Latent Noise Mask", MASK_NODES, _set_latent_noise_mask),
-        Method("inpaint_model_conditioning", "InpaintModelConditioning", (*MASK_NODES, NOISE_MASK), _inpaint_model_conditioning),
+        Method(
+            "comfy", "VAE Encode (for Inpainting), ComfyUI", (GROW_MASK_BY,), _comfy, title="ComfyUI",
+            amount="grow_mask_by", amount_help="k×k window, noise mask only", greys="mask",
+            node=("VAEEncodeForInpaint", "VAE Encode (for Inpainting)"), live_rule="comfy",
+        ),
+        Method(
+            "was", "WAS VAE Encode for Inpaint", (MASK_OFFSET,), _was, title="WAS", amount="mask_offset",
+            amount_help="> 0 grows, < 0 erodes, grey follows", crop_multiple=WAS_CROP_MULTIPLE, greys="noise",
+            node=("VAEEncodeForInpaint (WAS)", "Inpainting VAE Encode (WAS)"), live_rule="was",
+        ),
+        Method(
+            "set_latent_noise_mask", "VAE Encode + Set Latent Noise Mask", MASK_NODES, _set_latent_noise_mask,
+            **GROWMASK,
+        ),
+        Method(
+            "inpaint_model_conditioning", "InpaintModelConditioning", (*MASK_NODES, NOISE_MASK),
+            _inpaint_model_conditioning, greys="noise", **GROWMASK,
+        ),
         Method(
             "acly_fill", "Acly: Expand Mask, Fill Masked Area", (*ACLY_MASK, acly.FILL, acly.FALLOFF),
             _acly(lambda p, m, s: acly.fill_masked_area(p, m, s["fill"], s["falloff"])),
@@ -131,6 +172,7 @@ METHODS = {
         ),
     )
 }  # fmt: skip
+SEEDS = ("comfy", "was")  # the two encoders the page is built around: a column each by default
 
 
 def run_method(

@@ -16,41 +16,32 @@ import gradio as gr
 import numpy as np
 import torch
 
-from inpaint_core import GROW_MASK_BY, MASK_OFFSET
 from inpaint_core.editor import EditorInput
 from inpaint_core.files.export import method_snippet, write_export
-from inpaint_core.files.workflow import ENCODERS
 from inpaint_core.preparations import METHODS, Preparation
-from inpaint_core.preparations.comfy_mask_nodes import EXPAND
 
-from ..advice import TITLES
 from ..live import file_url, rounded_mask
 from ..panels import Overlay
 from . import panels as method_panels
-from .numbers import Shown, drift, sampler_views
+from .numbers import Shown, drift, numbers_line, sampler_views
 from .panels import MethodPanels
 from .settings import OTHERS, default_settings, integer, method_of, parse_settings, settings_line
 
 SIDES = {"comfy": "left", "was": "right"}
-NODE_SLIDERS = {  # each column's slider, for its own node
-    "comfy": (GROW_MASK_BY, "grow_mask_by · ComfyUI (k×k window, noise mask only)"),
-    "was": (MASK_OFFSET, "mask_offset · WAS (> 0 grows, < 0 erodes, grey follows)"),
-}
-GROWMASK = {"set_latent_noise_mask": EXPAND, "inpaint_model_conditioning": EXPAND}  # GrowMask's expand on the slider
-LIVE = GROWMASK | {slot: amount for slot, (amount, _) in NODE_SLIDERS.items()}  # what a column's slider drives
-LIVE_LABEL = "expand · GrowMask (> 0 grows, < 0 erodes); drawn live while feather is 0"
+LIVE = {name: method.amount_setting for name, method in METHODS.items() if method.amount}  # what the slider drives
 
 
 def slider_range(method: str) -> tuple[int, int]:
     """The range of the column's slider for a method it drives: a node's whole range, GrowMask's usual one."""
-    amount = LIVE[method]
-    return amount.slider_range if method in GROWMASK else (amount.min, amount.max)
+    return LIVE[method].slider_range
 
 
 def node_slider(slot: str) -> gr.Slider:
     """The column's slider as it starts: its node's amount."""
-    amount, label = NODE_SLIDERS[slot]
-    return gr.Slider(amount.min, amount.max, value=amount.default, step=1, label=label, elem_id=amount.name)
+    amount = LIVE[slot]
+    return gr.Slider(
+        amount.min, amount.max, value=amount.default, step=1, label=METHODS[slot].slider_label, elem_id=amount.name
+    )
 
 
 def settings_of(method: str, text, slider_value) -> dict | str:
@@ -90,7 +81,7 @@ def picked(grow_mask_by, mask_offset, left_method, left_settings, right_method, 
         for slot, (method, text) in chosen.items()
         if method != slot
     }
-    amounts = [NODE_SLIDERS[slot][0].default if slot in others else sliders[slot] for slot in SIDES]
+    amounts = [LIVE[slot].default if slot in others else sliders[slot] for slot in SIDES]
     return Picked(*amounts, others)
 
 
@@ -145,12 +136,12 @@ class Picker:
         node's, GrowMask's expand) and hides otherwise; the settings box holds the rest (at their defaults, their
         usual ranges as its label); the column's detail tab and Python take the method's name."""
         own = method == self.slot
-        title = TITLES[self.slot] if own else method_of(method).label
+        title = METHODS[self.slot].title if own else method_of(method).label
         tab = gr.Tab(label=title if own else f"{SIDES[self.slot].capitalize()}: {title}")
         code = gr.Code(label=f"{title}: the same preparation in Python")
         slider = gr.Slider(visible=False)
         if method in LIVE:  # its own node, the other node, or GrowMask's expand
-            (low, high), label = slider_range(method), NODE_SLIDERS[method][1] if method in SIDES else LIVE_LABEL
+            (low, high), label = slider_range(method), METHODS[method].slider_label
             slider = gr.Slider(minimum=low, maximum=high, value=LIVE[method].default, label=label, visible=True)
         return slider, self._box(method, own), tab, code
 
@@ -177,9 +168,10 @@ def drawn_live(found: Override, editor: EditorInput) -> bool:
     """Whether the browser can draw the column's mask exactly at any amount of its slider: the other node (its
     rule on the rounded mask), or GrowMask of the painted 0/1 mask (at the image's size) with no feather."""
     method, settings = found.preparation.method, found.preparation.settings
-    if method in SIDES:
+    rule = METHODS[method].live_rule
+    if rule in SIDES:
         return True
-    return method in GROWMASK and not settings.get("feather") and editor.mask.shape[-2:] == editor.size
+    return rule == "growmask" and not settings.get("feather") and editor.mask.shape[-2:] == editor.size
 
 
 def live_spec(found: Override, editor: EditorInput, box: list[int]) -> dict | None:
@@ -188,13 +180,13 @@ def live_spec(found: Override, editor: EditorInput, box: list[int]) -> dict | No
     method, settings = found.preparation.method, found.preparation.settings
     if not drawn_live(found, editor):
         return None
-    if method in SIDES:  # the other node: its own rule on the rounded mask, in its own crop
-        amount = LIVE[method].name
-        return {"node": method, "name": amount, "amount": settings[amount], "box": box}
-    amount = GROWMASK[method]
-    grey = "noise" if method == "inpaint_model_conditioning" else "none"  # its concat pixels grey the grown mask
-    return {"name": amount.name, "amount": settings[amount.name], "range": list(slider_range(method)),
-            "tapered": bool(settings["tapered_corners"]), "grey": grey, "box": box, "follows": True}  # fmt: skip
+    described = METHODS[method]
+    amount = described.amount
+    if described.live_rule in SIDES:  # the other node: its own rule on the rounded mask, in its own crop
+        return {"node": described.live_rule, "name": amount, "amount": settings[amount], "box": box}
+    return {"name": amount, "amount": settings[amount], "range": list(slider_range(method)),
+            "tapered": bool(settings["tapered_corners"]), "grey": described.greys, "box": box,
+            "follows": True}  # fmt: skip
 
 
 def timing(shown: Shown) -> dict[str, str]:
@@ -212,7 +204,7 @@ def how_drawn(found: Override, editor: EditorInput) -> str:
     """One phrase for the advice: live on the slider, or by the server from the settings box."""
     if drawn_live(found, editor):
         method = found.preparation.method
-        if method in SIDES:
+        if METHODS[method].live_rule in SIDES:
             return f"drawn live: the slider is its {LIVE[method].name}"
         return f"drawn live: the slider is GrowMask's {LIVE[method].name}, the rest in the box"
     return "drawn by the server from the settings under the sliders"
@@ -271,7 +263,7 @@ def export(folder: Path, editor: EditorInput, vae_label: str, vae_source: str, p
     """The image with the mask in its alpha, the ComfyUI workflow (canvas and API) where the method's graph
     needs no model but the VAE (the two nodes', SetLatentNoiseMask's), and the Python snippet."""
     method, settings = preparation.method, preparation.settings
-    amount = settings[ENCODERS[method][2].name] if method in ENCODERS else settings  # a seed takes its amount
+    amount = settings[METHODS[method].amount] if METHODS[method].node else settings  # a seed takes its amount
     return write_export(
         folder / "downloads" / "export", editor.rgb[0].numpy(), rounded_mask(editor).numpy(), method, amount,
         vae_label, vae_source,
@@ -283,3 +275,18 @@ def files(folder: Path, editor: EditorInput, vae_label: str, vae_source: str, sh
     key = method_panels.files_key(editor, vae_label, shown.preparation)
     downloads = method_panels.downloads(folder, key, shown)
     return downloads + export(folder, editor, vae_label, vae_source, shown.preparation)
+
+
+def method_files(inspector, editor: EditorInput, vae_label: str, shown: Shown) -> list[Path]:
+    """files() with the inspector's folder and the VAE's source."""
+    return files(inspector.files.folder, editor, vae_label, inspector.registry.sources[vae_label], shown)
+
+
+def method_outputs(inspector, editor: EditorInput, vae_label: str, shown: Shown) -> tuple:
+    """A method's panels as the third column and /prepare show them: its pixels, noise mask, decoded latent,
+    cells by stage, a line of numbers and its downloads (files named by content; written before it returns)."""
+    batch = inspector.files.batch()
+    drawn = method_panels.draw(batch, editor, vae_label, shown)
+    downloads = method_files(inspector, editor, vae_label, shown)
+    batch.wait()
+    return drawn.pixels, drawn.noise_mask, drawn.decoded, drawn.cells, numbers_line(shown), downloads

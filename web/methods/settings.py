@@ -9,11 +9,10 @@ import math
 
 import gradio as gr
 
-from inpaint_core.preparations import METHODS
+from inpaint_core.preparations import METHODS, SEEDS
 from inpaint_core.preparations.differential import DENOISE
-from inpaint_core.preparations.settings import Choice, Flag, Float, Int, Setting, check_settings
+from inpaint_core.settings import Choice, Flag, Float, Int, Setting, check_settings
 
-SEEDS = ("comfy", "was")  # the page's own two methods, each with a live slider in its column
 OTHERS = [(method.label, name) for name, method in METHODS.items() if name not in SEEDS]
 MAX_METHODS = 4  # per /compare call
 

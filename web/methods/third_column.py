@@ -7,19 +7,14 @@ Settings are a JSON object (missing names at their defaults), checked by the met
 one raises gr.Error naming the setting and its range. The maths is inpaint_core's; this module draws and wires.
 """
 
-from pathlib import Path
-
 import gradio as gr
 
-from inpaint_core.editor import EditorInput, from_editor
-from inpaint_core.preparations import METHODS, Preparation
+from inpaint_core.preparations import METHODS
 
 from ..panels import as_sent
 from . import columns
-from . import panels as method_panels
-from .numbers import Shown, method_numbers, numbers_line
-from .panels import STAGE_COLOURS, files_key
-from .settings import OTHERS, SEEDS, default_settings, parse_methods, settings_help
+from .panels import STAGE_COLOURS
+from .settings import OTHERS, SEEDS, default_settings, settings_help
 
 CHOICES = OTHERS + [(f"{METHODS[name].label} (a second setting)", name) for name in SEEDS]
 DEFAULT_METHOD = "set_latent_noise_mask"
@@ -27,7 +22,7 @@ DENOISE_SLIDER = (0.05, 1.0)
 
 
 class ThirdColumn:
-    """The column's components, its handler (show), the API handler (prepare_api) and the wiring."""
+    """The column's components, its handler (show) and the wiring; /prepare (web.api) gives the same outputs."""
 
     def __init__(self, inspector):
         self.inspector = inspector
@@ -64,29 +59,6 @@ class ThirdColumn:
     def outputs(self) -> list:
         return [self.neutralised, self.noise_mask, self.decoded, self.cells, self.numbers, self.downloads]
 
-    def compute(self, editor: EditorInput, vae_label: str, method: str, settings_json, denoise) -> Shown:
-        """The method on the edit, its latent and the sampler's view (Inspector.prepare_any)."""
-        return self.inspector.prepare_any(editor, vae_label, method, settings_json, denoise)
-
-    def draw(self, editor: EditorInput, vae_label: str, shown: Shown) -> tuple:
-        """The panels' files (named by content), the numbers line and the downloads."""
-        batch = self.inspector.files.batch()
-        panels = method_panels.draw(batch, editor, vae_label, shown)
-        files = self.files(editor, vae_label, shown)
-        batch.wait()
-        return panels.pixels, panels.noise_mask, panels.decoded, panels.cells, numbers_line(shown), files
-
-    def files(self, editor: EditorInput, vae_label: str, shown: Shown) -> list[Path]:
-        """The downloads, then the export."""
-        key = files_key(editor, vae_label, shown.preparation)
-        folder = self.inspector.files.folder
-        return method_panels.downloads(folder, key, shown) + self.export(editor, vae_label, shown.preparation)
-
-    def export(self, editor: EditorInput, vae_label: str, preparation: Preparation) -> list[Path]:
-        """The image with the mask in its alpha, the workflow where it needs no other model, the Python."""
-        source = self.inspector.registry.sources[vae_label]
-        return columns.export(self.inspector.files.folder, editor, vae_label, source, preparation)
-
     def show(self, editor_state, vae_label, method, settings_json, denoise, progress=gr.Progress()):
         """The page's handler: the column's panels for the edit in the session's State."""
         if editor_state is None:
@@ -101,37 +73,12 @@ class ThirdColumn:
 
     def _show(self, editor_state, vae_label, method, settings_json, denoise, progress):
         progress(0.2, desc=f"{method}…")
-        shown = self.compute(editor_state, vae_label, method, settings_json, denoise)
-        return tuple(as_sent(value) for value in self.draw(editor_state, vae_label, shown))
+        shown = self.inspector.prepare_any(editor_state, vae_label, method, settings_json, denoise)
+        return tuple(as_sent(v) for v in columns.method_outputs(self.inspector, editor_state, vae_label, shown))
 
-    def prepare_api(self, image_editor_value, vae, method, settings_json, denoise, progress=gr.Progress()):
-        """/prepare: any method by name on an image-editor value (as /compare takes it), the same outputs."""
-        try:
-            editor = from_editor(image_editor_value, self.inspector.max_side)
-        except ValueError as error:
-            raise gr.Error(str(error)) from error
-        return self.show(editor, vae, method, settings_json, denoise, progress)
-
-    def compare_api(self, image, vae, grow_mask_by, mask_offset, backend="comfyui", methods="", progress=gr.Progress()):
-        """/compare: the two nodes' outputs (Inspector.compare), then, for each method named in `methods`
-        (see parse_methods), its numbers as JSON and its files (.latent, noise mask, pixels, export)."""
-        requested = parse_methods(methods)  # a bad request fails before any work
-        try:
-            editor = from_editor(image, self.inspector.max_side)
-        except ValueError as error:
-            raise gr.Error(str(error)) from error
-        pair = self.inspector.compare_edit(editor, vae, grow_mask_by, mask_offset, backend, progress)
-        numbers, files = [], []
-        for method, settings, denoise in requested:
-            progress(0.9, desc=f"{method}…")
-            shown = self.compute(editor, vae, method, settings, denoise)
-            numbers.append(method_numbers(shown))
-            files += [as_sent(path) for path in self.files(editor, vae, shown)]
-        return (*pair, numbers, files or None)
-
-    def wire(self, state, vae, editor=None) -> None:
+    def wire(self, state, vae) -> None:
         """Events: a method change fills the settings box with its defaults and runs; Run, the settings box
-        losing focus, denoise released, a new edit or VAE run. With the page's `editor`, /prepare too."""
+        losing focus, denoise released, a new edit or VAE run."""
         run = dict(trigger_mode="always_last", concurrency_id="encode", postprocess=False, show_progress="minimal")
         inputs = [state, vae, self.method, self.settings, self.denoise]
         self.method.change(
@@ -149,16 +96,10 @@ class ThirdColumn:
             [state.change, vae.change], self.show_if_open, [is_open, *inputs], self.outputs,
             api_visibility="private", **run,
         )  # fmt: skip
-        if editor is not None:
-            hidden = gr.Button(visible=False, elem_id="third-prepare")
-            hidden.click(
-                self.prepare_api, [editor, vae, self.method, self.settings, self.denoise], self.outputs,
-                api_name="prepare", concurrency_id="encode", postprocess=False,
-            )  # fmt: skip
 
 
 def third_column(inspector) -> ThirdColumn:
-    """The column inside an open gr.Blocks (an accordion); call .wire(state, vae, editor) after."""
+    """The column inside an open gr.Blocks (an accordion); call .wire(state, vae) after."""
     with gr.Accordion("A third column: another preparation", open=False) as accordion:
         column = ThirdColumn(inspector)
     column.accordion = accordion

@@ -1,4 +1,5 @@
 """A method's settings, declared once with their range and default: read by the nodes, the UI and validation.
+Imports nothing of the project (the node maths use it).
 
 `Int`, `Float`, `Flag` and `Choice` each give `check(value)` (the value, or ValueError naming the setting
 and what is allowed) and `input_type()` (the ComfyUI INPUT_TYPES entry). An `Int`'s `slider` is the
@@ -19,8 +20,10 @@ class Int:
     slider: tuple[int, int] | None = None  # (low, high) for a page; None: the whole range
 
     def check(self, value) -> int:
-        if isinstance(value, bool) or not isinstance(value, Integral) or not self.min <= value <= self.max:
+        if isinstance(value, bool) or not isinstance(value, Integral):
             raise ValueError(f"{self.name} must be an integer in [{self.min}, {self.max}], got {value!r}")
+        if not self.min <= value <= self.max:
+            raise ValueError(f"{self.name} must be in [{self.min}, {self.max}], got {value}")
         return int(value)
 
     def input_type(self) -> tuple:
