@@ -26,6 +26,7 @@ from inpaint_core.vaes.registry import (
 from web.advice import advice_panel
 from web.api import Api
 from web.editor_input import ImageEditorInput
+from web.events import Files, FilesInputs, Settled, SettleInputs
 from web.examples import ASSETS, load_example, thumbnails
 from web.gpu import ZERO_GPU
 from web.guards import install_guards
@@ -104,8 +105,9 @@ def choose_sources(args: argparse.Namespace) -> tuple[list[str], str]:
     return sources, f"{where}the bundled TAEF2 (FLUX.2) and a built-in approximate VAE. {how}"
 
 
-def detail_tab(method: str, title: str) -> dict:
-    """One column's server-drawn panels: what the VAE encodes, its masks, its latent cells, the sampler's view."""
+def detail_tab(place: str, method: str, title: str) -> dict:
+    """One column's server-drawn panels: what the VAE encodes, its masks, its latent cells, the sampler's view;
+    keyed `<place>_<panel>` as web.events names them."""
     with gr.Tab(title) as tab:
         with gr.Row():
             pixels = gr.Image(
@@ -126,146 +128,178 @@ def detail_tab(method: str, title: str) -> dict:
                 elem_id=f"{method}-sampler",
             )
             files = gr.File(label="Downloads", file_count="multiple", elem_id=f"{method}-files")
-    return {"pixels": pixels, "mask": mask, "decoded": decoded, "cells": cells, "sampler": sampler, "files": files,
-            "tab": tab}  # fmt: skip
+    panels = {"pixels": pixels, "mask": mask, "decoded": decoded, "cells": cells, "sampler": sampler,
+              "files": files, "tab": tab}  # fmt: skip
+    return {f"{place}_{name}": component for name, component in panels.items()}
+
+
+def editor_column(inspector: Inspector, note: str) -> dict:
+    """The editor, the examples, the VAE, sampler and column pickers."""
+    editor = ImageEditorInput(
+        label="Image and mask (paint with the brush)", type="pil",
+        image_mode=None,  # as uploaded: inpaint_core.editor converts 16-bit, CMYK, EXIF rotation...
+        format="png", sources=("upload", "clipboard", "webcam"),
+        brush=gr.Brush(colors=["#ff3c78"], color_mode="fixed"), height="56vh",
+        canvas_size=(16, 16),  # layers from examples are placed within max(canvas, image): keep it small
+        elem_id="editor",
+    )  # fmt: skip
+    editor.max_side = inspector.max_side
+    examples = gr.Dataset(
+        components=[gr.Image(visible=False)], samples=thumbnails(inspector.files.folder / "examples"),
+        type="index", label="Examples (with masks)", elem_id="examples",
+    )  # fmt: skip
+    with gr.Group():
+        with gr.Row():
+            vae = gr.Dropdown(inspector.registry.labels, value=inspector.registry.labels[0], label="VAE")
+            backend = gr.Dropdown(
+                [(BACKEND_TITLES[key], key) for key in BACKENDS], value="comfyui",
+                label="Sampler that reads the noise mask", elem_id="backend",
+            )  # fmt: skip
+        with gr.Row():
+            pickers = {SIDES[slot]: Picker(slot) for slot in SIDES}
+    gr.Markdown(note, elem_classes="vae-note")
+    return {"editor": editor, "examples": examples, "vae": vae, "backend": backend, "pickers": pickers}
+
+
+def method_columns(inspector: Inspector, pickers: dict) -> dict:
+    """Each column's slider (or settings box), the advice, and the live panels."""
+    ui = {}
+    with gr.Row():
+        for slot, place in SIDES.items():
+            with gr.Column(min_width=200):
+                ui[f"{place}_amount"] = node_slider(slot)
+                ui[f"{place}_settings"] = pickers[place].settings_box()
+                ui[f"{place}_method"] = pickers[place].method
+    ui["advice"] = advice_panel()
+    ui["live"] = live_panels(inspector.max_side)
+    return ui
+
+
+def details(inspector: Inspector) -> dict:
+    """The wipe, the numbers table, and the accordion of each column's server-drawn panels and files."""
+    ui = {}
+    with gr.Row(equal_height=False):
+        ui["wipe"] = gr.ImageSlider(
+            label="Decoded: left column ◀ ▶ right column", type="filepath", elem_id="wipe", max_height=420,
+            min_width=320,
+        )  # fmt: skip
+        ui["numbers"] = gr.HTML(elem_id="numbers-table", css_template=NUMBERS_CSS, min_width=320)
+    with gr.Accordion(
+        "Details: each method's panels as the server draws them, the numbers as JSON, downloads", open=False
+    ):
+        ui["cells_denoise"] = gr.Slider(
+            *DENOISE_SLIDER, value=1.0, step=0.01, elem_id="cells-denoise",
+            label="denoise for the cells DifferentialDiffusion repaints, in a column holding another method",
+        )  # fmt: skip
+        with gr.Tabs():
+            ui |= detail_tab("left", "comfy", "ComfyUI") | detail_tab("right", "was", "WAS")
+            with gr.Tab("Difference and numbers"):
+                ui["difference"] = gr.AnnotatedImage(
+                    label="Where the noise masks differ", format="jpeg", color_map=DIFF_COLOURS | SIDE_COLOURS,
+                    elem_id="difference",
+                )  # fmt: skip
+                ui["table"] = gr.JSON(label="Numbers (as /compare returns them)", elem_id="numbers", open=True)
+            with gr.Tab("Python"):
+                for place, method, title in (("left", "comfy", "ComfyUI"), ("right", "was", "WAS")):
+                    ui[f"{place}_python"] = gr.Code(
+                        label=f"{title}: the same preparation in Python", language="python",
+                        elem_id=f"{method}-python",
+                    )  # fmt: skip
+        ui["downloads"] = gr.Button("Make each column's downloads", variant="primary")
+    ui["third"] = third_column(inspector)
+    return ui
+
+
+def api_parts() -> dict:
+    """Hidden components for the API (web.api): its buttons and /compare's outputs for other methods."""
+    return {
+        "compare": gr.Button(visible=False, elem_id="compare-api"),
+        "prepare": gr.Button(visible=False, elem_id="third-prepare"),
+        "methods": gr.Textbox("", visible=False),
+        "methods_numbers": gr.JSON(visible=False),
+        "methods_files": gr.File(file_count="multiple", visible=False),
+    }
+
+
+def layout(inspector: Inspector, note: str) -> dict:
+    """Every component of the page, by name (web.events names the handlers' inputs and outputs alike)."""
+    gr.Markdown(
+        "**Inpaint Encode Inspector** · paint the area to inpaint, then drag the sliders: the masks follow at "
+        "once, the decoded latents when you let go."
+    )
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2, min_width=320):
+            ui = editor_column(inspector, note)
+        with gr.Column(scale=3, min_width=320):
+            ui |= method_columns(inspector, ui["pickers"])
+    ui |= details(inspector) | api_parts()
+    ui["state"] = gr.State(time_to_live=STATE_SECONDS)  # the editor's image and mask, read once per edit
+    ui["shown"] = gr.State({}, time_to_live=STATE_SECONDS)  # the detail images shown, not sent again
+    return ui
+
+
+def wire_edits(ui: dict, inspector: Inspector) -> None:
+    """An example or a stroke: the edit read once, the live panels' payload; a value the server sets on a
+    slider redraws its masks too. Edits are light and must not wait behind encoding: a queue of their own."""
+    quiet = dict(trigger_mode="always_last", show_progress="hidden", api_visibility="private",
+                 concurrency_id="edit", concurrency_limit=4)  # fmt: skip
+    ui["examples"].click(load_example, ui["examples"], ui["editor"], **(quiet | {"trigger_mode": "once"}))
+    ui["editor"].change(inspector.read_editor, ui["editor"], ui["state"], **quiet)
+    ui["third"].wire(ui["state"], ui["vae"])
+    gr.on([ui["state"].change, ui["vae"].change], inspector.edit, [ui["state"], ui["vae"]], ui["live"],
+          postprocess=False, **quiet)  # fmt: skip
+    for slot, place in SIDES.items():
+        ui[f"{place}_amount"].change(
+            None, ui[f"{place}_amount"], None, js=f"(v) => {{ window.inpaintLive?.setAmount('{slot}', v); }}"
+        )
+
+
+def wire_settle(ui: dict, inspector: Inspector) -> None:
+    """A slider let go, a new edit, VAE, sampler, denoise or column method: Inspector.settle; and the
+    downloads button."""
+    settle = dict(
+        fn=inspector.settle, inputs=[ui[name] for name in SettleInputs._fields],
+        outputs=[ui[name] for name in Settled._fields], trigger_mode="always_last", show_progress="minimal",
+        show_progress_on=[ui["wipe"]], api_visibility="private", postprocess=False, concurrency_id="encode",
+    )  # fmt: skip
+    triggers = ["state", "vae", "backend"]
+    gr.on([ui[name].change for name in triggers] + [ui[name].release for name in
+          ("left_amount", "right_amount", "cells_denoise")], **settle)  # fmt: skip
+    for slot, place in SIDES.items():
+        picker = ui["pickers"][place]
+        picker.method.change(
+            picker.switch, picker.method, [ui[f"{place}_{n}"] for n in ("amount", "settings", "tab", "python")],
+            api_visibility="private", queue=False, js=f"(m) => {{ window.inpaintLive?.choose('{slot}', m); return m; }}",
+        ).then(**settle)  # fmt: skip
+        gr.on([picker.settings.submit, picker.settings.blur], **settle)
+    ui["downloads"].click(
+        inspector.column_files, [ui[name] for name in FilesInputs._fields], [ui[name] for name in Files._fields],
+        api_visibility="private", postprocess=False, concurrency_id="encode",
+    )  # fmt: skip
+
+
+def wire_api(ui: dict, inspector: Inspector) -> None:
+    """/compare and /prepare (web.api), for gradio_client and HTTP callers."""
+    api, third = Api(inspector), ui["third"]
+    panels = [f"{place}_{name}" for place in ("left", "right") for name in ("pixels", "mask", "decoded")]
+    outputs = [*panels, "difference", "table", "left_files", "right_files", "methods_numbers", "methods_files"]
+    ui["compare"].click(
+        api.compare, [ui[name] for name in ("editor", "vae", "left_amount", "right_amount", "backend", "methods")],
+        [ui[name] for name in outputs], api_name="compare", postprocess=False, concurrency_id="encode",
+    )  # fmt: skip
+    ui["prepare"].click(
+        api.prepare, [ui["editor"], ui["vae"], third.method, third.settings, third.denoise], third.outputs,
+        api_name="prepare", concurrency_id="encode", postprocess=False,
+    )  # fmt: skip
 
 
 def build_page(inspector: Inspector, note: str) -> gr.Blocks:
+    """The page: its layout, then its events."""
     with gr.Blocks(title="Inpaint Encode Inspector", delete_cache=(3600, 3600)) as page:
-        gr.Markdown(
-            "**Inpaint Encode Inspector** · paint the area to inpaint, then drag the sliders: the masks follow at "
-            "once, the decoded latents when you let go."
-        )
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=2, min_width=320):
-                editor = ImageEditorInput(
-                    label="Image and mask (paint with the brush)", type="pil",
-                    image_mode=None,  # as uploaded: inpaint_core.editor converts 16-bit, CMYK, EXIF rotation...
-                    format="png", sources=("upload", "clipboard", "webcam"),
-                    brush=gr.Brush(colors=["#ff3c78"], color_mode="fixed"), height="56vh",
-                    canvas_size=(16, 16),  # layers from examples are placed within max(canvas, image): keep it small
-                    elem_id="editor",
-                )  # fmt: skip
-                editor.max_side = inspector.max_side
-                examples = gr.Dataset(
-                    components=[gr.Image(visible=False)], samples=thumbnails(inspector.files.folder / "examples"),
-                    type="index", label="Examples (with masks)", elem_id="examples",
-                )  # fmt: skip
-                with gr.Group():
-                    with gr.Row():
-                        vae = gr.Dropdown(inspector.registry.labels, value=inspector.registry.labels[0], label="VAE")
-                        backend = gr.Dropdown(
-                            [(BACKEND_TITLES[key], key) for key in BACKENDS], value="comfyui",
-                            label="Sampler that reads the noise mask", elem_id="backend",
-                        )  # fmt: skip
-                    with gr.Row():
-                        pickers = {slot: Picker(slot) for slot in SIDES}
-                gr.Markdown(note, elem_classes="vae-note")
-            with gr.Column(scale=3, min_width=320):
-                with gr.Row():
-                    with gr.Column(min_width=200):
-                        grow = node_slider("comfy")
-                        pickers["comfy"].settings_box()
-                    with gr.Column(min_width=200):
-                        offset = node_slider("was")
-                        pickers["was"].settings_box()
-                advice = advice_panel()
-                live = live_panels(inspector.max_side)
-        with gr.Row(equal_height=False):
-            wipe = gr.ImageSlider(
-                label="Decoded: left column ◀ ▶ right column",
-                type="filepath",
-                elem_id="wipe",
-                max_height=420,
-                min_width=320,
-            )
-            numbers = gr.HTML(elem_id="numbers-table", css_template=NUMBERS_CSS, min_width=320)
-        with gr.Accordion(
-            "Details: each method's panels as the server draws them, the numbers as JSON, downloads", open=False
-        ):
-            cells_denoise = gr.Slider(
-                *DENOISE_SLIDER, value=1.0, step=0.01, elem_id="cells-denoise",
-                label="denoise for the cells DifferentialDiffusion repaints, in a column holding another method",
-            )  # fmt: skip
-            with gr.Tabs():
-                comfy, was = detail_tab("comfy", "ComfyUI"), detail_tab("was", "WAS")
-                with gr.Tab("Difference and numbers"):
-                    diff = gr.AnnotatedImage(
-                        label="Where the noise masks differ",
-                        format="jpeg",
-                        color_map=DIFF_COLOURS | SIDE_COLOURS,
-                        elem_id="difference",
-                    )
-                    table = gr.JSON(label="Numbers (as /compare returns them)", elem_id="numbers", open=True)
-                with gr.Tab("Python"):
-                    snippets = [
-                        gr.Code(
-                            label=f"{title}: the same preparation in Python", language="python", elem_id=f"{m}-python"
-                        )
-                        for m, title in (("comfy", "ComfyUI"), ("was", "WAS"))
-                    ]
-            downloads_button = gr.Button("Make each column's downloads", variant="primary")
-            compare_button = gr.Button(visible=False, elem_id="compare-api")  # /compare, for API callers
-            prepare_button = gr.Button(visible=False, elem_id="third-prepare")  # /prepare
-        third = third_column(inspector)
-        # /compare's other methods by name (API only; on the page the third column shows them)
-        methods, methods_numbers, methods_files = (
-            gr.Textbox("", visible=False), gr.JSON(visible=False), gr.File(file_count="multiple", visible=False)
-        )  # fmt: skip
-
-        # the editor's image and mask, read once per edit: 4 bytes a pixel
-        state = gr.State(time_to_live=STATE_SECONDS)
-        shown = gr.State(
-            {}, time_to_live=STATE_SECONDS
-        )  # which detail images the page shows, so unchanged ones are not sent again
-        # Edits are light and must not wait behind encoding: each kind of work has its own places in the queue.
-        quiet = dict(
-            trigger_mode="always_last",
-            show_progress="hidden",
-            api_visibility="private",
-            concurrency_id="edit",
-            concurrency_limit=4,
-        )
-        examples.click(load_example, examples, editor, **(quiet | {"trigger_mode": "once"}))
-        editor.change(inspector.read_editor, editor, state, **quiet)
-        third.wire(state, vae)
-        gr.on([state.change, vae.change], inspector.edit, [state, vae], live, postprocess=False, **quiet)
-        for slider, method in ((grow, "comfy"), (offset, "was")):  # values set by the server redraw the masks too
-            slider.change(None, slider, None, js=f"(v) => {{ window.inpaintLive?.setAmount('{method}', v); }}")
-        analysis = ["pixels", "mask", "cells", "sampler"]
-        details = [*(comfy[k] for k in analysis), *(was[k] for k in analysis), diff, comfy["decoded"], was["decoded"]]
-        picked = [pickers["comfy"].method, pickers["comfy"].settings, pickers["was"].method, pickers["was"].settings]
-        settle = dict(
-            fn=inspector.settle, inputs=[state, vae, grow, offset, backend, shown, *picked, cells_denoise],
-            outputs=[live, wipe, numbers, advice, *details, *snippets, shown],
-            trigger_mode="always_last", show_progress="minimal", show_progress_on=[wipe],
-            api_visibility="private", postprocess=False, concurrency_id="encode",
-        )  # fmt: skip
-        gr.on([state.change, vae.change, backend.change, grow.release, offset.release, cells_denoise.release], **settle)
-        for (slot, picker), slider, tab, snippet in zip(
-            pickers.items(), (grow, offset), (comfy["tab"], was["tab"]), snippets, strict=True
-        ):
-            picker.method.change(
-                picker.switch, picker.method, [slider, picker.settings, tab, snippet], api_visibility="private",
-                queue=False,
-                js=f"(m) => {{ window.inpaintLive?.choose('{slot}', m); return m; }}",
-            ).then(**settle)  # fmt: skip
-            gr.on([picker.settings.submit, picker.settings.blur], **settle)
-        downloads_button.click(
-            inspector.column_files, [state, vae, grow, offset, backend, *picked], [table, comfy["files"], was["files"]],
-            api_visibility="private", postprocess=False, concurrency_id="encode",
-        )  # fmt: skip
-        api = Api(inspector)
-        six = [comfy["pixels"], comfy["mask"], comfy["decoded"], was["pixels"], was["mask"], was["decoded"]]
-        compare_button.click(
-            api.compare, [editor, vae, grow, offset, backend, methods],
-            [*six, diff, table, comfy["files"], was["files"], methods_numbers, methods_files],
-            api_name="compare", postprocess=False, concurrency_id="encode",
-        )  # fmt: skip
-        prepare_button.click(
-            api.prepare, [editor, vae, third.method, third.settings, third.denoise], third.outputs,
-            api_name="prepare", concurrency_id="encode", postprocess=False,
-        )  # fmt: skip
+        ui = layout(inspector, note)
+        wire_edits(ui, inspector)
+        wire_settle(ui, inspector)
+        wire_api(ui, inspector)
     return page
 
 

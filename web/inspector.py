@@ -26,6 +26,7 @@ from inpaint_core.vaes.registry import VAERegistry
 
 from . import gpu, panels
 from .advice import advice_html
+from .events import Files, Settled
 from .large_work import LargeWork
 from .live import decoded_payload, edit_payload, live_key, rounded_mask
 from .methods import columns
@@ -208,7 +209,7 @@ class Inspector:
         and settings as JSON; its DifferentialDiffusion cells for `denoise`). `shown` names the images the page
         already shows (a session State): those are not sent again."""
         if editor is None:
-            return (None, None, "", "", *(None,) * 11, "", "", {})
+            return Settled.empty()
         picked = columns.picked(grow_mask_by, mask_offset, left_method, left_settings, right_method, right_settings)
         native = picked.native
         result = self.run(editor, vae_label, picked.grow_mask_by, picked.mask_offset, progress, encoded=native)
@@ -238,7 +239,7 @@ class Inspector:
         advice = advice_html(
             report, {slot: (found.title, columns.how_drawn(found, editor)) for slot, found in others.items()}
         )
-        return (live, wipe, table, advice, *sent, *snippets, dict(enumerate(names)))
+        return Settled(live, wipe, table, advice, *sent, *snippets, dict(enumerate(names)))
 
     @staticmethod
     def _panels(batch, editor: EditorInput, result: Comparison, others: dict, backend: str) -> tuple[dict, list]:
@@ -276,7 +277,7 @@ class Inspector:
                 shown = self.prepare_any(editor, vae_label, *picked.others[r.method])
                 out.append(columns.files(folder, editor, vae_label, source, shown))
                 report["methods"].append({"column": columns.SIDES[r.method]} | method_numbers(shown))
-        return report, *(as_sent(files) for files in out)
+        return Files(report, *(as_sent(files) for files in out))
 
     def report(self, result: Comparison, backend, shown=SIDES) -> dict:
         try:

@@ -1,0 +1,81 @@
+"""The page's events by name: what each handler takes and returns, field by field.
+
+app.py builds each event's input and output lists from these fields (the components are named alike), so the
+order is written once. Columns are named by place: left holds ComfyUI's node by default, right WAS's.
+"""
+
+from typing import Any, NamedTuple
+
+from gradio.components.imageslider import SliderData
+
+
+class SettleInputs(NamedTuple):
+    """Inspector.settle's inputs."""
+
+    state: Any  # the edit (EditorInput) or None
+    vae: str
+    left_amount: int | float  # the left slider: grow_mask_by, or the amount of the method the column holds
+    right_amount: int | float  # the right slider: mask_offset, or ...
+    backend: str
+    shown: dict | None  # the detail images the page shows (by output index), not sent again
+    left_method: str
+    left_settings: str
+    right_method: str
+    right_settings: str
+    cells_denoise: float
+
+
+class Settled(NamedTuple):
+    """Inspector.settle's outputs."""
+
+    live: dict | None  # the live panels' decoded payload
+    wipe: SliderData | None
+    numbers: str  # the numbers table (HTML)
+    advice: str  # HTML
+    left_pixels: Any
+    left_mask: Any
+    left_cells: Any
+    left_sampler: Any
+    right_pixels: Any
+    right_mask: Any
+    right_cells: Any
+    right_sampler: Any
+    difference: Any
+    left_decoded: Any
+    right_decoded: Any
+    left_python: str
+    right_python: str
+    shown: dict
+
+    @classmethod
+    def empty(cls) -> "Settled":
+        """Before any image."""
+        images = dict.fromkeys(cls._fields[4:15])
+        return cls(live=None, wipe=None, numbers="", advice="", **images, left_python="", right_python="", shown={})
+
+    @classmethod
+    def details(cls) -> tuple[str, ...]:
+        """The detail images, in order: each column's four, the difference, then the two decoded."""
+        return cls._fields[4:15]
+
+
+class FilesInputs(NamedTuple):
+    """Inspector.column_files' inputs (the downloads button)."""
+
+    state: Any
+    vae: str
+    left_amount: int | float
+    right_amount: int | float
+    backend: str
+    left_method: str
+    left_settings: str
+    right_method: str
+    right_settings: str
+
+
+class Files(NamedTuple):
+    """Inspector.column_files' outputs."""
+
+    table: dict  # the numbers as /compare returns them
+    left_files: Any
+    right_files: Any
