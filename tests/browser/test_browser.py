@@ -1,0 +1,534 @@
+"""The page in headless Chromium: examples in place, masks that follow the sliders with no server call,
+decoded latents on release, one screen at 1440×900 and on a phone, and the browser's mask maths equal
+to inpaint_core's bit for bit."""
+
+import base64
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from inpaint_core.masks import grow_mask, offset_mask
+from tests.conftest import ASSETS, ROOT
+from web.examples import EXAMPLES, mask_file
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--enable-unsafe-swiftshader",
+]  # fmt: skip
+ARTIFACTS = ROOT / "artifacts"
+GROW_AMOUNTS = [0, 1, 2, 5, 6, 7, 33, 64]
+OFFSET_AMOUNTS = [-128, -17, -1, 0, 1, 17, 128]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        reason = f"Debian's chromium is expected at {CHROMIUM} (apt-get install chromium)"
+        pytest.fail(reason) if os.environ.get("CI") else pytest.skip(reason)  # CI installs it: there it must run
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+def open_page(browser, url, width=1440, height=900):
+    tab = browser.new_page(viewport={"width": width, "height": height})
+    tab.errors = []  # uncaught script errors, which no test expects
+    tab.on("pageerror", lambda error: tab.errors.append(f"{error}: {error.stack}"))
+    tab.goto(url)
+    tab.wait_for_selector("#editor input[type=file]", state="attached")
+    tab.wait_for_function("window.inpaintLiveMasks !== undefined && window.inpaintLive !== undefined")
+    tab.wait_for_timeout(500)  # the editor's canvas starts after its input appears
+    return tab
+
+
+@pytest.fixture(scope="module")
+def page(browser, app_url):
+    tab = open_page(browser, app_url)
+    yield tab
+    tab.close()
+
+
+def server_calls(tab) -> list[str]:
+    """Start recording the requests that run server code (queue joins); the list fills as they happen."""
+    calls = []
+
+    def record(request):
+        if "queue/join" in request.url:
+            calls.append(request.url)
+
+    tab.on("request", record)
+    return calls
+
+
+def edit_key(tab) -> str | None:
+    return tab.evaluate("window.inpaintLive.edit && window.inpaintLive.edit.key")
+
+
+def load_example(tab, index: int) -> None:
+    """Click an example and wait until its edit has arrived and the page has gone quiet: the editor reports
+    an example in two changes (the second reads the same edit), so a test must not start between them."""
+    before, calls = edit_key(tab), server_calls(tab)
+    tab.locator("#examples .gallery-item").nth(index).click()
+    tab.wait_for_function("(key) => window.inpaintLive.edit && window.inpaintLive.edit.key !== key", arg=before,
+                          timeout=120_000)  # fmt: skip
+    count, since = len(calls), time.monotonic()
+    while time.monotonic() - since < 1.5:  # no new server call for 1.5 s
+        tab.wait_for_timeout(100)
+        if len(calls) != count:
+            count, since = len(calls), time.monotonic()
+
+
+def editor_layer(tab) -> np.ndarray:
+    """bool (H, W): the painted layer as the editor would post it (alpha > 0)."""
+    packed = tab.evaluate(
+        """async () => {
+        const blobs = await window.editor.get_blobs();
+        const bitmap = await createImageBitmap(blobs.layers[0]);
+        const canvas = new OffscreenCanvas(bitmap.width, bitmap.height), context = canvas.getContext('2d');
+        context.drawImage(bitmap, 0, 0);
+        const rgba = context.getImageData(0, 0, bitmap.width, bitmap.height).data;
+        let bits = '';
+        for (let i = 3; i < rgba.length; i += 4) bits += rgba[i] > 0 ? '1' : '0';
+        return [bitmap.width, bitmap.height, bits];
+    }"""
+    )
+    width, height, bits = packed
+    return (np.frombuffer(bits.encode(), np.uint8) == ord("1")).reshape(height, width)
+
+
+def panel_pixels(tab, selector: str) -> str:
+    """A digest of a live canvas's pixels."""
+    return tab.evaluate(
+        """(selector) => {
+        const canvas = document.querySelector(selector);
+        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let hash = 0;
+        for (let i = 0; i < data.length; i += 1) hash = (hash * 31 + data[i]) | 0;
+        return `${canvas.width}x${canvas.height}:${hash}`;
+    }""",
+        selector,
+    )
+
+
+def paint_stroke(tab, canvas, points):
+    box = canvas.bounding_box()
+    tab.mouse.move(box["x"] + box["width"] * points[0][0], box["y"] + box["height"] * points[0][1])
+    tab.mouse.down()
+    for fx, fy in points[1:]:
+        tab.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy, steps=2)
+        tab.wait_for_timeout(20)
+    tab.mouse.up()
+
+
+def test_each_example_mask_lies_where_the_server_reads_it(page):
+    for index, name in enumerate(EXAMPLES):
+        load_example(page, index)
+        expected = np.asarray(Image.open(mask_file(name)).convert("RGBA"))[..., 3] > 0
+        layer = editor_layer(page)
+        assert layer.shape == expected.shape, name
+        assert np.mean(layer != expected) < 0.002, f"{name}: the editor's layer is not the example's mask"
+    thumbnails = page.locator("#examples .gallery-item img")
+    assert all("with_mask" in (thumbnails.nth(i).get_attribute("src") or "") for i in range(len(EXAMPLES)))
+
+
+def test_a_stroke_after_an_example_adds_to_its_mask(page):
+    load_example(page, 0)
+    expected = np.asarray(Image.open(mask_file(EXAMPLES[0])).convert("RGBA"))[..., 3] > 0
+    page.get_by_role("button", name="Brush").first.click()
+    canvas = page.locator("#editor canvas").first
+    before = edit_key(page)
+    paint_stroke(page, canvas, [(0.75 + 0.01 * i, 0.75 + 0.01 * i) for i in range(10)])
+    page.wait_for_function("(key) => window.inpaintLive.edit && window.inpaintLive.edit.key !== key", arg=before)
+    layer = editor_layer(page)
+    assert layer[expected].mean() > 0.998  # the example's mask stayed where it was
+    assert layer[~expected].sum() > 50  # and the stroke was added
+    assert (
+        layer[: layer.shape[0] // 2, : layer.shape[1] // 2][
+            ~expected[: layer.shape[0] // 2, : layer.shape[1] // 2]
+        ].sum()
+        == 0
+    )
+
+
+def drag(tab, slider_id: str, steps: int, pixels_per_step: float, panel: str):
+    """Drag a slider's thumb by steps; after each step the panel's pixels must have changed with no server
+    call. Returns the server calls made after the release."""
+    calls = server_calls(tab)
+    track = tab.locator(f"#{slider_id} input[type=range]")
+    track.scroll_into_view_if_needed()
+    box = track.bounding_box()
+    value = float(track.input_value())
+    low, high = float(track.get_attribute("min")), float(track.get_attribute("max"))
+    x = box["x"] + box["width"] * (value - low) / (high - low)
+    y = box["y"] + box["height"] / 2
+    tab.mouse.move(x, y)
+    tab.mouse.down()
+    seen = [panel_pixels(tab, panel)]
+    for step in range(1, steps + 1):
+        tab.mouse.move(x + step * pixels_per_step, y)
+        tab.wait_for_timeout(30)
+        seen.append(panel_pixels(tab, panel))
+        assert seen[-1] != seen[-2], f"{slider_id}: the panel did not change at step {step}"
+    assert calls == [], f"{slider_id}: the page called the server while dragging: {calls}"
+    tab.mouse.up()
+    return calls
+
+
+def test_masks_follow_each_drag_step_without_the_server_and_latents_follow_the_release(page):
+    load_example(page, 0)
+    page.wait_for_function(
+        "window.inpaintLive.decoded && window.inpaintLive.decoded.key === window.inpaintLive.edit.key",
+        timeout=120_000,  # a latent on a loaded 2-core CPU
+    )
+    comfy_url = page.evaluate("window.inpaintLive.decoded.comfy.url")
+    calls = drag(page, "grow_mask_by", 10, 12.0, "[data-method=comfy] canvas")
+    page.wait_for_timeout(200)
+    grow = int(page.locator("#grow_mask_by input[type=range]").input_value())
+    assert grow > 6 and page.evaluate("window.inpaintLive.methods.comfy.amount") == grow
+    assert len(calls) == 1  # the release: ComfyUI's latent does not depend on grow_mask_by, so nothing re-encodes
+    page.wait_for_timeout(1500)
+    assert page.evaluate("window.inpaintLive.decoded.comfy.url") == comfy_url
+
+    calls = drag(page, "mask_offset", 10, -5.0, "[data-method=was] canvas")
+    offset = int(page.locator("#mask_offset input[type=range]").input_value())
+    assert offset < 6 and page.evaluate("window.inpaintLive.methods.was.amount") == offset
+    note = page.locator("[data-method=was] .decoded .note")
+    assert (
+        "encoding for mask_offset" in note.inner_text()
+        or page.evaluate("window.inpaintLive.decoded.was.amount") == offset
+    )
+    page.wait_for_function(f"window.inpaintLive.decoded.was.amount === {offset}", timeout=120_000)
+    assert len(calls) == 1
+    assert "stale" not in (page.locator("[data-method=was] .decoded").get_attribute("class") or "")
+    assert "ms" in note.inner_text()
+    assert f"mask_offset {offset}" in page.locator("#numbers-table").inner_text()
+
+
+def test_one_screen_at_1440_by_900(page):
+    load_example(page, 1)
+    page.wait_for_function(
+        "window.inpaintLive.decoded && window.inpaintLive.decoded.key === window.inpaintLive.edit.key",
+        timeout=120_000,  # a latent on a loaded 2-core CPU
+    )
+    page.evaluate("window.scrollTo(0, 0)")
+    needed = ["#editor canvas", "#grow_mask_by input[type=range]", "#mask_offset input[type=range]"]
+    needed += [f"[data-method={m}] {part}" for m in ("comfy", "was") for part in ("canvas", ".decoded img")]
+    for selector in needed:
+        box = page.locator(selector).first.bounding_box()
+        assert box and box["height"] > 40 or "range" in selector, selector
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 900, f"{selector} is off the first screen: {box}"
+    comfy, was = (page.locator(f"[data-method={m}] canvas").bounding_box() for m in ("comfy", "was"))
+    assert abs(comfy["y"] - was["y"]) < 2 and comfy["x"] < was["x"]  # side by side, as columns
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "page_1440x900.png"))
+    page.screenshot(path=str(ARTIFACTS / "page_1440x900_full.png"), full_page=True)
+
+
+def test_a_phone_gets_one_column(browser, app_url):
+    tab = open_page(browser, app_url, 390, 844)
+    try:
+        load_example(tab, 0)
+        editor = tab.locator("#editor").bounding_box()
+        assert editor["height"] <= 844
+        boxes = {
+            f"{m}-{p}": tab.locator(f"[data-method={m}] {s}").bounding_box()
+            for m in ("comfy", "was")
+            for p, s in (("mask", "canvas"), ("decoded", ".decoded img"))
+        }
+        assert (
+            boxes["comfy-mask"]["y"] < boxes["comfy-decoded"]["y"] < boxes["was-mask"]["y"] < boxes["was-decoded"]["y"]
+        )
+        assert all(box["x"] + box["width"] <= 390 for box in boxes.values())
+        ARTIFACTS.mkdir(exist_ok=True)
+        tab.screenshot(path=str(ARTIFACTS / "page_390x844.png"))
+        tab.screenshot(path=str(ARTIFACTS / "page_390x844_full.png"), full_page=True)
+    finally:
+        tab.close()
+
+
+def test_uploading_and_painting_shows_the_mask(page, tmp_path):
+    photo = tmp_path / "photo.png"
+    Image.open(ASSETS / "coffee.png").resize((500, 350)).save(photo)  # a size no example has
+    page.locator("#editor input[type=file]").first.set_input_files(str(photo))
+    page.wait_for_function("window.inpaintLive.edit && window.inpaintLive.edit.width === 500", timeout=60_000)
+    page.get_by_role("button", name="Brush").first.click()
+    paint_stroke(page, page.locator("#editor canvas").first, [(0.35 + 0.02 * i, 0.45 + 0.01 * i) for i in range(12)])
+    painted = "window.inpaintLive.methods.comfy.mask.reduce((a, b) => a + b, 0) > 100"
+    page.wait_for_function(painted, timeout=60_000)  # the stroke reached the server and came back as the mask
+
+
+def random_masks(seed: int = 0) -> list[np.ndarray]:
+    """Odd sizes, borders, single pixels, full and empty, sparse and dense."""
+    rng = np.random.default_rng(seed)
+    masks = [np.zeros((7, 5), bool), np.ones((9, 13), bool), np.zeros((1, 1), bool), np.ones((1, 1), bool)]
+    single = np.zeros((31, 17), bool)
+    single[0, 16] = single[30, 0] = single[15, 8] = True
+    masks.append(single)
+    for height, width, density in [(33, 47, 0.02), (40, 21, 0.3), (64, 65, 0.9), (19, 140, 0.05), (300, 263, 0.0005)]:
+        masks.append(rng.random((height, width)) < density)
+    border = np.zeros((50, 70), bool)
+    border[:, :3] = border[-2:, :] = True
+    border[20:30, 30:45] = True
+    masks.append(border)
+    return masks
+
+
+def test_browser_mask_maths_equal_the_core_bit_for_bit(page):
+    masks = random_masks()
+    encoded = [[m.shape[1], m.shape[0], base64.b64encode(np.packbits(m.reshape(-1)).tobytes()).decode()] for m in masks]
+    results = page.evaluate(
+        """([masks, grows, offsets]) => masks.map(([w, h, bits]) => {
+        const M = window.inpaintLiveMasks, mask = M.unpackBits(bits, w * h);
+        const pack = (out) => Array.from(out).join('');
+        return [grows.map((k) => pack(M.growMask(mask, w, h, k))), offsets.map((n) => pack(M.offsetMask(mask, w, h, n)))];
+    })""",
+        [encoded, GROW_AMOUNTS, OFFSET_AMOUNTS],
+    )
+    for mask, (grown, offset) in zip(masks, results, strict=True):
+        tensor = torch.from_numpy(mask).float()[None]
+        for amount, bits in zip(GROW_AMOUNTS, grown, strict=True):
+            expected = "".join(map(str, grow_mask(tensor, amount)[0].int().reshape(-1).tolist()))
+            assert bits == expected, f"grow_mask_by={amount} on a {mask.shape} mask"
+        for amount, bits in zip(OFFSET_AMOUNTS, offset, strict=True):
+            expected = "".join(map(str, offset_mask(tensor, amount)[0].int().reshape(-1).tolist()))
+            assert bits == expected, f"mask_offset={amount} on a {mask.shape} mask"
+
+
+EXPAND_AMOUNTS = [-128, -40, -9, -2, -1, 0, 1, 2, 9, 40, 128]
+
+
+def test_browser_grow_mask_node_equals_the_core_bit_for_bit(page):
+    """GrowMask (signed expand, a cross or a square repeated) on 0/1 masks: the browser's levels against
+    inpaint_core's O(H·W) grey morphology, which tests/test_preparations_mask_nodes holds to the node."""
+    from inpaint_core.preparations import grow_mask as grow_mask_node
+
+    masks = random_masks(1)
+    encoded = [[m.shape[1], m.shape[0], base64.b64encode(np.packbits(m.reshape(-1)).tobytes()).decode()] for m in masks]
+    results = page.evaluate(
+        """([masks, amounts]) => masks.map(([w, h, bits]) => {
+        const M = window.inpaintLiveMasks, mask = M.unpackBits(bits, w * h);
+        const pack = (out) => Array.from(out).join('');
+        return [true, false].map((tapered) => amounts.map((n) => pack(M.growMaskNode(mask, w, h, n, tapered))));
+    })""",
+        [encoded, EXPAND_AMOUNTS],
+    )
+    for mask, by_corners in zip(masks, results, strict=True):
+        tensor = torch.from_numpy(mask).float()[None]
+        for tapered, grown in zip((True, False), by_corners, strict=True):
+            for amount, bits in zip(EXPAND_AMOUNTS, grown, strict=True):
+                expected = grow_mask_node(tensor, amount, tapered)[0].int().reshape(-1).tolist()
+                assert bits == "".join(map(str, expected)), f"expand={amount} tapered={tapered} on {mask.shape}"
+
+
+def test_a_step_updates_only_what_changes_and_equals_a_fresh_draw(page):
+    """The incremental redraw (pixels whose level lies between the old and new amount) equals drawing anew."""
+    load_example(page, 2)
+    for method, amounts in (("comfy", [6, 40, 3, 64, 0, 7]), ("was", [6, -30, 128, -128, 0, 17])):
+        for amount in amounts:
+            page.evaluate(f"window.inpaintLive.setAmount('{method}', {amount})")
+        stepped = panel_pixels(page, f"[data-method={method}] canvas")
+        noise = page.evaluate(f"Array.from(window.inpaintLive.methods.{method}.noise).join('')")
+        state = page.evaluate(f"(() => {{ const s = window.inpaintLive.methods.{method}; return [s.w, s.h]; }})()")
+        mask = page.evaluate(f"Array.from(window.inpaintLive.methods.{method}.mask).join('')")
+        tensor = torch.tensor([int(c) for c in mask], dtype=torch.float32).reshape(1, state[1], state[0])
+        core = grow_mask(tensor, amounts[-1]) if method == "comfy" else offset_mask(tensor, amounts[-1])
+        assert noise == "".join(map(str, core[0].int().reshape(-1).tolist()))
+        page.evaluate(f"window.inpaintLive.redraw('{method}')")  # every pixel drawn anew
+        assert panel_pixels(page, f"[data-method={method}] canvas") == stepped
+
+
+def test_uploads_the_server_refuses_are_said_at_once(page, tmp_path):
+    load_example(page, 0)
+    camera, notes = tmp_path / "camera.jpg", tmp_path / "notes.txt"
+    Image.new("RGB", (6000, 4000), "grey").save(camera, quality=50)
+    notes.write_text("not an image")
+    message = page.locator("#live .message")
+    for file, said in (
+        (camera, "The image is 6000×4000; this server accepts up to 4096 px"),
+        (notes, "notes.txt is not an image"),
+    ):
+        started = time.monotonic()
+        page.locator("#editor input[type=file]").first.set_input_files(str(file))
+        page.wait_for_function(
+            f"document.querySelector('#live .message').textContent.includes({said!r})", timeout=10_000
+        )
+        assert time.monotonic() - started < 2.0
+        assert "The panels show the image before it" in message.inner_text()
+        assert page.evaluate("window.inpaintLive.edit.width") == 451  # the editor and the panels kept the cat
+        assert editor_layer(page).shape == (300, 451)
+    load_example(page, 1)  # a good edit clears the message
+    page.wait_for_function("document.querySelector('#live .message').textContent === ''")
+
+
+def set_slider(tab, slider: str, value: int) -> None:
+    """As a person leaves a slider at `value`: the input, then the release."""
+    tab.evaluate(
+        """([slider, value]) => { const input = document.querySelector(`#${slider} input[type=range]`);
+        input.value = String(value); input.dispatchEvent(new Event('input', {bubbles: true}));
+        input.dispatchEvent(new PointerEvent('pointerup', {bubbles: true})); }""",
+        [slider, value],
+    )
+
+
+def test_the_recommendation_button_sets_its_slider(page):
+    load_example(page, 0)
+    set_slider(page, "grow_mask_by", 0)
+    button = page.locator("#advice button[data-slider=grow_mask_by]")
+    button.wait_for(timeout=120_000)
+    amount = int(button.get_attribute("data-amount"))
+    assert amount > 0 and "ComfyUI:" in page.locator("#advice").inner_text()
+    button.click()
+    page.wait_for_function(f"window.inpaintLive.methods.comfy.amount === {amount}")
+    assert int(page.locator("#grow_mask_by input[type=range]").input_value()) == amount
+    page.wait_for_function(  # the release went to the server: the advice now has nothing to set for ComfyUI
+        "!document.querySelector('#advice button[data-slider=grow_mask_by]')", timeout=120_000
+    )
+
+
+def test_a_third_column_runs_another_preparation_when_opened(page):
+    load_example(page, 2)
+    page.get_by_text("A third column: another preparation").click()
+    for panel in ("third-pixels", "third-mask", "third-decoded", "third-cells"):
+        page.wait_for_selector(f"#{panel} img", timeout=120_000)
+    numbers = page.locator("#third-numbers").inner_text()
+    assert "noise mask mean" in numbers and "drift outside the mask" in numbers
+    page.wait_for_selector("#third-downloads a", timeout=120_000)
+    names = [link.get_attribute("download") for link in page.locator("#third-downloads a").all()]
+    assert any(n.endswith(".latent") for n in names) and any(n.endswith("-api.json") for n in names), names
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#third-decoded").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "page_third_column.png"))
+
+
+def pick(tab, side: str, option: str) -> None:
+    tab.locator(f"#{side}-method input").click()
+    tab.get_by_role("option", name=option).first.click()
+
+
+def served_noise(tab, method: str) -> tuple[list[int], np.ndarray]:
+    box, bits = tab.evaluate(
+        f"(() => {{ const s = window.inpaintLive.served.{method}; return [s.box, Array.from(s.noise).join('')]; }})()"
+    )
+    return box, np.frombuffer(bits.encode(), np.uint8).reshape(box[2], box[3]) == ord("1")
+
+
+def test_a_column_can_hold_another_method_and_go_back_to_its_node(page):
+    """Left column: SetLatentNoiseMask in place of ComfyUI's node; its server-drawn mask shows in the column and
+    its mask above 0 (as the core makes it) in the difference; the settings box replaces the slider; picking the
+    node again brings back the live canvas and the slider."""
+    from inpaint_core.preparations import run_method
+
+    load_example(page, 0)
+    page.wait_for_function("window.inpaintLive.decoded && window.inpaintLive.decoded.key === window.inpaintLive.edit.key",
+                           timeout=120_000)  # fmt: skip
+    before, amount = panel_pixels(page, ".difference canvas"), page.evaluate("window.inpaintLive.methods.comfy.amount")
+    pick(page, "left", "VAE Encode + Set Latent Noise Mask")
+    page.wait_for_function("document.querySelector('[data-method=comfy]').classList.contains('server')")
+    settings = page.locator("#left-settings textarea")
+    settings.wait_for()
+    page.wait_for_function("document.querySelector('#grow_mask_by').innerText.includes('expand')")  # its slider
+    set_slider(page, "grow_mask_by", 10)
+    settings.fill('{"tapered_corners": true, "feather": 12}')
+    settings.press("Enter")
+    page.wait_for_function(
+        "(() => { const s = window.inpaintLive.served.comfy; return s && s.method === 'set_latent_noise_mask' && "
+        "document.querySelector('[data-method=comfy] .server-mask').complete; })()", timeout=120_000,
+    )  # fmt: skip
+    mask = torch.from_numpy(read_layer_mask("chelsea.png"))
+    image = torch.from_numpy(np.asarray(Image.open(ASSETS / "chelsea.png").convert("RGB")).copy()).float()[None] / 255
+    expected = run_method("set_latent_noise_mask", image, mask[None].float(), {"expand": 10, "feather": 12})
+    page.wait_for_function("window.inpaintLive.served.comfy.live === null", timeout=120_000)  # feathered: soft
+    page.wait_for_function(
+        f"window.inpaintLive.served.comfy.noise.reduce((a, b) => a + b, 0) === {int((expected.noise_mask > 0).sum())}",
+        timeout=120_000,
+    )
+    box, noise = served_noise(page, "comfy")
+    assert box == [0, 0, *mask.shape] and np.array_equal(noise, expected.noise_mask[0, 0].numpy() > 0)
+    assert page.locator("[data-method=comfy] .server-mask").is_visible()
+    assert not page.locator("[data-method=comfy] canvas").is_visible()
+    assert "VAE Encode + Set Latent Noise Mask" in page.locator("[data-method=comfy] h3").inner_text()
+    assert "only VAE Encode + Set Latent Noise Mask" in page.locator("#live .difference").inner_text()
+    assert panel_pixels(page, ".difference canvas") != before
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(ARTIFACTS / "page_left_column_other_method.png"))
+    drawn = page.evaluate("window.inpaintLive.served.comfy.image")
+    settings.fill('{"feather": 12,')  # not JSON: said by name, and the column keeps what it showed
+    settings.press("Enter")
+    page.wait_for_selector(".toast-body:has-text('settings must be a JSON object')", timeout=120_000)
+    assert page.evaluate("window.inpaintLive.served.comfy.image") == drawn
+    assert page.locator("[data-method=comfy] .server-mask").is_visible()
+    settings.fill('{"tapered_corners": true, "feather": 12}')
+    pick(page, "left", "VAE Encode (for Inpainting), ComfyUI (live slider)")
+    page.wait_for_function("!document.querySelector('[data-method=comfy]').classList.contains('server')")
+    page.wait_for_function("document.querySelector('#grow_mask_by').innerText.includes('grow_mask_by')")
+    assert page.locator("[data-method=comfy] canvas").is_visible()
+    assert "grow_mask_by = " in page.locator("[data-method=comfy] h3").inner_text()
+    set_slider(page, "grow_mask_by", amount)  # the slider came back at the node's default
+    assert panel_pixels(page, ".difference canvas") == before
+    assert page.errors == []
+
+
+def read_layer_mask(name: str) -> np.ndarray:
+    """bool (H, W): an example's mask layer as the editor posts it (alpha > 0)."""
+    return np.asarray(Image.open(mask_file(name)).convert("RGBA"))[..., 3] > 0
+
+
+def test_growmask_in_a_column_follows_its_slider_without_the_server(page):
+    """Right column: SetLatentNoiseMask with GrowMask (no feather). Once the server has drawn it, the column's
+    slider is expand: each step redraws in the browser, equal to the core's GrowMask, and the release encodes.
+    Then ComfyUI's node in that column: its slider is a second grow_mask_by, drawn live as in its own column."""
+    from inpaint_core.preparations import grow_mask as grow_mask_node
+
+    load_example(page, 3)
+    pick(page, "right", "VAE Encode + Set Latent Noise Mask")
+    page.wait_for_function("window.inpaintLive.methods.was && window.inpaintLive.methods.was.kind === 'grow'",
+                           timeout=120_000)  # fmt: skip
+    assert page.locator("#right-settings textarea").is_visible()
+    calls = server_calls(page)
+    for amount in (-9, 17, -30):
+        page.evaluate(
+            """(value) => { const input = document.querySelector('#mask_offset input[type=range]');
+            input.value = String(value); input.dispatchEvent(new Event('input', {bubbles: true})); }""",
+            amount,
+        )
+        state = page.evaluate("(() => { const s = window.inpaintLive.methods.was; return [s.amount, s.w, s.h, "
+                              "Array.from(s.noise).join('')]; })()")  # fmt: skip
+        assert state[0] == amount
+        mask = torch.from_numpy(read_layer_mask("rocket.jpg")).float()[None]
+        expected = grow_mask_node(mask, amount, True)[0].int().reshape(-1).tolist()
+        assert (state[2], state[1]) == tuple(mask.shape[1:]) and state[3] == "".join(map(str, expected))
+    assert calls == []  # every step drawn here
+    assert "expand = -30" in page.locator("[data-method=was] h3").inner_text()
+    page.evaluate("document.querySelector('#mask_offset input[type=range]').dispatchEvent("
+                  "new PointerEvent('pointerup', {bubbles: true}))")  # fmt: skip
+    page.wait_for_function("window.inpaintLive.decoded.was && window.inpaintLive.decoded.was.amount === -30",
+                           timeout=120_000)  # fmt: skip
+    pick(page, "right", "VAE Encode (for Inpainting), ComfyUI (a second setting)")  # the other node, live there too
+    page.wait_for_function("window.inpaintLive.methods.was && window.inpaintLive.methods.was.node === 'comfy'",
+                           timeout=120_000)  # fmt: skip
+    set_slider(page, "mask_offset", 13)  # the right slider is now the second grow_mask_by
+    right, left = (
+        page.evaluate(f"Array.from(window.inpaintLive.methods.{m}.noise).join('')") for m in ("was", "comfy")
+    )
+    crop = page.evaluate("window.inpaintLive.edit.crops.comfy")
+    painted = torch.from_numpy(read_layer_mask("rocket.jpg")).float()[None]
+    cropped = painted[:, crop[0] : crop[0] + crop[2], crop[1] : crop[1] + crop[3]]
+    for noise, amount in ((right, 13), (left, page.evaluate("window.inpaintLive.methods.comfy.amount"))):
+        assert noise == "".join(map(str, grow_mask(cropped, amount)[0].int().reshape(-1).tolist()))
+    assert "grow_mask_by = 13" in page.locator("[data-method=was] h3").inner_text()
+    pick(page, "right", "WAS VAE Encode for Inpaint (live slider)")
+    page.wait_for_function("window.inpaintLive.methods.was && window.inpaintLive.methods.was.kind === 'node'")
+    assert page.errors == []
