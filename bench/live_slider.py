@@ -24,7 +24,7 @@ from PIL import Image
 import app
 import web.examples
 from bench.slider import TAEF2, fresh_folder
-from tests.test_browser import CHROMIUM, FLAGS, drag, open_page, pick, server_calls
+from tests.browser.test_browser import CHROMIUM, FLAGS, drag, open_page, pick, server_calls
 from web.methods.columns import choices
 
 RECORD = """([slider, selector]) => {

@@ -1,6 +1,9 @@
-"""Shared fixtures: the real TAEF2 weights beside the project, and an example image."""
+"""Shared fixtures: the bundled TAEF2 weights, an example image, the one stand-in VAE and the served page."""
 
 import os
+import shutil
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +17,8 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 ROOT = Path(__file__).resolve().parent.parent
-TAEF2 = Path(os.environ.get("INPAINT_TEST_TAEF2", ROOT.parent / "shared" / "models" / "taef2"))
 ASSETS = ROOT / "assets"
+TAEF2 = Path(os.environ.get("INPAINT_TEST_TAEF2", ASSETS / "taef2"))  # the bundled weights, unless told otherwise
 
 
 @pytest.fixture(scope="session")
@@ -38,12 +41,48 @@ def chelsea() -> torch.Tensor:
     return torch.from_numpy(pixels)[None]
 
 
+class PoolingVAE:
+    """The stand-in VAE: r×r average pooling, so a latent shows exactly which pixels were encoded; it records what
+    it was handed (`seen`). With `channels=3` it keeps only the first three channels, as ComfyUI 0.8's VAE.encode
+    does with RGBA."""
+
+    def __init__(self, downscale_ratio: int = 8, channels: int | None = None):
+        self.downscale_ratio = downscale_ratio
+        self.channels = channels
+        self.seen = None
+
+    def encode(self, pixels: torch.Tensor) -> torch.Tensor:
+        self.seen = pixels
+        if self.channels is not None:
+            pixels = pixels[..., : self.channels]
+        return torch.nn.functional.avg_pool2d(pixels.movedim(-1, 1), self.downscale_ratio)
+
+
+@pytest.fixture(scope="session")
+def stand_in_vae():
+    """Makes stand-in VAEs: `stand_in_vae(downscale_ratio=8, channels=None)`, a fresh PoolingVAE each call.
+    Session-scoped, so hypothesis tests may take it."""
+    return PoolingVAE
+
+
+@contextmanager
+def fresh_folder():
+    """An empty folder where the page keeps its images (inside Gradio's cache), removed after use."""
+    import app
+
+    app.image_folder().mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=app.image_folder()))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def app_url(taef2_dir):
     """The page served on localhost with TAEF2 and the approximate VAE, on the CPU; its images in
     Gradio's cache, as `python app.py` keeps them (a folder of their own)."""
     import app
-    from bench.slider import fresh_folder
     from web.guards import install_guards
 
     args = app.parse_settings(["--vae", str(taef2_dir), "--vae", "approx", "--device", "cpu"])

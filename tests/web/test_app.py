@@ -13,13 +13,13 @@ from gradio_client import Client
 from PIL import Image
 
 import app
-from bench.slider import nothing
 from inpaint_core import load_vae
 from inpaint_core.compare import compare_methods
 from inpaint_core.editor import to_uint8
 from inpaint_core.files.latent_file import load_latent
 from inpaint_core.preparations import METHODS
 from tests.conftest import ASSETS
+from tests.web.events import event_of, nothing, send
 
 
 def read(path) -> np.ndarray:
@@ -153,7 +153,6 @@ def decoded_files(live: dict) -> list[Path]:
 @pytest.mark.parametrize(("grow", "offset"), [(7, 6), (6, -3), (0, 0)])
 def test_handlers_send_what_the_page_can_show(tmp_path, grow, offset):
     """The edit and settle handlers' values go through Gradio's sending path, with and without warnings."""
-    from bench.slider import event_of, send
     from inpaint_core.vaes.registry import VAERegistry
 
     inspector = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path)

@@ -12,11 +12,10 @@ import re
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT
 
 LOAD_LIKE_COMFYUI = textwrap.dedent(
     """

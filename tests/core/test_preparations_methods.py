@@ -16,13 +16,6 @@ from tests.reference_preparations import (
 )
 
 
-class PoolingVAE:
-    downscale_ratio = 8
-
-    def encode(self, pixels):
-        return torch.nn.functional.avg_pool2d(pixels.movedim(-1, 1), 8)
-
-
 def image(height=45, width=52, seed=0):
     gen = torch.Generator().manual_seed(seed)
     pixels = torch.rand(1, height, width, 3, generator=gen)
@@ -44,7 +37,7 @@ def extremes(setting):
 
 
 @pytest.mark.parametrize("name", sorted(METHODS))
-def test_every_method_at_every_extreme(name):
+def test_every_method_at_every_extreme(stand_in_vae, name):
     pixels, mask = image(140, 150)
     for setting in METHODS[name].settings:
         for value in extremes(setting):
@@ -52,11 +45,11 @@ def test_every_method_at_every_extreme(name):
                 with pytest.raises(ValueError, match="needs an image over"):
                     run_method(name, pixels, mask, {setting.name: value})
                 continue
-            out = run_method(name, pixels, mask, {setting.name: value}, PoolingVAE())
+            out = run_method(name, pixels, mask, {setting.name: value}, stand_in_vae())
             assert out.method == name and out.settings[setting.name] == value
             h, w = out.encoded.shape[1] // 8, out.encoded.shape[2] // 8
             assert out.latent["samples"].shape == (1, 3, h, w)
-            assert torch.equal(out.latent["samples"], PoolingVAE().encode(out.encoded))
+            assert torch.equal(out.latent["samples"], stand_in_vae().encode(out.encoded))
             top, left = out.crop_offset
             if name not in ("comfy", "was", "inpaint_model_conditioning"):  # these grey what they encode
                 assert torch.equal(out.encoded, out.neutralised[:, top : top + 8 * h, left : left + 8 * w])
@@ -69,35 +62,35 @@ def test_without_a_vae_no_latents():
         assert out.latent["samples"] is None
 
 
-def test_set_latent_noise_mask_is_grow_feather_then_the_nodes():
+def test_set_latent_noise_mask_is_grow_feather_then_the_nodes(stand_in_vae):
     pixels, mask = image()
     out = run_method(
-        "set_latent_noise_mask", pixels, mask, {"expand": -3, "tapered_corners": False, "feather": 9}, PoolingVAE()
+        "set_latent_noise_mask", pixels, mask, {"expand": -3, "tapered_corners": False, "feather": 9}, stand_in_vae()
     )
     grown = feather_mask_reference(grow_mask_reference(mask, -3, False), 9, 9, 9, 9)
-    expected = vae_encode_set_noise_mask_reference(pixels, grown, PoolingVAE().encode, 8)
+    expected = vae_encode_set_noise_mask_reference(pixels, grown, stand_in_vae().encode, 8)
     assert torch.equal(out.latent["noise_mask"], expected["noise_mask"])
     assert torch.equal(out.latent["samples"], expected["samples"])
 
 
-def test_inpaint_model_conditioning_chain():
+def test_inpaint_model_conditioning_chain(stand_in_vae):
     pixels, mask = image()
-    out = run_method("inpaint_model_conditioning", pixels, mask, {"expand": 7, "noise_mask": False}, PoolingVAE())
+    out = run_method("inpaint_model_conditioning", pixels, mask, {"expand": 7, "noise_mask": False}, stand_in_vae())
     values, latent, concat = inpaint_model_conditioning_reference(
-        pixels, grow_mask_reference(mask, 7, True), PoolingVAE().encode, 8, False
+        pixels, grow_mask_reference(mask, 7, True), stand_in_vae().encode, 8, False
     )
     assert torch.equal(out.neutralised, concat) and out.noise_mask is None
     assert torch.equal(out.conditioning.concat_latent, values["concat_latent_image"])
     assert torch.equal(out.latent["samples"], latent["samples"])
 
 
-def test_acly_fill_chain():
+def test_acly_fill_chain(stand_in_vae):
     pixels, mask = image()
-    out = run_method("acly_fill", pixels, mask, {"grow": 4, "mask_blur": 0, "fill": "telea"}, PoolingVAE())
+    out = run_method("acly_fill", pixels, mask, {"grow": 4, "mask_blur": 0, "fill": "telea"}, stand_in_vae())
     expanded = expand_mask_reference(mask, 4, 0, "gaussian")
     filled = fill_masked_area_reference(pixels, expanded, "telea", 0)
     assert torch.equal(out.neutralised, filled)
-    values, latent, _ = inpaint_model_conditioning_reference(filled, expanded, PoolingVAE().encode, 8)
+    values, latent, _ = inpaint_model_conditioning_reference(filled, expanded, stand_in_vae().encode, 8)
     assert torch.equal(out.latent["samples"], latent["samples"])
     assert torch.equal(out.extra["latent_inpaint"]["samples"], values["concat_latent_image"])
 

@@ -1,5 +1,7 @@
 """The ComfyUI node classes: the seeds' interface, and the LATENT they return."""
 
+import functools
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -11,17 +13,11 @@ from inpaint_core.nodes import NODE_CLASS_MAPPINGS, VAEEncodeForInpaint, WAS_VAE
 from tests.reference import comfy_reference, was_reference
 
 
-class AveragePoolVAE:
-    """A stand-in VAE: r×r average pooling, recording what it was handed; like ComfyUI 0.8's VAE.encode,
-    it keeps only the first three channels."""
-
-    def __init__(self, downscale_ratio=8):
-        self.downscale_ratio = downscale_ratio
-        self.seen = None
-
-    def encode(self, pixels):
-        self.seen = pixels
-        return F.avg_pool2d(pixels[..., :3].movedim(-1, 1), self.downscale_ratio)
+@pytest.fixture(scope="session")
+def node_vae(stand_in_vae):
+    """Makes the stand-in VAE (conftest) as ComfyUI 0.8's VAE.encode behaves: r×r average pooling of the first
+    three channels only, recording what it was handed."""
+    return functools.partial(stand_in_vae, channels=3)
 
 
 def without_tooltips(input_types: dict) -> dict:
@@ -57,14 +53,14 @@ def test_registered_under_keys_of_their_own():
     assert set(inpaint_core.NODE_DISPLAY_NAME_MAPPINGS) == set(NODE_CLASS_MAPPINGS)
 
 
-def test_nodes_return_the_seeds_latent():
+def test_nodes_return_the_seeds_latent(node_vae):
     pixels = torch.rand(2, 45, 67, 3)
     mask = (torch.rand(2, 30, 30) > 0.8).float()
     for node, reference, amount, ratio in [
         (VAEEncodeForInpaint(), comfy_reference, 7, 16),
         (WAS_VAEEncodeForInpaint(), was_reference, -3, 16),
     ]:
-        vae = AveragePoolVAE(ratio)
+        vae = node_vae(ratio)
         (latent,) = node.encode(vae, pixels, mask, amount)
         ref_pixels, ref_noise = (
             reference(pixels, mask, amount, ratio) if reference is comfy_reference else reference(pixels, mask, amount)
@@ -74,16 +70,16 @@ def test_nodes_return_the_seeds_latent():
         assert latent["samples"].shape == (2, 3, ref_pixels.shape[1] // ratio, ref_pixels.shape[2] // ratio)
 
 
-def test_was_node_refuses_a_crop_smaller_than_the_vae_ratio():
-    vae = AveragePoolVAE(16)
+def test_was_node_refuses_a_crop_smaller_than_the_vae_ratio(node_vae):
+    vae = node_vae(16)
     with pytest.raises(ValueError, match=r"20x12 crop to 16x8 .*downscale ratio 16"):
         WAS_VAEEncodeForInpaint().encode(vae, torch.rand(1, 12, 20, 3), torch.zeros(1, 12, 20), 6)
     assert vae.seen is None  # refused before the VAE
 
 
-def node_and_seed(method: str, pixels, mask, amount, ratio=8):
+def node_and_seed(node_vae, method: str, pixels, mask, amount, ratio=8):
     """(LATENT of our node, pixels its VAE was handed, the seed's pixels and noise mask)."""
-    vae = AveragePoolVAE(ratio)
+    vae = node_vae(ratio)
     if method == "comfy":
         (latent,) = VAEEncodeForInpaint().encode(vae, pixels, mask, amount)
         return latent, vae.seen, *comfy_reference(pixels, mask, amount, ratio)
@@ -91,8 +87,8 @@ def node_and_seed(method: str, pixels, mask, amount, ratio=8):
     return latent, vae.seen, *was_reference(pixels, mask, amount)
 
 
-def assert_node_matches_seed(method, pixels, mask, amount, ratio=8):
-    latent, seen, ref_pixels, ref_noise = node_and_seed(method, pixels, mask, amount, ratio)
+def assert_node_matches_seed(node_vae, method, pixels, mask, amount, ratio=8):
+    latent, seen, ref_pixels, ref_noise = node_and_seed(node_vae, method, pixels, mask, amount, ratio)
     assert torch.equal(latent["noise_mask"], ref_noise)
     torch.testing.assert_close(seen, ref_pixels, atol=1e-6, rtol=0)
     torch.testing.assert_close(latent["samples"], F.avg_pool2d(ref_pixels[..., :3].movedim(-1, 1), ratio))
@@ -109,20 +105,20 @@ def bicubic_mask(height=40, width=56) -> torch.Tensor:
 @pytest.mark.parametrize(
     ("method", "amount"), [("comfy", 0), ("comfy", 6), ("comfy", 9), ("was", 0), ("was", 5), ("was", -3)]
 )
-def test_nodes_take_a_bicubic_mask_as_the_seeds_do(method, amount):
+def test_nodes_take_a_bicubic_mask_as_the_seeds_do(node_vae, method, amount):
     mask = bicubic_mask()
     assert mask.min() < -0.1 and mask.max() > 1.1  # the case: values outside [0, 1]
-    assert_node_matches_seed(method, torch.rand(1, 43, 61, 3), mask, amount)
+    assert_node_matches_seed(node_vae, method, torch.rand(1, 43, 61, 3), mask, amount)
 
 
 @pytest.mark.parametrize(("method", "amount"), [("comfy", 0), ("comfy", 6), ("was", 0), ("was", 4), ("was", -2)])
-def test_nodes_take_rgba_as_the_seeds_do(method, amount):
+def test_nodes_take_rgba_as_the_seeds_do(node_vae, method, amount):
     """JoinImageWithAlpha's 4 channels: the first three neutralised, the fourth handed on untouched."""
     pixels, mask = torch.rand(2, 40, 48, 4), (torch.rand(2, 40, 48) > 0.7).float()
-    latent, seen, ref_pixels, _ = node_and_seed(method, pixels, mask, amount)
+    latent, seen, ref_pixels, _ = node_and_seed(node_vae, method, pixels, mask, amount)
     assert seen.shape[-1] == 4 and torch.equal(seen[..., 3], pixels[..., 3])
-    assert_node_matches_seed(method, pixels, mask, amount)
-    rgb_latent, *_ = node_and_seed(method, pixels[..., :3].contiguous(), mask, amount)
+    assert_node_matches_seed(node_vae, method, pixels, mask, amount)
+    rgb_latent, *_ = node_and_seed(node_vae, method, pixels[..., :3].contiguous(), mask, amount)
     assert torch.equal(latent["samples"], rgb_latent["samples"])
 
 
@@ -146,12 +142,12 @@ def any_mask(draw):
 
 @settings(max_examples=60, deadline=None)
 @given(data=any_mask(), grow=st.integers(0, 64), offset=st.integers(-128, 128), ratio=st.sampled_from([8, 16]))
-def test_nodes_match_the_seeds_on_any_finite_mask(data, grow, offset, ratio):
+def test_nodes_match_the_seeds_on_any_finite_mask(node_vae, data, grow, offset, ratio):
     pixels, mask = data
     before = pixels.clone(), mask.clone()
     if min(pixels.shape[1:3]) >= ratio:
-        assert_node_matches_seed("comfy", pixels, mask, grow, ratio)
-    assert_node_matches_seed("was", pixels, mask, offset)
+        assert_node_matches_seed(node_vae, "comfy", pixels, mask, grow, ratio)
+    assert_node_matches_seed(node_vae, "was", pixels, mask, offset)
     assert torch.equal(pixels, before[0]) and torch.equal(mask, before[1])
 
 
@@ -165,7 +161,7 @@ def test_nodes_match_the_seeds_on_any_finite_mask(data, grow, offset, ratio):
         (torch.rand(1, 4, 16, 3), torch.zeros(16, 16), "at least 8x8"),
     ],
 )
-def test_nodes_refuse_what_the_seeds_cannot_do(pixels, mask, message):
+def test_nodes_refuse_what_the_seeds_cannot_do(node_vae, pixels, mask, message):
     for node in (VAEEncodeForInpaint(), WAS_VAEEncodeForInpaint()):
         with pytest.raises(ValueError, match=message):
-            node.encode(AveragePoolVAE(), pixels, mask, 6)
+            node.encode(node_vae(), pixels, mask, 6)

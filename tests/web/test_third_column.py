@@ -11,13 +11,13 @@ import torch
 from PIL import Image
 
 import app
-from bench.slider import nothing
 from inpaint_core.editor import to_uint8
 from inpaint_core.files.latent_file import load_latent
 from inpaint_core.preparations import METHODS, run_method
 from inpaint_core.prepare import resize_mask
 from inpaint_core.vaes.registry import VAERegistry
-from tests.test_app import coffee
+from tests.web.events import nothing
+from tests.web.test_app import coffee
 from web.api import Api
 from web.methods.numbers import method_numbers
 from web.methods.panels import NOISE_COLOUR, NOISE_OPACITY

@@ -13,13 +13,6 @@ CUDA = torch.device("cuda")
 BLURRED = {"atol": 5e-4, "rtol": 0}  # cuDNN may convolve in TF32 (torch's default), as kornia's blur would there
 
 
-class PoolingVAE:
-    downscale_ratio = 8
-
-    def encode(self, pixels):
-        return torch.nn.functional.avg_pool2d(pixels.movedim(-1, 1), 8)
-
-
 def soft_mask(height=301, width=257, seed=0):
     gen = torch.Generator().manual_seed(seed)
     blobs = (torch.rand(2, height, width, generator=gen) > 0.995).float()
@@ -59,10 +52,10 @@ def test_fill_and_blur():
 
 
 @pytest.mark.parametrize("name", sorted(METHODS))
-def test_methods(name):
+def test_methods(stand_in_vae, name):
     image, mask = torch.rand(1, 301, 257, 3), soft_mask()[:1]
-    gpu = run_method(name, image.to(CUDA), mask.to(CUDA), vae=PoolingVAE())
-    cpu = run_method(name, image, mask, vae=PoolingVAE())
+    gpu = run_method(name, image.to(CUDA), mask.to(CUDA), vae=stand_in_vae())
+    cpu = run_method(name, image, mask, vae=stand_in_vae())
     torch.testing.assert_close(gpu.latent["samples"].cpu(), cpu.latent["samples"], **BLURRED)
     torch.testing.assert_close(gpu.neutralised.cpu(), cpu.neutralised, **BLURRED)
 

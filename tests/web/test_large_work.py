@@ -58,9 +58,9 @@ def test_an_error_inside_lets_the_next_one_in():
 
 def test_a_large_image_on_a_cpu_first_drops_other_edits_preparations_and_large_latents(tmp_path, monkeypatch):
     import web.inspector
-    from bench.slider import nothing
     from inpaint_core.vaes.registry import VAERegistry
-    from tests.test_app import coffee
+    from tests.web.events import nothing
+    from tests.web.test_app import coffee
     from web.inspector import Inspector
 
     inspector = Inspector(VAERegistry(["approx"], CPU), 4096, tmp_path)

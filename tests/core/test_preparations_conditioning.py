@@ -10,16 +10,6 @@ from inpaint_core.preparations.conditioning import inpaint_model_conditioning, v
 from tests.reference_preparations import inpaint_model_conditioning_reference, vae_encode_set_noise_mask_reference
 
 
-class PoolingVAE:
-    """A stand-in VAE: r×r average pooling, so a latent shows exactly which pixels were encoded."""
-
-    def __init__(self, downscale_ratio):
-        self.downscale_ratio = downscale_ratio
-
-    def encode(self, pixels):
-        return torch.nn.functional.avg_pool2d(pixels.movedim(-1, 1), self.downscale_ratio)
-
-
 @st.composite
 def image_and_mask(draw):
     gen = torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
@@ -43,9 +33,9 @@ def assert_equal_dicts(ours: dict, reference: dict):
 
 @settings(max_examples=120, deadline=None)
 @given(data=image_and_mask(), ratio=st.sampled_from([8, 16, 1, 5]), noise_mask=st.booleans())
-def test_inpaint_model_conditioning_matches_the_node(data, ratio, noise_mask):
+def test_inpaint_model_conditioning_matches_the_node(stand_in_vae, data, ratio, noise_mask):
     pixels, mask = data
-    vae = PoolingVAE(ratio)
+    vae = stand_in_vae(ratio)
     before = pixels.clone(), mask.clone()
     ours = inpaint_model_conditioning(pixels, mask, vae, noise_mask)
     values, latent, concat_pixels = inpaint_model_conditioning_reference(pixels, mask, vae.encode, ratio, noise_mask)
@@ -58,9 +48,9 @@ def test_inpaint_model_conditioning_matches_the_node(data, ratio, noise_mask):
 
 @settings(max_examples=60, deadline=None)
 @given(data=image_and_mask(), ratio=st.sampled_from([8, 16, 3]))
-def test_vae_encode_with_noise_mask_matches_the_nodes(data, ratio):
+def test_vae_encode_with_noise_mask_matches_the_nodes(stand_in_vae, data, ratio):
     pixels, mask = data
-    vae = PoolingVAE(ratio)
+    vae = stand_in_vae(ratio)
     assert_equal_dicts(
         vae_encode_with_noise_mask(pixels, mask, vae),
         vae_encode_set_noise_mask_reference(pixels, mask, vae.encode, ratio),
@@ -86,7 +76,7 @@ def test_a_real_vae_gives_the_nodes_latents():
     assert_equal_dicts(ours.latent, latent)
 
 
-def test_bad_input():
+def test_bad_input(stand_in_vae):
     pixels = torch.rand(1, 16, 16, 3)
     with pytest.raises(ValueError, match="noise_mask"):
         inpaint_model_conditioning(pixels, torch.rand(16, 16), noise_mask="yes")
@@ -95,4 +85,4 @@ def test_bad_input():
     with pytest.raises(ValueError, match="vae"):
         vae_encode_with_noise_mask(pixels, torch.rand(16, 16), vae=object())
     with pytest.raises(ValueError, match="at least 32x32"):
-        vae_encode_with_noise_mask(pixels, torch.rand(16, 16), vae=PoolingVAE(32))
+        vae_encode_with_noise_mask(pixels, torch.rand(16, 16), vae=stand_in_vae(32))

@@ -10,12 +10,12 @@ import torch
 from PIL import Image
 
 import app
-from bench.slider import event_of, nothing, send
 from inpaint_core.files.latent_file import load_latent
 from inpaint_core.preparations import run_method
 from inpaint_core.prepare import resize_mask
 from inpaint_core.vaes.registry import VAERegistry
-from tests.test_app import coffee
+from tests.web.events import event_of, nothing, send
+from tests.web.test_app import coffee
 from web.methods.columns import LIVE
 from web.methods.numbers import drift
 from web.methods.settings import default_settings

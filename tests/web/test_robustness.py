@@ -11,11 +11,11 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 import app
-from bench.slider import nothing
 from inpaint_core import VAE
 from inpaint_core.editor import from_editor
 from inpaint_core.vaes.registry import VAERegistry
 from tests.conftest import ASSETS
+from tests.web.events import nothing
 from web.api import Api
 
 

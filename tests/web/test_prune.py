@@ -6,9 +6,9 @@ import torch
 from PIL import Image
 
 import app
-from bench.slider import nothing
 from inpaint_core.vaes.registry import VAERegistry
 from tests.conftest import ASSETS
+from tests.web.events import nothing
 from web.api import Api
 from web.prune import Pruner
 
