@@ -12,7 +12,6 @@ import torch
 from gradio.utils import get_upload_folder
 from PIL import Image
 
-from inpaint_core.analysis.samplers import BACKEND_TITLES, BACKENDS
 from inpaint_core.editor import MAX_SIDE
 from inpaint_core.vaes.device import default_device
 from inpaint_core.vaes.registry import (
@@ -23,20 +22,14 @@ from inpaint_core.vaes.registry import (
     label_of,
     scan_models_dir,
 )
-from web.advice import advice_panel
+from web import layout as parts
 from web.api import Api
-from web.editor_input import ImageEditorInput
 from web.events import Files, FilesInputs, Settled, SettleInputs
-from web.examples import ASSETS, load_example, thumbnails
+from web.examples import ASSETS, load_example
 from web.gpu import ZERO_GPU
 from web.guards import install_guards
 from web.inspector import Inspector
-from web.live import live_panels
-from web.methods.columns import SIDES, Picker, node_slider
-from web.methods.panels import STAGE_COLOURS
-from web.methods.third_column import DENOISE_SLIDER, third_column
-from web.numbers import NUMBERS_CSS
-from web.panels import CELL_COLOURS, DIFF_COLOURS, MASK_COLOURS, SIDE_COLOURS
+from web.methods.columns import SIDES
 
 STATE_SECONDS = 3600  # a session's edit is dropped an hour after its last change, or when its tab closes
 
@@ -105,122 +98,6 @@ def choose_sources(args: argparse.Namespace) -> tuple[list[str], str]:
     return sources, f"{where}the bundled TAEF2 (FLUX.2) and a built-in approximate VAE. {how}"
 
 
-def detail_tab(place: str, method: str, title: str) -> dict:
-    """One column's server-drawn panels: what the VAE encodes, its masks, its latent cells, the sampler's view;
-    keyed `<place>_<panel>` as web.events names them."""
-    with gr.Tab(title) as tab:
-        with gr.Row():
-            pixels = gr.Image(
-                label="Neutralised pixels (what the VAE encodes)", type="filepath", elem_id=f"{method}-pixels"
-            )
-            mask = gr.AnnotatedImage(
-                label="Noise mask and grey area", format="jpeg", color_map=MASK_COLOURS, elem_id=f"{method}-mask"
-            )
-            decoded = gr.Image(label="Decoded latent", type="filepath", elem_id=f"{method}-decoded")
-        with gr.Row():
-            cells = gr.AnnotatedImage(
-                label="Latent cells: cut by the mask's edge, or holding grey the sampler does not fully repaint",
-                format="jpeg", color_map=CELL_COLOURS | STAGE_COLOURS, elem_id=f"{method}-cells",
-            )  # fmt: skip
-            sampler = gr.Image(
-                label="The sampler's view: the noise mask resized to the latent",
-                type="filepath",
-                elem_id=f"{method}-sampler",
-            )
-            files = gr.File(label="Downloads", file_count="multiple", elem_id=f"{method}-files")
-    panels = {"pixels": pixels, "mask": mask, "decoded": decoded, "cells": cells, "sampler": sampler,
-              "files": files, "tab": tab}  # fmt: skip
-    return {f"{place}_{name}": component for name, component in panels.items()}
-
-
-def editor_column(inspector: Inspector, note: str) -> dict:
-    """The editor, the examples, the VAE, sampler and column pickers."""
-    editor = ImageEditorInput(
-        label="Image and mask (paint with the brush)", type="pil",
-        image_mode=None,  # as uploaded: inpaint_core.editor converts 16-bit, CMYK, EXIF rotation...
-        format="png", sources=("upload", "clipboard", "webcam"),
-        brush=gr.Brush(colors=["#ff3c78"], color_mode="fixed"), height="56vh",
-        canvas_size=(16, 16),  # layers from examples are placed within max(canvas, image): keep it small
-        elem_id="editor",
-    )  # fmt: skip
-    editor.max_side = inspector.max_side
-    examples = gr.Dataset(
-        components=[gr.Image(visible=False)], samples=thumbnails(inspector.files.folder / "examples"),
-        type="index", label="Examples (with masks)", elem_id="examples",
-    )  # fmt: skip
-    with gr.Group():
-        with gr.Row():
-            vae = gr.Dropdown(inspector.registry.labels, value=inspector.registry.labels[0], label="VAE")
-            backend = gr.Dropdown(
-                [(BACKEND_TITLES[key], key) for key in BACKENDS], value="comfyui",
-                label="Sampler that reads the noise mask", elem_id="backend",
-            )  # fmt: skip
-        with gr.Row():
-            pickers = {SIDES[slot]: Picker(slot) for slot in SIDES}
-    gr.Markdown(note, elem_classes="vae-note")
-    return {"editor": editor, "examples": examples, "vae": vae, "backend": backend, "pickers": pickers}
-
-
-def method_columns(inspector: Inspector, pickers: dict) -> dict:
-    """Each column's slider (or settings box), the advice, and the live panels."""
-    ui = {}
-    with gr.Row():
-        for slot, place in SIDES.items():
-            with gr.Column(min_width=200):
-                ui[f"{place}_amount"] = node_slider(slot)
-                ui[f"{place}_settings"] = pickers[place].settings_box()
-                ui[f"{place}_method"] = pickers[place].method
-    ui["advice"] = advice_panel()
-    ui["live"] = live_panels(inspector.max_side)
-    return ui
-
-
-def details(inspector: Inspector) -> dict:
-    """The wipe, the numbers table, and the accordion of each column's server-drawn panels and files."""
-    ui = {}
-    with gr.Row(equal_height=False):
-        ui["wipe"] = gr.ImageSlider(
-            label="Decoded: left column ◀ ▶ right column", type="filepath", elem_id="wipe", max_height=420,
-            min_width=320,
-        )  # fmt: skip
-        ui["numbers"] = gr.HTML(elem_id="numbers-table", css_template=NUMBERS_CSS, min_width=320)
-    with gr.Accordion(
-        "Details: each method's panels as the server draws them, the numbers as JSON, downloads", open=False
-    ):
-        ui["cells_denoise"] = gr.Slider(
-            *DENOISE_SLIDER, value=1.0, step=0.01, elem_id="cells-denoise",
-            label="denoise for the cells DifferentialDiffusion repaints, in a column holding another method",
-        )  # fmt: skip
-        with gr.Tabs():
-            ui |= detail_tab("left", "comfy", "ComfyUI") | detail_tab("right", "was", "WAS")
-            with gr.Tab("Difference and numbers"):
-                ui["difference"] = gr.AnnotatedImage(
-                    label="Where the noise masks differ", format="jpeg", color_map=DIFF_COLOURS | SIDE_COLOURS,
-                    elem_id="difference",
-                )  # fmt: skip
-                ui["table"] = gr.JSON(label="Numbers (as /compare returns them)", elem_id="numbers", open=True)
-            with gr.Tab("Python"):
-                for place, method, title in (("left", "comfy", "ComfyUI"), ("right", "was", "WAS")):
-                    ui[f"{place}_python"] = gr.Code(
-                        label=f"{title}: the same preparation in Python", language="python",
-                        elem_id=f"{method}-python",
-                    )  # fmt: skip
-        ui["downloads"] = gr.Button("Make each column's downloads", variant="primary")
-    ui["third"] = third_column(inspector)
-    return ui
-
-
-def api_parts() -> dict:
-    """Hidden components for the API (web.api): its buttons and /compare's outputs for other methods."""
-    return {
-        "compare": gr.Button(visible=False, elem_id="compare-api"),
-        "prepare": gr.Button(visible=False, elem_id="third-prepare"),
-        "methods": gr.Textbox("", visible=False),
-        "methods_numbers": gr.JSON(visible=False),
-        "methods_files": gr.File(file_count="multiple", visible=False),
-    }
-
-
 def layout(inspector: Inspector, note: str) -> dict:
     """Every component of the page, by name (web.events names the handlers' inputs and outputs alike)."""
     gr.Markdown(
@@ -229,10 +106,10 @@ def layout(inspector: Inspector, note: str) -> dict:
     )
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=320):
-            ui = editor_column(inspector, note)
+            ui = parts.editor_column(inspector, note)
         with gr.Column(scale=3, min_width=320):
-            ui |= method_columns(inspector, ui["pickers"])
-    ui |= details(inspector) | api_parts()
+            ui |= parts.method_columns(inspector, ui["pickers"])
+    ui |= parts.details(inspector) | parts.api_parts()
     ui["state"] = gr.State(time_to_live=STATE_SECONDS)  # the editor's image and mask, read once per edit
     ui["shown"] = gr.State({}, time_to_live=STATE_SECONDS)  # the detail images shown, not sent again
     return ui

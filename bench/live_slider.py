@@ -23,8 +23,9 @@ from PIL import Image
 
 import app
 import web.examples
-from bench.slider import TAEF2, fresh_folder
+from bench.slider import TAEF2
 from tests.browser.test_browser import CHROMIUM, FLAGS, drag, open_page, pick, server_calls
+from tests.conftest import fresh_folder
 from web.methods.columns import choices
 
 RECORD = """([slider, selector]) => {

@@ -17,11 +17,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-import numpy as np
 from gradio_client import Client, handle_file
-from PIL import Image
 
 from inpaint_core.vaes.registry import label_of
+from tests.web.test_load import session_files
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
@@ -56,19 +55,6 @@ def start_server(vae_source: str, port: int) -> subprocess.Popen:
             time.sleep(0.5)
     server.kill()
     raise RuntimeError("the server did not answer within 120 s")
-
-
-def session_files(folder: Path, size: int, sessions: int) -> tuple[Path, list[Path]]:
-    background = folder / "image.png"
-    Image.open(ASSETS / "chelsea.png").convert("RGB").resize((size, size)).save(background)
-    masks = []
-    for i in range(sessions):
-        layer = np.zeros((size, size, 4), np.uint8)
-        top = size // 4 + 3 * i
-        layer[top : top + size // 3, size // 4 : size // 2, 3] = 255
-        masks.append(folder / f"mask{i}.png")
-        Image.fromarray(layer).save(masks[-1])
-    return background, masks
 
 
 def run_load(vae_source: str, sessions: int, changes: int, size: int) -> dict:

@@ -10,37 +10,23 @@ encodes and decodes WAS's anew. Medians over --changes calls.
 
 import argparse
 import inspect
-import shutil
 import statistics
-import tempfile
 import time
 from collections import defaultdict
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
-from gradio import processing_utils
-from gradio.data_classes import GradioModel, GradioRootModel
 from PIL import Image
 
 import app
 from bench.timing import sync
 from inpaint_core.vaes.registry import VAERegistry, label_of
+from tests.conftest import fresh_folder
+from tests.web.events import event_of, nothing, send
 from web.examples import ASSETS
 
-TAEF2 = Path(__file__).resolve().parents[2] / "shared" / "models" / "taef2"
-
-
-@contextmanager
-def fresh_folder():
-    """An empty folder where the page keeps its images (inside Gradio's cache), removed after use."""
-    app.image_folder().mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(dir=app.image_folder()))
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+TAEF2 = ASSETS / "taef2"  # the bundled weights
 
 
 def editor_value(size: int) -> dict:
@@ -48,30 +34,6 @@ def editor_value(size: int) -> dict:
     background = Image.open(ASSETS / "chelsea.png").convert("RGBA").resize((size, size))
     layer = Image.open(ASSETS / "chelsea_mask.png").resize((size, size), Image.NEAREST)
     return {"background": np.asarray(background), "layers": [np.asarray(layer)], "composite": None}
-
-
-def event_of(page, handler):
-    """The page's event whose function is `handler`."""
-    for block_fn in page.fns.values():
-        if getattr(block_fn.fn, "__name__", None) == handler.__name__:
-            return block_fn
-    raise LookupError(handler.__name__)
-
-
-def send(event, values) -> None:
-    """What the server does with a handler's values: postprocess (unless the event opts out), then cache files."""
-    for component, value in zip(event.outputs, values, strict=True):
-        if isinstance(value, dict) and value.get("__type__") == "update":
-            continue  # gr.skip(): nothing sent
-        if event.postprocess:
-            value = component.postprocess(value)
-        if isinstance(value, GradioModel | GradioRootModel):
-            value = value.model_dump()
-        processing_utils.move_files_to_cache(value, component, postprocess=True)
-
-
-def nothing(*args, **kwargs) -> None:
-    """A stand-in for gr.Progress."""
 
 
 def time_event(page, handler, args, shown=None) -> tuple[float, float, tuple]:

@@ -58,15 +58,15 @@ def server():
         process.wait(timeout=30)
 
 
-def session_files(folder: Path) -> tuple[Path, list[Path]]:
-    """The cat at SIZE², and a mask layer per session, each its own (no two share a cached latent)."""
+def session_files(folder: Path, size: int = SIZE, sessions: int = SESSIONS) -> tuple[Path, list[Path]]:
+    """The cat at size², and a mask layer per session, each its own (no two share a cached latent)."""
     background = folder / "image.png"
-    Image.open(ASSETS / "chelsea.png").convert("RGB").resize((SIZE, SIZE)).save(background)
+    Image.open(ASSETS / "chelsea.png").convert("RGB").resize((size, size)).save(background)
     masks = []
-    for i in range(SESSIONS):
-        layer = np.zeros((SIZE, SIZE, 4), np.uint8)
-        top = SIZE // 4 + 3 * i
-        layer[top : top + SIZE // 3, SIZE // 4 : SIZE // 2, 3] = 255
+    for i in range(sessions):
+        layer = np.zeros((size, size, 4), np.uint8)
+        top = size // 4 + 3 * i
+        layer[top : top + size // 3, size // 4 : size // 2, 3] = 255
         masks.append(folder / f"mask{i}.png")
         Image.fromarray(layer).save(masks[-1])
     return background, masks
