@@ -5,6 +5,7 @@ wires them."""
 import gradio as gr
 
 from inpaint_core.analysis.samplers import BACKEND_TITLES, BACKENDS
+from inpaint_core.preparations import METHODS
 
 from .advice import advice_panel
 from .editor_input import ImageEditorInput
@@ -105,7 +106,8 @@ def details(inspector: Inspector) -> dict:
             label="denoise for the cells DifferentialDiffusion repaints, in a column holding another method",
         )  # fmt: skip
         with gr.Tabs():
-            ui |= detail_tab("left", "comfy", "ComfyUI") | detail_tab("right", "was", "WAS")
+            for slot, place in SIDES.items():
+                ui |= detail_tab(place, slot, METHODS[slot].title)
             with gr.Tab("Difference and numbers"):
                 ui["difference"] = gr.AnnotatedImage(
                     label="Where the noise masks differ", format="jpeg", color_map=DIFF_COLOURS | SIDE_COLOURS,
@@ -113,10 +115,10 @@ def details(inspector: Inspector) -> dict:
                 )  # fmt: skip
                 ui["table"] = gr.JSON(label="Numbers (as /compare returns them)", elem_id="numbers", open=True)
             with gr.Tab("Python"):
-                for place, method, title in (("left", "comfy", "ComfyUI"), ("right", "was", "WAS")):
+                for slot, place in SIDES.items():
                     ui[f"{place}_python"] = gr.Code(
-                        label=f"{title}: the same preparation in Python", language="python",
-                        elem_id=f"{method}-python",
+                        label=f"{METHODS[slot].title}: the same preparation in Python", language="python",
+                        elem_id=f"{slot}-python",
                     )  # fmt: skip
         ui["downloads"] = gr.Button("Make each column's downloads", variant="primary")
     ui["third"] = third_column(inspector)

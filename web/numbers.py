@@ -6,6 +6,7 @@ The JSON on /compare keeps the machine names (inpaint_core.analysis.report.summa
 from html import escape
 
 from inpaint_core.compare import Comparison, MethodResult
+from inpaint_core.preparations import METHODS, SEEDS
 
 NUMBERS_CSS = """
 .numbers { font-size: 0.85rem; border-collapse: collapse; width: 100%; }
@@ -65,8 +66,8 @@ def numbers_table(summary: dict, comparison: Comparison, others: dict | None = N
     `others` holds, by slot ("comfy", "was"), a method drawn in that column in place of the node:
     (heading, values by ROWS' keys, encode and decode times)."""
     others = others or {}
-    heads = {"comfy": f"ComfyUI · grow_mask_by {summary['comfy']['grow_mask_by']}",
-             "was": f"WAS · mask_offset {summary['was']['mask_offset']}"}  # fmt: skip
+    heads = {slot: f"{METHODS[slot].title} · {METHODS[slot].amount} {summary[slot][METHODS[slot].amount]}"
+             for slot in SEEDS}  # fmt: skip
     columns = []
     for method in comparison.methods:
         slot = method.method

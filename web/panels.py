@@ -20,6 +20,7 @@ from inpaint_core.compare import Comparison, MethodResult
 from inpaint_core.editor import to_uint8
 from inpaint_core.files.image_files import Batch, write_once
 from inpaint_core.files.latent_file import save_latent
+from inpaint_core.preparations import SEEDS
 
 DIFF_COLOURS = {"only ComfyUI": "#ff8c00", "only WAS": "#1e90ff", "both": "#c040c0"}
 SIDE_COLOURS = {"only left": "#ff8c00", "only right": "#1e90ff"}  # where a column holds another method
@@ -125,7 +126,7 @@ def difference(batch: Batch, result: Comparison, others: dict | None = None) -> 
     for slot, (frame, key) in others.items():
         frames[slot], keys[slot] = frame, key
     device = next((f.device for f in frames.values() if f.device.type != "cpu"), torch.device("cpu"))
-    comfy, was = (frames[slot].to(device) for slot in ("comfy", "was"))
+    comfy, was = (frames[slot].to(device) for slot in SEEDS)
     left, right = ("only left", "only right") if others else ("only ComfyUI", "only WAS")
     regions = {left: comfy & ~was, right: was & ~comfy, "both": comfy & was}
     base = input_image(batch, result.comfy.cache_key[0], lambda: to_uint8(result.image))

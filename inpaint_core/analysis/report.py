@@ -6,7 +6,7 @@ The numbers are computed where the masks are (the GPU, for a GPU VAE) and kept w
 import torch
 
 from ..compare import Comparison, MethodResult
-from ..preparations.methods import METHODS
+from ..preparations.methods import METHODS, SEEDS
 from ..prepare import MASK_OFFSET, WAS_CROP_MULTIPLE
 from .cells import cell_fractions, edge_cells, grow_extent, halo_risk_cells, psnr_outside
 from .recommend import WHO, Recommendation, recommend
@@ -47,7 +47,7 @@ def method_table(comparison: Comparison, method: MethodResult, backend: str = "c
     return table
 
 
-def summary(comparison: Comparison, backend: str = "comfyui", shown: tuple[str, ...] = ("comfy", "was")) -> dict:
+def summary(comparison: Comparison, backend: str = "comfyui", shown: tuple[str, ...] = SEEDS) -> dict:
     """{'vae', 'backend', 'comfy': table, 'was': table, 'warnings': [...], 'recommendation': {'comfy': {'amount',
     'sentence'}, 'was': {...}}} for the page and the API; halo counts and advice for `backend`'s sampler."""
     check_backend(backend)
@@ -68,7 +68,7 @@ def recommendations(comparison: Comparison, backend: str = "comfyui") -> dict[st
     return recommend(comfy.mask, was.mask, comparison.downscale_ratio, backend, mask_offset=was.amount)
 
 
-def warnings(comparison: Comparison, backend: str = "comfyui", shown: tuple[str, ...] = ("comfy", "was")) -> list[str]:
+def warnings(comparison: Comparison, backend: str = "comfyui", shown: tuple[str, ...] = SEEDS) -> list[str]:
     """Plain-word warnings where they apply, one sentence each (the empty mask's has two); those about one
     method only where it is `shown` (a page may put another method in its place)."""
     notes = []
