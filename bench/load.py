@@ -17,10 +17,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from gradio_client import Client, handle_file
+from gradio_client import Client
 
 from inpaint_core.vaes.registry import label_of
-from tests.web.test_load import session_files
+from tests.web.test_load import editor_value, session_files, warm_up
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
@@ -66,19 +66,12 @@ def run_load(vae_source: str, sessions: int, changes: int, size: int) -> dict:
     background, masks = session_files(folder, size, sessions)
     label, latencies, failures = label_of(vae_source), [], []
     try:
-        Client(url, verbose=False, download_files=False).predict(  # warm up: load the VAE once
-            image={"background": handle_file(str(background)), "layers": [], "composite": None},
-            vae=label, grow_mask_by=6, mask_offset=6, api_name="/compare",
-        )  # fmt: skip
+        warm_up(url, background, label)
         before = resident_mb(server.pid)
 
         def session(index):
             client = Client(url, verbose=False, download_files=False)
-            value = {
-                "background": handle_file(str(background)),
-                "layers": [handle_file(str(masks[index]))],
-                "composite": None,
-            }
+            value = editor_value(background, masks[index])
             for change in range(changes):
                 grow, offset = (6 + change, 6) if change % 2 == 0 else (6, 6 - change)
                 start = time.perf_counter()

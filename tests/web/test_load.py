@@ -72,23 +72,29 @@ def session_files(folder: Path, size: int = SIZE, sessions: int = SESSIONS) -> t
     return background, masks
 
 
+def editor_value(background: Path, mask: Path | None = None) -> dict:
+    """The image-editor value a client sends: the image, and its mask layer where there is one."""
+    layers = [handle_file(str(mask))] if mask else []
+    return {"background": handle_file(str(background)), "layers": layers, "composite": None}
+
+
+def warm_up(url: str, background: Path, vae: str) -> None:
+    """One /compare with no mask, so the VAE is loaded before anything is timed or measured."""
+    Client(url, verbose=False, download_files=False).predict(
+        image=editor_value(background), vae=vae, grow_mask_by=6, mask_offset=6, api_name="/compare"
+    )
+
+
 def test_concurrent_sessions_all_succeed_and_memory_stays_bounded(server, tmp_path):
     process, url = server
     background, masks = session_files(tmp_path)
-    Client(url, verbose=False, download_files=False).predict(  # warm up: load the VAE once
-        image={"background": handle_file(str(background)), "layers": [], "composite": None},
-        vae=APPROX, grow_mask_by=6, mask_offset=6, api_name="/compare",
-    )  # fmt: skip
+    warm_up(url, background, APPROX)
     before = resident_mb(process.pid)
     answered, failures = [], []
 
     def session(index):
         client = Client(url, verbose=False, download_files=False)
-        value = {
-            "background": handle_file(str(background)),
-            "layers": [handle_file(str(masks[index]))],
-            "composite": None,
-        }
+        value = editor_value(background, masks[index])
         for change in range(CHANGES):  # alternately grow_mask_by (a cached latent) and mask_offset (a new WAS latent)
             grow, offset = (6 + change, 6) if change % 2 == 0 else (6, 6 - change)
             try:
