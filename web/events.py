@@ -49,14 +49,9 @@ class Settled(NamedTuple):
 
     @classmethod
     def empty(cls) -> "Settled":
-        """Before any image."""
-        images = dict.fromkeys(cls._fields[4:15])
-        return cls(live=None, wipe=None, numbers="", advice="", **images, left_python="", right_python="", shown={})
-
-    @classmethod
-    def details(cls) -> tuple[str, ...]:
-        """The detail images, in order: each column's four, the difference, then the two decoded."""
-        return cls._fields[4:15]
+        """Before any image: no images, no text."""
+        text = {"numbers": "", "advice": "", "left_python": "", "right_python": "", "shown": {}}
+        return cls(**(dict.fromkeys(cls._fields) | text))
 
 
 class FilesInputs(NamedTuple):
