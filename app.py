@@ -29,7 +29,7 @@ from web.examples import ASSETS, load_example
 from web.gpu import ZERO_GPU
 from web.guards import install_guards
 from web.inspector import Inspector
-from web.methods.columns import SIDES
+from web.methods.pickers import PLACES
 
 STATE_SECONDS = 3600  # a session's edit is dropped an hour after its last change, or when its tab closes
 
@@ -125,7 +125,7 @@ def wire_edits(ui: dict, inspector: Inspector) -> None:
     ui["third"].wire(ui["state"], ui["vae"])
     gr.on([ui["state"].change, ui["vae"].change], inspector.edit, [ui["state"], ui["vae"]], ui["live"],
           postprocess=False, **quiet)  # fmt: skip
-    for slot, place in SIDES.items():
+    for place, slot in PLACES.items():
         ui[f"{place}_amount"].change(
             None, ui[f"{place}_amount"], None, js=f"(v) => {{ window.inpaintLive?.setAmount('{slot}', v); }}"
         )
@@ -142,7 +142,7 @@ def wire_settle(ui: dict, inspector: Inspector) -> None:
     triggers = ["state", "vae", "backend"]
     gr.on([ui[name].change for name in triggers] + [ui[name].release for name in
           ("left_amount", "right_amount", "cells_denoise")], **settle)  # fmt: skip
-    for slot, place in SIDES.items():
+    for place, slot in PLACES.items():
         picker = ui["pickers"][place]
         picker.method.change(
             picker.switch, picker.method, [ui[f"{place}_{n}"] for n in ("amount", "settings", "tab", "python")],

@@ -26,7 +26,7 @@ import web.examples
 from bench.slider import TAEF2
 from tests.browser.test_browser import CHROMIUM, FLAGS, drag, open_page, pick, server_calls
 from tests.conftest import fresh_folder
-from web.methods.columns import choices
+from web.methods.pickers import choices
 
 RECORD = """([slider, selector]) => {
     // After the page's own listener has drawn: from the input event's creation (when the browser got the
@@ -98,7 +98,7 @@ def measure(browser, url: str, steps: int, third: bool = False, right: str = "")
     if third:  # open before the example loads: the third column then runs its method on the edit too
         tab.get_by_text("A third column: another preparation").click()
     if right:
-        label = next(label for label, name in choices("was") if name == right)
+        label = next(label for label, name in choices("right") if name == right)
         pick(tab, "right", label)
     tab.locator("#examples .gallery-item").first.click()
     if right:

@@ -16,7 +16,9 @@ import torch
 
 from .cache import LRUCache
 from .clock import StepClock
-from .prepare import WAS_CROP_MULTIPLE, Prepared, crop_box, prepare_comfy, prepare_was
+from .preparations.differential import DifferentialView
+from .preparations.methods import METHODS, Preparation, seed_preparation
+from .prepare import Prepared
 from .vaes.vae import VAE
 
 
@@ -38,27 +40,49 @@ class Latent:
 
 @dataclass
 class MethodResult:
-    """One method's output for the first image of the batch."""
+    """One method's output for the first image of the batch, whatever the method: its preparation, latent
+    and, where the page asks for it, DifferentialDiffusion's view for a denoise. A page column holds one."""
 
-    method: str  # 'comfy' or 'was'
-    amount: int  # grow_mask_by or mask_offset
-    crop_offset: tuple[int, int]  # (top, left) of the crop in the input image
-    prepared: Prepared  # on the compute device, for the encoder
-    prepare_ms: float
-    cache_key: tuple | None  # names this method's latent in a cache
+    preparation: Preparation  # on the compute device, for the encoder
+    prepare_ms: float = 0.0
+    cache_key: tuple | None = None  # names this method's latent in a cache
     latent: Latent | None = None
     latent_cached: bool = False
+    view: DifferentialView | None = None  # the sampler's view at `denoise`, where asked for and a noise mask is set
+    denoise: float = 1.0
     memo: dict = field(default_factory=dict, repr=False)  # analyses derived from this result (see once)
 
     @property
-    def size(self) -> tuple[int, int]:  # (H', W') of the crop
-        return tuple(self.prepared.noise_mask.shape[-2:])
+    def method(self) -> str:
+        return self.preparation.method
 
     @property
-    def nbytes(self) -> int:  # what keeping it costs: the prepared tensors (some are one) and the host masks
-        prepared = self.prepared
-        tensors = {id(t): t for t in (prepared.pixels, prepared.mask, prepared.neutralise_mask, prepared.noise_mask)}
-        return sum(t.nbytes for t in tensors.values()) + 3 * self.size[0] * self.size[1]
+    def amount(self) -> int | None:
+        """The setting the method's slider drives (grow_mask_by, mask_offset, GrowMask's expand), if any."""
+        return self.preparation.settings.get(METHODS[self.method].amount)
+
+    @property
+    def crop_offset(self) -> tuple[int, int]:  # (top, left) of the crop in the input image
+        return self.preparation.crop_offset
+
+    @property
+    def prepared(self) -> Prepared:
+        """A seed node's pixels and masks as the node makes them (the seeds only)."""
+        return self.preparation.extra["prepared"]
+
+    @property
+    def size(self) -> tuple[int, int]:  # (H', W') of the crop
+        return tuple(self.preparation.neutralised.shape[1:3])
+
+    @property
+    def nbytes(self) -> int:  # what keeping it costs: its tensors (some are one) and a seed's host masks
+        preparation = self.preparation
+        prepared = preparation.extra.get("prepared")
+        masks = () if prepared is None else (prepared.mask, prepared.neutralise_mask, prepared.noise_mask)
+        kept = (preparation.neutralised, preparation.encoded, preparation.noise_mask, *masks)
+        tensors = {id(t): t for t in kept if t is not None}
+        host = 3 * self.size[0] * self.size[1] if prepared is not None else 0
+        return sum(t.nbytes for t in tensors.values()) + host
 
     def once(self, name: str, make: Callable[[], Any]) -> Any:
         """make(), the first time `name` is asked for; then the same value, kept with this result."""
@@ -68,18 +92,18 @@ class MethodResult:
 
     @cached_property
     def neutralised(self) -> torch.Tensor:  # (H', W', 3): what the VAE encodes
-        return self.prepared.pixels[0].cpu()
+        return self.preparation.neutralised[0].cpu()
 
     @cached_property
-    def mask(self) -> torch.Tensor:  # (H', W') uint8 0/1: the input mask, resized, cropped, rounded
+    def mask(self) -> torch.Tensor:  # (H', W') uint8 0/1: a seed's input mask, resized, cropped, rounded
         return _to_host(self.prepared.mask[0, 0])
 
     @cached_property
-    def neutralise_mask(self) -> torch.Tensor:  # (H', W') uint8 0/1: the pixels set to grey
+    def neutralise_mask(self) -> torch.Tensor:  # (H', W') uint8 0/1: the pixels a seed set to grey
         return _to_host(self.prepared.neutralise_mask[0, 0])
 
     @cached_property
-    def noise_mask(self) -> torch.Tensor:  # (H', W') uint8 0/1
+    def noise_mask(self) -> torch.Tensor:  # (H', W') uint8 0/1: a seed's noise mask
         return _to_host(self.prepared.noise_mask[0, 0])
 
 
@@ -112,18 +136,16 @@ def prepare_methods(
     `image` is the first image on the CPU where the caller has it (else it is copied from `pixels`).
     With a `cache`, a method whose amount has not changed is not prepared again.
     """
-    height, width = pixels.shape[1], pixels.shape[2]
+    ratio = downscale_ratio
     key = None if content_key is None else (content_key, vae_name)
 
     def comfy() -> MethodResult:
-        prepared, ms = _timed(lambda: prepare_comfy(pixels[:1], mask[:1], grow_mask_by, downscale_ratio), pixels)
-        crop = crop_box(height, width, downscale_ratio)[:2]
-        return MethodResult("comfy", grow_mask_by, crop, prepared, ms, key and (*key, "comfy"))
+        preparation, ms = _timed(lambda: seed_preparation("comfy", pixels, mask, grow_mask_by, ratio), pixels)
+        return MethodResult(preparation, ms, key and (*key, "comfy"))
 
     def was() -> MethodResult:
-        prepared, ms = _timed(lambda: prepare_was(pixels[:1], mask[:1], mask_offset, downscale_ratio), pixels)
-        crop = crop_box(height, width, WAS_CROP_MULTIPLE)[:2]
-        return MethodResult("was", mask_offset, crop, prepared, ms, key and (*key, "was", mask_offset))
+        preparation, ms = _timed(lambda: seed_preparation("was", pixels, mask, mask_offset, ratio), pixels)
+        return MethodResult(preparation, ms, key and (*key, "was", mask_offset))
 
     def kept(make, method: str, amount: int) -> MethodResult:
         return make() if cache is None or key is None else cache.get_or_make((*key, method, amount), make)[0]
@@ -137,7 +159,7 @@ def prepare_methods(
     )
 
 
-def _timed(prepare: Callable[[], Prepared], pixels: torch.Tensor) -> tuple[Prepared, float]:
+def _timed(prepare: Callable[[], Preparation], pixels: torch.Tensor) -> tuple[Preparation, float]:
     clock = StepClock(pixels.device)
     prepared = clock.step("prepare", prepare)
     return prepared, clock.milliseconds()["prepare"]
@@ -173,10 +195,10 @@ def add_latents(
         if result.method not in methods:
             continue
         if cache is None or result.cache_key is None:
-            result.latent, result.latent_cached = encode(vae, result.prepared.pixels), False
+            result.latent, result.latent_cached = encode(vae, result.preparation.encoded), False
         else:
             result.latent, result.latent_cached = cache.get_or_make(
-                result.cache_key, lambda r=result: encode(vae, r.prepared.pixels)
+                result.cache_key, lambda r=result: encode(vae, r.preparation.encoded)
             )
     return comparison
 

@@ -12,6 +12,7 @@ from inpaint_core.editor import EditorInput, from_editor
 from . import panels
 from .inspector import Inspector
 from .methods import columns
+from .methods import panels as method_panels
 from .methods.numbers import method_numbers
 from .methods.settings import parse_methods
 from .panels import as_sent
@@ -65,17 +66,16 @@ class Api:
     def compare_nodes(self, editor: EditorInput, vae, grow_mask_by, mask_offset, backend, progress) -> tuple:
         """/compare's first twelve outputs, for an edit already read."""
         inspector = self.inspector
-        result = inspector.run(editor, vae, grow_mask_by, mask_offset, progress)
-        batch = inspector.files.batch()
-        six = [
-            (panels.neutralised(batch, r), panels.overlay(batch, result, r), panels.decoded(batch, r))
-            for r in result.methods
-        ]
-        difference = panels.difference(batch, result)
-        report = inspector.report(result, backend)
+        comparison = inspector.run(editor, vae, grow_mask_by, mask_offset, progress)
+        report = inspector.report(comparison, backend)
         inspector.pruner.maybe()
-        folder = inspector.files.folder
-        files = [panels.downloads(folder, r) + inspector.export(editor, r, vae) for r in result.methods]
+        batch, folder, source = inspector.files.batch(), inspector.files.folder, inspector.registry.sources[vae]
+        six = [(panels.neutralised(batch, r), panels.overlay(batch, comparison, r), panels.decoded(batch, r))
+               for r in comparison.methods]  # fmt: skip
+        frames = [(method_panels.noise_in_frame(r.preparation, editor.size), (r.cache_key, r.amount))
+                  for r in comparison.methods]  # fmt: skip
+        difference = panels.difference(batch, comparison.image, comparison.comfy.cache_key[0], frames, True)
+        files = [columns.files(folder, editor, vae, source, r, native=True) for r in comparison.methods]
         batch.wait()
         values = (*six[0], *six[1], difference, report, *files)
         return tuple(as_sent(value) for value in values)

@@ -17,9 +17,8 @@ from inpaint_core.analysis.report import summary
 from inpaint_core.cache import LRUCache
 from inpaint_core.compare import Comparison, MethodResult, add_latents, encode_and_decode, prepare_methods
 from inpaint_core.editor import EditorInput, from_editor
-from inpaint_core.files.export import python_snippet, write_export
 from inpaint_core.files.image_files import ImageFiles
-from inpaint_core.preparations import Preparation, differential_view, run_method
+from inpaint_core.preparations import SEEDS, Preparation, differential_view, run_method
 from inpaint_core.preparations.differential import DENOISE
 from inpaint_core.prepare import resize_mask
 from inpaint_core.vaes.registry import VAERegistry
@@ -28,12 +27,12 @@ from . import gpu, panels
 from .advice import advice_html
 from .events import Files, Settled
 from .large_work import LargeWork
-from .live import decoded_payload, edit_payload, live_key, rounded_mask
-from .methods import columns
-from .methods.columns import SIDES
-from .methods.numbers import Shown, method_numbers
+from .live import decoded_payload, edit_payload, live_key
+from .methods import columns, pickers
+from .methods.numbers import method_numbers
+from .methods.pickers import PLACES
 from .methods.settings import checked_settings, integer
-from .numbers import numbers_table, preview_note
+from .numbers import numbers_table
 from .panels import as_sent, name_of
 from .prune import Pruner
 
@@ -127,7 +126,7 @@ class Inspector:
         return edit_payload(editor, live_key(editor, vae_label), ratio, image)
 
     @torch.inference_mode()
-    def run(self, editor: EditorInput, vae_label, grow_mask_by, mask_offset, progress, encoded=SIDES) -> Comparison:
+    def run(self, editor: EditorInput, vae_label, grow_mask_by, mask_offset, progress, encoded=SEEDS) -> Comparison:
         """Both methods, with the latents of those `encoded` (encoding what the caches lack)."""
         try:
             grow, offset = integer(grow_mask_by, "grow_mask_by"), integer(mask_offset, "mask_offset")
@@ -149,7 +148,7 @@ class Inspector:
         except (ValueError, MemoryError) as error:
             raise gr.Error(str(error)) from error
 
-    def prepare_any(self, editor: EditorInput, vae_label: str, method: str, settings, denoise=1.0) -> Shown:
+    def prepare_any(self, editor: EditorInput, vae_label: str, method: str, settings, denoise=1.0) -> MethodResult:
         """Any method by name (settings as JSON text or a dict) on the edit, its latent and the sampler's view
         for `denoise`; preparations and latents are kept by content, VAE, method and settings."""
         settings = checked_settings(method, settings)
@@ -167,11 +166,13 @@ class Inspector:
             else:
                 make = lambda: encode_and_decode(vae, encoded.to(vae.device))  # noqa: E731
             latent_key = (editor.content_key, vae_label, "encoded", digest)
-            latent = self.latents.get_or_make(latent_key, make)[0]  # one encode for settings that change only masks
+            latent, cached = self.latents.get_or_make(
+                latent_key, make
+            )  # one encode for settings that change only masks
         view = None
         if preparation.noise_mask is not None:
             view = differential_view(preparation.noise_mask[:1], tuple(latent.latents.shape[-2:]), denoise)
-        return Shown(preparation, latent, view, denoise)
+        return MethodResult(preparation, 0.0, latent_key, latent, cached, view, denoise)
 
     @contextmanager
     def large_image(self, editor: EditorInput, device: torch.device, progress=None) -> Iterator:
@@ -210,53 +211,42 @@ class Inspector:
         already shows (a session State): those are not sent again."""
         if editor is None:
             return Settled.empty()
-        picked = columns.picked(grow_mask_by, mask_offset, left_method, left_settings, right_method, right_settings)
-        native = picked.native
-        result = self.run(editor, vae_label, picked.grow_mask_by, picked.mask_offset, progress, encoded=native)
-        report = self.report(result, backend, native)  # checks the backend before any file names it
+        picked = pickers.picked(grow_mask_by, mask_offset, left_method, left_settings, right_method, right_settings)
+        comparison, report, results = self.columns(editor, vae_label, picked, backend, denoise, progress)
         self.pruner.maybe()
         batch = self.files.batch()
-        others = {
-            slot: columns.override(self, batch, editor, vae_label, slot, method, settings, denoise)
-            for slot, (method, settings) in picked.others.items()
-        }
-        decoded, details = self._panels(batch, editor, result, others, backend)
-        table = numbers_table(report, result, {slot: columns.numbers_column(o, backend) for slot, o in others.items()})
+        held = [columns.draw(batch, editor, vae_label, comparison, place, r, backend) for place, r in results.items()]
+        frames = [(columns.frame(c, editor.size), c.key) for c in held]
+        difference = panels.difference(batch, comparison.image, comparison.comfy.cache_key[0], frames,
+                                       all(c.native for c in held))  # fmt: skip
+        details = [image for c in held for image in c.details] + [difference] + [c.decoded for c in held]
+        table = numbers_table(comparison.vae_name, [columns.numbers_column(c, report, backend) for c in held])
         batch.wait()
         names = [name_of(image) if image is not None else None for image in details]
         sent = [gr.skip() if (shown or {}).get(i) == name else as_sent(image) for i, (image, name) in
                 enumerate(zip(details, names, strict=True))]  # fmt: skip
         key = live_key(editor, vae_label)
-        live = decoded_payload(
-            key,
-            {m.method: (decoded[m.method], m.amount, preview_note(m)) for m in result.methods if m.method in native},
-        )
-        live |= {slot: columns.live_entry(found, key, editor) for slot, found in others.items()}
-        wipe = SliderData(root=(ImageData(path=str(decoded["comfy"])), ImageData(path=str(decoded["was"]))))
-        source = self.registry.sources[vae_label]
-        snippets = [columns.snippet(others[r.method], source) if r.method in others else self.snippet(result, r, vae_label)
-                    for r in result.methods]  # fmt: skip
+        live = decoded_payload(key, {PLACES[c.place]: columns.live_entry(c, key, editor) for c in held})
+        wipe = SliderData(root=tuple(ImageData(path=str(c.decoded)) for c in held))
+        source, ratio = self.registry.sources[vae_label], comparison.downscale_ratio
+        snippets = [columns.snippet(c, source, ratio) for c in held]
         advice = advice_html(
-            report, {slot: (found.title, columns.how_drawn(found, editor)) for slot, found in others.items()}
+            report, {PLACES[c.place]: (c.title, columns.how_drawn(c, editor)) for c in held if not c.native}
         )
         return Settled(live, wipe, table, advice, *sent, *snippets, dict(enumerate(names)))
 
-    @staticmethod
-    def _panels(batch, editor: EditorInput, result: Comparison, others: dict, backend: str) -> tuple[dict, list]:
-        """Each column's decoded preview; its four detail panels (a node's or the other method's), the
-        difference of the two columns' noise masks, then the two decoded previews for the detail tabs."""
-        decoded, details = {}, []
-        for r in result.methods:
-            if r.method in others:
-                decoded[r.method] = others[r.method].panels.decoded
-                details += columns.details(batch, others[r.method], backend)
-            else:
-                decoded[r.method] = panels.decoded(batch, r)
-                details += [panels.neutralised(batch, r), panels.overlay(batch, result, r),
-                            panels.cells(batch, result, r, backend), panels.sampler(batch, result, r, backend)]  # fmt: skip
-        frames = {slot: (columns.frame(found, editor.size), found.key) for slot, found in others.items()}
-        details.append(panels.difference(batch, result, frames))
-        return decoded, details + [decoded["comfy"], decoded["was"]]
+    def columns(self, editor, vae_label, picked, backend, denoise, progress) -> tuple[Comparison, dict, dict]:
+        """Both seed nodes (the advice compares them; a seed in its place encoded), the report on them, and each
+        column's result by place: a native seed's from the comparison, another method's from prepare_any."""
+        native = picked.native
+        comparison = self.run(editor, vae_label, picked.grow_mask_by, picked.mask_offset, progress, native)
+        report = self.report(comparison, backend, native)  # checks the backend before any file names it
+        results = {
+            place: getattr(comparison, method) if method == PLACES[place]
+            else self.prepare_any(editor, vae_label, method, settings, denoise)
+            for place, (method, settings) in picked.held.items()
+        }  # fmt: skip
+        return comparison, report, results
 
     def column_files(self, editor, vae_label, grow_mask_by, mask_offset, backend="comfyui", left_method="comfy",
                      left_settings="", right_method="was", right_settings="", progress=gr.Progress()):  # fmt: skip
@@ -265,35 +255,19 @@ class Inspector:
         then the export)."""
         if editor is None:
             raise gr.Error("There is no image yet: upload one or pick an example, then paint the area to inpaint.")
-        picked = columns.picked(grow_mask_by, mask_offset, left_method, left_settings, right_method, right_settings)
-        native = picked.native
-        result = self.run(editor, vae_label, picked.grow_mask_by, picked.mask_offset, progress, encoded=native)
-        report = self.report(result, backend, native) | {"methods": []}
+        picked = pickers.picked(grow_mask_by, mask_offset, left_method, left_settings, right_method, right_settings)
+        _, report, results = self.columns(editor, vae_label, picked, backend, 1.0, progress)
+        report = report | {"methods": []}
         source, folder, out = self.registry.sources[vae_label], self.files.folder, []
-        for r in result.methods:
-            if r.method in native:
-                out.append(panels.downloads(folder, r) + self.export(editor, r, vae_label))
-            else:
-                shown = self.prepare_any(editor, vae_label, *picked.others[r.method])
-                out.append(columns.files(folder, editor, vae_label, source, shown))
-                report["methods"].append({"column": columns.SIDES[r.method]} | method_numbers(shown))
+        for place, result in results.items():
+            native = result.method == PLACES[place]
+            out.append(columns.files(folder, editor, vae_label, source, result, native))
+            if not native:
+                report["methods"].append({"column": place} | method_numbers(result))
         return Files(report, *(as_sent(files) for files in out))
 
-    def report(self, result: Comparison, backend, shown=SIDES) -> dict:
+    def report(self, result: Comparison, backend, shown=SEEDS) -> dict:
         try:
             return summary(result, backend, tuple(shown))
         except ValueError as error:
             raise gr.Error(str(error)) from error
-
-    def snippet(self, result: Comparison, method: MethodResult, vae_label: str) -> str:
-        """Python that prepares the exported image as this method does, with inpaint_core and with diffusers."""
-        source = self.registry.sources[vae_label]
-        return python_snippet(method.method, method.amount, source, "image.png", result.downscale_ratio)
-
-    def export(self, editor: EditorInput, method: MethodResult, vae_label: str) -> list[Path]:
-        """The image with the mask in its alpha, the ComfyUI workflow (canvas and API) and the Python snippet."""
-        folder = self.files.folder / "downloads" / "export"
-        return write_export(  # the VAE loader names the VAE as the page does: its file or folder name
-            folder, editor.rgb[0].numpy(), rounded_mask(editor).numpy(), method.method, method.amount,
-            vae_label, self.registry.sources[vae_label],
-        )  # fmt: skip

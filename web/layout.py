@@ -12,8 +12,8 @@ from .editor_input import ImageEditorInput
 from .examples import thumbnails
 from .inspector import Inspector
 from .live import live_panels
-from .methods.columns import SIDES, Picker, node_slider
 from .methods.panels import STAGE_COLOURS
+from .methods.pickers import PLACES, Picker, node_slider
 from .methods.third_column import DENOISE_SLIDER, third_column
 from .numbers import NUMBERS_CSS
 from .panels import CELL_COLOURS, DIFF_COLOURS, MASK_COLOURS, SIDE_COLOURS
@@ -70,7 +70,7 @@ def editor_column(inspector: Inspector, note: str) -> dict:
                 label="Sampler that reads the noise mask", elem_id="backend",
             )  # fmt: skip
         with gr.Row():
-            pickers = {SIDES[slot]: Picker(slot) for slot in SIDES}
+            pickers = {place: Picker(place) for place in PLACES}
     gr.Markdown(note, elem_classes="vae-note")
     return {"editor": editor, "examples": examples, "vae": vae, "backend": backend, "pickers": pickers}
 
@@ -79,9 +79,9 @@ def method_columns(inspector: Inspector, pickers: dict) -> dict:
     """Each column's slider (or settings box), the advice, and the live panels."""
     ui = {}
     with gr.Row():
-        for slot, place in SIDES.items():
+        for place in PLACES:
             with gr.Column(min_width=200):
-                ui[f"{place}_amount"] = node_slider(slot)
+                ui[f"{place}_amount"] = node_slider(place)
                 ui[f"{place}_settings"] = pickers[place].settings_box()
                 ui[f"{place}_method"] = pickers[place].method
     ui["advice"] = advice_panel()
@@ -106,7 +106,7 @@ def details(inspector: Inspector) -> dict:
             label="denoise for the cells DifferentialDiffusion repaints, in a column holding another method",
         )  # fmt: skip
         with gr.Tabs():
-            for slot, place in SIDES.items():
+            for place, slot in PLACES.items():
                 ui |= detail_tab(place, slot, METHODS[slot].title)
             with gr.Tab("Difference and numbers"):
                 ui["difference"] = gr.AnnotatedImage(
@@ -115,7 +115,7 @@ def details(inspector: Inspector) -> dict:
                 )  # fmt: skip
                 ui["table"] = gr.JSON(label="Numbers (as /compare returns them)", elem_id="numbers", open=True)
             with gr.Tab("Python"):
-                for slot, place in SIDES.items():
+                for place, slot in PLACES.items():
                     ui[f"{place}_python"] = gr.Code(
                         label=f"{METHODS[slot].title}: the same preparation in Python", language="python",
                         elem_id=f"{slot}-python",

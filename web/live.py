@@ -76,10 +76,7 @@ def edit_payload(editor: EditorInput, key: str, ratio: int, image: Path) -> dict
     }
 
 
-def decoded_payload(key: str, previews: dict[str, tuple[Path, int, str]]) -> dict:
-    """The decoded previews by method: (file, amount it was made for, a note on its timing)."""
-    made = {
-        method: {"url": file_url(path), "amount": amount, "timing": timing, "key": key}
-        for method, (path, amount, timing) in previews.items()
-    }
-    return {"kind": "decoded", "key": key, **made}
+def decoded_payload(key: str, entries: dict[str, dict]) -> dict:
+    """The decoded previews by column (named by the seed it starts with): each its file's URL, the amount it
+    was made for and a note on its timing (web.methods.columns.live_entry)."""
+    return {"kind": "decoded", "key": key, **entries}

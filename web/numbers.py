@@ -5,8 +5,7 @@ The JSON on /compare keeps the machine names (inpaint_core.analysis.report.summa
 
 from html import escape
 
-from inpaint_core.compare import Comparison, MethodResult
-from inpaint_core.preparations import METHODS, SEEDS
+from inpaint_core.compare import MethodResult
 
 NUMBERS_CSS = """
 .numbers { font-size: 0.85rem; border-collapse: collapse; width: 100%; }
@@ -60,28 +59,21 @@ def _heading(text: str) -> str:
     return f"<th>{escape(title)}<div class='meaning'>{escape(settings)}</div></th>"
 
 
-def numbers_table(summary: dict, comparison: Comparison, others: dict | None = None) -> str:
+def numbers_table(vae_name: str, columns: list[tuple[str, dict, dict]]) -> str:
     """HTML: rows of ROWS and the step times, a column per page column, the explanation beside each row.
 
-    `others` holds, by slot ("comfy", "was"), a method drawn in that column in place of the node:
-    (heading, values by ROWS' keys, encode and decode times)."""
-    others = others or {}
-    heads = {slot: f"{METHODS[slot].title} · {METHODS[slot].amount} {summary[slot][METHODS[slot].amount]}"
-             for slot in SEEDS}  # fmt: skip
-    columns = []
-    for method in comparison.methods:
-        slot = method.method
-        head, values, times = others.get(slot) or (heads[slot], summary[slot], step_times(method))
-        columns.append((head, [values.get(key) for key, _, _ in ROWS] + [times.get(s) for s in ("encode", "decode")]))
+    Each column is (heading, values by ROWS' keys, encode and decode times): columns.numbers_column."""
+    cells = [(head, [values.get(key) for key, _, _ in ROWS] + [times.get(s) for s in ("encode", "decode")])
+             for head, values, times in columns]  # fmt: skip
     meanings = [(label, meaning) for _, label, meaning in ROWS] + [
         ("encode", "time to encode the pixels"),
         ("decode", "time to decode the preview"),
     ]
     body = "".join(
         f"<tr><th>{escape(label)}<div class='meaning'>{escape(meaning)}</div></th>"
-        + "".join(f"<td>{escape(_cell(values[i]))}</td>" for _, values in columns)
+        + "".join(f"<td>{escape(_cell(values[i]))}</td>" for _, values in cells)
         + "</tr>"
         for i, (label, meaning) in enumerate(meanings)
     )
-    head = f"<tr><th>{escape(summary.get('vae', ''))}</th>" + "".join(_heading(h) for h, _ in columns)
+    head = f"<tr><th>{escape(vae_name)}</th>" + "".join(_heading(h) for h, _ in cells)
     return f"<table class='numbers'><thead>{head}</tr></thead><tbody>{body}</tbody></table>"

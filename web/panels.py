@@ -20,7 +20,6 @@ from inpaint_core.compare import Comparison, MethodResult
 from inpaint_core.editor import to_uint8
 from inpaint_core.files.image_files import Batch, write_once
 from inpaint_core.files.latent_file import save_latent
-from inpaint_core.preparations import SEEDS
 
 DIFF_COLOURS = {"only ComfyUI": "#ff8c00", "only WAS": "#1e90ff", "both": "#c040c0"}
 SIDE_COLOURS = {"only left": "#ff8c00", "only right": "#1e90ff"}  # where a column holds another method
@@ -117,37 +116,22 @@ def sampler(batch: Batch, result: Comparison, method: MethodResult, backend: str
     return batch.png(key, lambda: to_uint8(sampler_view(result, method, backend=backend)))
 
 
-def difference(batch: Batch, result: Comparison, others: dict | None = None) -> Overlay:
-    """The two noise masks in the input's frame: where only one column masks, and where both do. `others`
-    holds, by slot, a method shown in place of the node: (its mask above 0 in the frame, a key naming it)."""
-    others = others or {}
-    frames = {r.method: in_full_frame(result, r) for r in result.methods if r.method not in others}
-    keys = {r.method: (r.cache_key, r.amount) for r in result.methods}
-    for slot, (frame, key) in others.items():
-        frames[slot], keys[slot] = frame, key
-    device = next((f.device for f in frames.values() if f.device.type != "cpu"), torch.device("cpu"))
-    comfy, was = (frames[slot].to(device) for slot in SEEDS)
-    left, right = ("only left", "only right") if others else ("only ComfyUI", "only WAS")
-    regions = {left: comfy & ~was, right: was & ~comfy, "both": comfy & was}
-    base = input_image(batch, result.comfy.cache_key[0], lambda: to_uint8(result.image))
-    key = (keys["comfy"], keys["was"])
+def difference(batch: Batch, image: torch.Tensor, content_key, frames: list[tuple[torch.Tensor, tuple]],
+               nodes: bool) -> Overlay:  # fmt: skip
+    """The two columns' noise masks in the input's frame: where only one masks, and where both do. `frames`:
+    per column (left, right), its mask above 0 in the frame and a key naming it; `nodes`: both columns hold
+    their seed node (the legend then names them)."""
+    (left_frame, left_key), (right_frame, right_key) = frames
+    left, right = ("only ComfyUI", "only WAS") if nodes else ("only left", "only right")
+    regions = {left: left_frame & ~right_frame, right: right_frame & ~left_frame, "both": left_frame & right_frame}
+    base = input_image(batch, content_key, lambda: to_uint8(image))
     return Overlay(
         base,
         [
-            (label, batch.mask((*key, label), lambda r=region: r.cpu().numpy(), ALL_COLOURS[label]))
+            (label, batch.mask((left_key, right_key, label), lambda r=region: r.numpy(), ALL_COLOURS[label]))
             for label, region in regions.items()
         ],
     )
-
-
-def in_full_frame(result: Comparison, method: MethodResult) -> torch.Tensor:
-    """bool (H, W), on the masks' device: the method's noise mask placed in the input's frame."""
-    noise_mask = method.prepared.noise_mask[0, 0]
-    frame = torch.zeros(result.image.shape[:2], dtype=torch.bool, device=noise_mask.device)
-    top, left = method.crop_offset
-    height, width = method.size
-    frame[top : top + height, left : left + width] = noise_mask > 0
-    return frame
 
 
 def downloads(folder: Path, method: MethodResult) -> list[Path]:

@@ -108,7 +108,7 @@ def _comfy(pixels, mask, s, vae, ratio):
 
 
 def _was(pixels, mask, s, vae, ratio):
-    return _seed(prepare_was(pixels, mask, s["mask_offset"]), s, vae, WAS_CROP_MULTIPLE, pixels)
+    return _seed(prepare_was(pixels, mask, s["mask_offset"], ratio), s, vae, WAS_CROP_MULTIPLE, pixels)
 
 
 def _set_latent_noise_mask(pixels, mask, s, vae, ratio):
@@ -197,3 +197,10 @@ def run_method(
         raise ValueError(f"mask must be the image's size {tuple(pixels.shape[1:3])}, got {tuple(mask.shape[-2:])}")
     ratio = downscale_ratio if vae is None else vae.downscale_ratio
     return replace(method.run(pixels, mask.to(pixels.device), checked, vae, ratio), method=name)
+
+
+def seed_preparation(name: str, pixels: torch.Tensor, mask: torch.Tensor, amount: int, ratio: int) -> Preparation:
+    """A seed node on the first image, as the node takes them (a mask of any size, resized by the node), with
+    no latent: a page encodes it after, through its caches."""
+    method = METHODS[name]
+    return replace(method.run(pixels[:1], mask[:1], {method.amount: amount}, None, ratio), method=name)

@@ -16,7 +16,7 @@ from inpaint_core.prepare import resize_mask
 from inpaint_core.vaes.registry import VAERegistry
 from tests.web.events import event_of, nothing, send
 from tests.web.test_app import coffee
-from web.methods.columns import LIVE
+from web.methods.pickers import LIVE
 from web.methods.numbers import drift
 from web.methods.settings import default_settings
 
@@ -154,10 +154,10 @@ def test_bad_settings_in_a_column_name_the_setting(setup):
 
 
 def test_picking_a_method_swaps_the_slider_for_its_settings(setup):
-    from web.methods.columns import Picker
+    from web.methods.pickers import Picker
 
     picker = Picker.__new__(Picker)
-    picker.slot = "comfy"
+    picker.place = "left"
     slider, box, tab, code = picker.switch("acly_blur")
     assert tab.label == "Left: Acly: Expand Mask, Blur Masked Area" and code.label.startswith("Acly: Expand Mask")
     assert slider.visible is False and box.visible is True

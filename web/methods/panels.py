@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from inpaint_core.analysis.samplers import latent_view
+from inpaint_core.compare import MethodResult
 from inpaint_core.editor import EditorInput, to_uint8
 from inpaint_core.files.image_files import Batch, write_once
 from inpaint_core.files.latent_file import save_latent
@@ -17,7 +18,7 @@ from inpaint_core.preparations import DifferentialView, Preparation
 from inpaint_core.preparations.differential import STAGES
 
 from ..panels import Overlay, digest, save_png
-from .numbers import Shown, encoded_ratio, mask_over_encoded
+from .numbers import encoded_ratio, mask_over_encoded
 
 NOISE_COLOUR = np.array([255, 60, 120], dtype=np.float32)  # the page's noise-mask pink
 NOISE_OPACITY = 0.65  # of a pixel whose mask is 1; a soft value v is drawn at v times this
@@ -69,42 +70,42 @@ def _cells(reached: torch.Tensor, ratio: int, size: tuple[int, int]) -> np.ndarr
     return pixels[: size[0], : size[1]].numpy()
 
 
-def stage_cells(batch: Batch, key: tuple, shown: Shown) -> Overlay:
+def stage_cells(batch: Batch, key: tuple, result: MethodResult) -> Overlay:
     """The encoded pixels with the cells each stage first reaches, a layer per stage (the colour map's keys)."""
-    encoded, ratio = shown.preparation.encoded[0].cpu(), encoded_ratio(shown)
+    encoded, ratio = result.preparation.encoded[0].cpu(), encoded_ratio(result)
     size = tuple(encoded.shape[:2])
     base = batch.jpeg((*key, "encoded"), lambda: to_uint8(encoded))
     layers = [
-        (stage, batch.mask((*key, shown.denoise, stage, "first reached"), lambda r=r: _cells(r, ratio, size),
+        (stage, batch.mask((*key, result.denoise, stage, "first reached"), lambda r=r: _cells(r, ratio, size),
                            STAGE_COLOURS[stage]))
-        for stage, r in first_reached(shown.view).items()
+        for stage, r in first_reached(result.view).items()
     ]  # fmt: skip
     return Overlay(base, layers)
 
 
-def draw(batch: Batch, editor: EditorInput, vae_label: str, shown: Shown) -> MethodPanels:
+def draw(batch: Batch, editor: EditorInput, vae_label: str, result: MethodResult) -> MethodPanels:
     """The method's panels; call batch.wait() before sending them."""
-    preparation = shown.preparation
+    preparation = result.preparation
     key = files_key(editor, vae_label, preparation)
     pixels = batch.png((*key, "neutralised"), lambda: to_uint8(preparation.neutralised[0]))
-    decoded = batch.png((*key, "decoded"), lambda: shown.latent.decoded.numpy())
+    decoded = batch.png((*key, "decoded"), lambda: result.latent.decoded.numpy())
     noise_mask = None
     if preparation.noise_mask is not None:
         mask = preparation.noise_mask[0, 0].float().cpu()
         under = _base_for(preparation, editor.pixels[0], tuple(mask.shape))
         noise_mask = batch.png((*key, "soft mask"), lambda: soft_overlay(to_uint8(under), mask.numpy()))
-    cells = None if shown.view is None else stage_cells(batch, key, shown)
+    cells = None if result.view is None else stage_cells(batch, key, result)
     return MethodPanels(pixels, noise_mask, decoded, cells)
 
 
-def sampler_image(batch: Batch, key: tuple, shown: Shown, backend: str) -> Path | None:
+def sampler_image(batch: Batch, key: tuple, result: MethodResult, backend: str) -> Path | None:
     """The noise mask as `backend`'s sampler sees it at the latent's size (grey levels), or None without one."""
-    mask = mask_over_encoded(shown.preparation)
+    mask = mask_over_encoded(result.preparation)
     if mask is None:
         return None
 
     def enlarged() -> np.ndarray:
-        view = latent_view(mask, encoded_ratio(shown), backend).cpu()
+        view = latent_view(mask, encoded_ratio(result), backend).cpu()
         scale = max(1, SAMPLER_SIDE // max(view.shape))
         return to_uint8(view.repeat_interleave(scale, 0).repeat_interleave(scale, 1))
 
@@ -132,15 +133,15 @@ def noise_in_frame(preparation: Preparation, size: tuple[int, int]) -> torch.Ten
     return frame
 
 
-def downloads(folder: Path, key: tuple, shown: Shown) -> list[Path]:
+def downloads(folder: Path, key: tuple, result: MethodResult) -> list[Path]:
     """The method's .latent (Load Latent reads it), its noise mask as an 8-bit grey PNG (soft stays soft)
     and its pixels as filled or greyed, in a folder named by their content: a repeat writes nothing."""
-    preparation = shown.preparation
+    preparation = result.preparation
     folder = folder / "downloads" / digest(*key)
     folder.mkdir(parents=True, exist_ok=True)
     stem = preparation.method
     files = [folder / f"{stem}.latent", folder / f"{stem}_pixels.png"]
-    write_once(files[0], lambda path: save_latent(shown.latent.latents, path))
+    write_once(files[0], lambda path: save_latent(result.latent.latents, path))
     write_once(files[1], lambda path: save_png(to_uint8(preparation.neutralised[0]), path))
     if preparation.noise_mask is not None:
         files.insert(1, folder / f"{stem}_noise_mask.png")
