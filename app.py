@@ -125,9 +125,9 @@ def wire_edits(ui: dict, inspector: Inspector) -> None:
     ui["third"].wire(ui["state"], ui["vae"])
     gr.on([ui["state"].change, ui["vae"].change], inspector.edit, [ui["state"], ui["vae"]], ui["live"],
           postprocess=False, **quiet)  # fmt: skip
-    for place, slot in PLACES.items():
+    for place in PLACES:
         ui[f"{place}_amount"].change(
-            None, ui[f"{place}_amount"], None, js=f"(v) => {{ window.inpaintLive?.setAmount('{slot}', v); }}"
+            None, ui[f"{place}_amount"], None, js=f"(v) => {{ window.inpaintLive?.setAmount('{place}', v); }}"
         )
 
 
@@ -142,11 +142,11 @@ def wire_settle(ui: dict, inspector: Inspector) -> None:
     triggers = ["state", "vae", "backend"]
     gr.on([ui[name].change for name in triggers] + [ui[name].release for name in
           ("left_amount", "right_amount", "cells_denoise")], **settle)  # fmt: skip
-    for place, slot in PLACES.items():
+    for place in PLACES:
         picker = ui["pickers"][place]
         picker.method.change(
             picker.switch, picker.method, [ui[f"{place}_{n}"] for n in ("amount", "settings", "tab", "python")],
-            api_visibility="private", queue=False, js=f"(m) => {{ window.inpaintLive?.choose('{slot}', m); return m; }}",
+            api_visibility="private", queue=False, js=f"(m) => {{ window.inpaintLive?.choose('{place}', m); return m; }}",
         ).then(**settle)  # fmt: skip
         gr.on([picker.settings.submit, picker.settings.blur], **settle)
     ui["downloads"].click(

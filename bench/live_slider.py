@@ -102,9 +102,9 @@ def measure(browser, url: str, steps: int, third: bool = False, right: str = "")
         pick(tab, "right", label)
     tab.locator("#examples .gallery-item").first.click()
     if right:
-        tab.wait_for_function("window.inpaintLive.methods.was && window.inpaintLive.methods.was.kind === 'grow'",
+        tab.wait_for_function("window.inpaintLive.columns.right && window.inpaintLive.columns.right.kind === 'grow'",
                               timeout=600_000)  # fmt: skip
-    tab.wait_for_function("window.inpaintLive.methods && window.inpaintLive.methods.was", timeout=300_000)
+    tab.wait_for_function("window.inpaintLive.columns && window.inpaintLive.columns.right", timeout=300_000)
     tab.wait_for_function(
         "window.inpaintLive.decoded && window.inpaintLive.decoded.key === window.inpaintLive.edit.key", timeout=600_000
     )
@@ -112,25 +112,25 @@ def measure(browser, url: str, steps: int, third: bool = False, right: str = "")
         tab.wait_for_selector("#third-decoded img", timeout=600_000)
         tab.evaluate("window.scrollTo(0, 0)")  # opening the column scrolled to it: the sliders back in view
     # a release at a new offset: the server encodes WAS's latent while the steps below run
-    tab.evaluate("""() => { const input = document.querySelector('#mask_offset input[type=range]');
+    tab.evaluate("""() => { const input = document.querySelector('#right-amount input[type=range]');
         input.value = '9'; input.dispatchEvent(new Event('input', {bubbles: true}));
         input.dispatchEvent(new PointerEvent('pointerup', {bubbles: true})); }""")
     encoding_since = time.perf_counter()
     results = {}
-    for slider, method, pixels in (("grow_mask_by", "comfy", 6.0), ("mask_offset", "was", -3.0)):
-        record = drag_and_record(tab, slider, f"[data-method={method}] canvas", steps, pixels)
+    for slider, column, pixels in (("grow_mask_by", "left", 6.0), ("mask_offset", "right", -3.0)):
+        record = drag_and_record(tab, f"{column}-amount", f"[data-column={column}] canvas", steps, pixels)
         results[slider] = record["times"]
         results[f"{slider}: the page's own redraw"] = record["draw"]
         results[f"{slider}: steps that changed no pixel"] = record["unchanged"]
-    busy = tab.evaluate("window.inpaintLive.decoded.was.amount") != 9
+    busy = tab.evaluate("window.inpaintLive.decoded.right.amount") != 9
     results["server still encoding at the end"] = busy
     results["steps took (s)"] = time.perf_counter() - encoding_since
-    tab.wait_for_function("window.inpaintLive.decoded.was.amount === 9", timeout=600_000)
-    for slider, method, pixels in (("grow_mask_by", "comfy", 10.0), ("mask_offset", "was", -3.0)):
-        idle = "window.inpaintLive.decoded.was.amount === window.inpaintLive.methods.was.amount"
+    tab.wait_for_function("window.inpaintLive.decoded.right.amount === 9", timeout=600_000)
+    for slider, column, pixels in (("grow_mask_by", "left", 10.0), ("mask_offset", "right", -3.0)):
+        idle = "window.inpaintLive.decoded.right.amount === window.inpaintLive.columns.right.amount"
         tab.wait_for_function(idle, timeout=600_000)  # nothing in flight: a release is then answered at once
         calls = server_calls(tab)
-        drag(tab, slider, 10, pixels, f"[data-method={method}] canvas")  # asserts no call during the drag
+        drag(tab, f"{column}-amount", 10, pixels, f"[data-column={column}] canvas")  # asserts no call during the drag
         tab.wait_for_timeout(3000)
         results[f"{slider} drag: server calls before / after release"] = (0, len(calls))
     tab.close()

@@ -8,7 +8,9 @@ from html import escape
 
 import gradio as gr
 
-from inpaint_core.preparations import METHODS, SEEDS
+from inpaint_core.preparations import METHODS
+
+from .methods.pickers import PLACES
 
 ADVICE_JS = """
 element.addEventListener('click', (event) => {
@@ -36,20 +38,21 @@ def advice_panel() -> gr.HTML:
 
 
 def advice_html(report: dict, others: dict[str, str] | None = None) -> str:
-    """The recommendation per method (a button where there is an amount to set) and the warnings. A column
-    holding another method (`others`: by slot, its title and how it is drawn) says so instead."""
+    """Per column, its node's recommended amount (a button that sets the column's slider where there is an
+    amount to set); then the warnings. A column holding another method (`others`: by place, its title and how
+    it is drawn) says so instead."""
     parts = []
-    for method in SEEDS:
-        slider, title = METHODS[method].amount, METHODS[method].title
-        if others and method in others:
-            title, how = others[method]
+    for place, method in PLACES.items():
+        name, title = METHODS[method].amount, METHODS[method].title
+        if others and place in others:
+            title, how = others[place]
             parts.append(f"<p><b>{escape(title)}:</b> {escape(how)}; no amount to recommend.</p>")
             continue
         advice = report["recommendation"][method]
         button = ""
-        if advice["amount"] is not None and advice["amount"] != report[method][slider]:
+        if advice["amount"] is not None and advice["amount"] != report[method][name]:
             amount = advice["amount"]
-            button = f"<button data-slider='{slider}' data-amount='{amount}'>set {slider} = {amount}</button>"
+            button = f"<button data-slider='{place}-amount' data-amount='{amount}'>set {name} = {amount}</button>"
         parts.append(f"<p><b>{title}:</b> {escape(advice['sentence'])}{button}</p>")
     if report["warnings"]:
         items = "".join(f"<li>{escape(note)}</li>" for note in report["warnings"])

@@ -226,13 +226,11 @@ class Inspector:
         sent = [gr.skip() if (shown or {}).get(i) == name else as_sent(image) for i, (image, name) in
                 enumerate(zip(details, names, strict=True))]  # fmt: skip
         key = live_key(editor, vae_label)
-        live = decoded_payload(key, {PLACES[c.place]: columns.live_entry(c, key, editor) for c in held})
+        live = decoded_payload(key, {c.place: columns.live_entry(c, key, editor) for c in held})
         wipe = SliderData(root=tuple(ImageData(path=str(c.decoded)) for c in held))
         source, ratio = self.registry.sources[vae_label], comparison.downscale_ratio
         snippets = [columns.snippet(c, source, ratio) for c in held]
-        advice = advice_html(
-            report, {PLACES[c.place]: (c.title, columns.how_drawn(c, editor)) for c in held if not c.native}
-        )
+        advice = advice_html(report, {c.place: (c.title, columns.how_drawn(c, editor)) for c in held if not c.native})
         return Settled(live, wipe, table, advice, *sent, *snippets, dict(enumerate(names)))
 
     def columns(self, editor, vae_label, picked, backend, denoise, progress) -> tuple[Comparison, dict, dict]:

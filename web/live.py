@@ -14,6 +14,8 @@ from inpaint_core.editor import EditorInput
 from inpaint_core.preparations import METHODS, SEEDS
 from inpaint_core.prepare import crop_box, resize_mask
 
+from .methods.pickers import PLACES
+
 HERE = Path(__file__).parent
 
 
@@ -40,6 +42,7 @@ def live_panels(max_side: int, elem_id: str = "live") -> gr.HTML:
         padding=False,
         max_side=max_side,
         nodes=node_table(),
+        places=PLACES,
     )
 
 
@@ -77,6 +80,6 @@ def edit_payload(editor: EditorInput, key: str, ratio: int, image: Path) -> dict
 
 
 def decoded_payload(key: str, entries: dict[str, dict]) -> dict:
-    """The decoded previews by column (named by the seed it starts with): each its file's URL, the amount it
+    """The decoded previews by column (its place): each its file's URL, the amount it
     was made for and a note on its timing (web.methods.columns.live_entry)."""
     return {"kind": "decoded", "key": key, **entries}

@@ -19,11 +19,14 @@
     was: (mask, w, h, lo, hi) => M.wasLevels(mask, w, h, lo, hi),
   };
   const NODES = Object.fromEntries(Object.entries(props.nodes).map(([node, d]) => [node, { ...d, levels: RULES[node] }]));
+  // The two columns by place, each with the seed node it starts with ({left: "comfy", right: "was"}); a
+  // column's slider is `#<place>-amount`, its panel `[data-column=<place>]`.
+  const PLACES = props.places, COLUMNS = Object.keys(PLACES);
   const PINK = [255, 60, 120], ORANGE = [255, 140, 0], BLUE = [30, 144, 255], MAGENTA = [192, 64, 192];
   const GREY_MASKED = mix([128, 128, 128], PINK, 0.3);
   const live = {
-    edit: null, methods: {}, decoded: null, released: { comfy: true, was: true }, drawMs: [],
-    chosen: { comfy: "comfy", was: "was" }, // the method each column holds
+    edit: null, columns: {}, decoded: null, released: { left: true, right: true }, drawMs: [],
+    chosen: { ...PLACES }, // the method each column holds
     served: {}, // per column, the server's drawing of another method: {method, title, image, key, box, noise}
   };
   window.inpaintLive = live;
@@ -32,10 +35,10 @@
     return [0, 1, 2].map((c) => Math.round(a[c] * (1 - t) + b[c] * t));
   }
 
-  function sliderValue(method) {
-    const input = document.querySelector(`#${NODES[method].name} input[type=range]`);
+  function sliderValue(column) {
+    const input = document.querySelector(`#${column}-amount input[type=range]`);
     const value = input ? Number(input.value) : NaN;
-    return Number.isFinite(value) ? value : live.methods[method]?.amount ?? 0;
+    return Number.isFinite(value) ? value : live.columns[column]?.amount ?? 0;
   }
 
   function loadImage(url) {
@@ -63,15 +66,15 @@
 
   // ---- one column's live mask panel ----
   /** Levels (the smallest amount that covers each pixel) over the column's box, sorted, and its canvas. */
-  function setUpLive(method, spec, levels, mask) {
+  function setUpLive(column, spec, levels, mask) {
     const [top, left, h, w] = spec.box;
     const [lo, hi] = spec.range;
     const sorted = M.sortByLevel(levels, lo, hi + 1);
-    const target = surface(element.querySelector(`[data-method=${method}] canvas`), w, h);
-    const state = { ...spec, method, top, left, w, h, mask, levels, sorted, target, amount: null, noise: new Uint8Array(w * h) };
-    live.methods[method] = state;
+    const target = surface(element.querySelector(`[data-column=${column}] canvas`), w, h);
+    const state = { ...spec, column, top, left, w, h, mask, levels, sorted, target, amount: null, noise: new Uint8Array(w * h) };
+    live.columns[column] = state;
     const [min, max] = spec.range;
-    setAmount(method, Math.max(min, Math.min(max, sliderValue(method))), true); // the slider is what the user set
+    setAmount(column, Math.max(min, Math.min(max, sliderValue(column))), true); // the slider is what the user set
   }
 
   function cut(values, width, [top, left, h, w], Type) {
@@ -81,27 +84,28 @@
   }
 
   /** A node's rule (`node`) in `box`: the painted mask cropped as the node crops, then grown or offset. */
-  function setUpNodeRule(method, node, box, spec) {
+  function setUpNodeRule(column, node, box, spec) {
     const rule = NODES[node], mask = cut(live.edit.mask, live.edit.width, box, Uint8Array);
-    setUpLive(method, { ...rule, ...spec, box }, rule.levels(mask, box[3], box[2], ...rule.range), mask);
+    setUpLive(column, { ...rule, ...spec, box }, rule.levels(mask, box[3], box[2], ...rule.range), mask);
   }
 
   /** The column's own node. */
-  function setUpNode(method) {
-    setUpNodeRule(method, method, live.edit.crops[method], { kind: "node" });
+  function setUpNode(column) {
+    const node = PLACES[column];
+    setUpNodeRule(column, node, live.edit.crops[node], { kind: "node" });
   }
 
   /** A column's live mask from the server's spec: the other node (its rule in its own crop), or GrowMask. */
-  function setUpServed(method, spec) {
-    if (!spec.node) return setUpGrow(method, spec);
-    setUpNodeRule(method, spec.node, spec.box, { ...spec, kind: "served node" });
+  function setUpServed(column, spec) {
+    if (!spec.node) return setUpGrow(column, spec);
+    setUpNodeRule(column, spec.node, spec.box, { ...spec, kind: "served node" });
   }
 
   /** GrowMask on the whole painted mask (as the node runs before any crop), seen through the method's box. */
-  function setUpGrow(method, spec) {
+  function setUpGrow(column, spec) {
     const edit = live.edit, [lo, hi] = spec.range;
     const levels = cut(M.growMaskLevels(edit.mask, edit.width, edit.height, spec.tapered, lo, hi), edit.width, spec.box, Int16Array);
-    setUpLive(method, { ...spec, kind: "grow" }, levels, cut(edit.mask, edit.width, spec.box, Uint8Array));
+    setUpLive(column, { ...spec, kind: "grow" }, levels, cut(edit.mask, edit.width, spec.box, Uint8Array));
   }
 
   function colourMethodPixel(state, i) {
@@ -114,9 +118,9 @@
     data[i * 4] = rgb[0]; data[i * 4 + 1] = rgb[1]; data[i * 4 + 2] = rgb[2]; data[i * 4 + 3] = 255;
   }
 
-  /** Move one method to `amount`: flip the pixels whose level lies between the old and new amount. */
-  function setAmount(method, amount, redrawAll = false) {
-    const state = live.methods[method];
+  /** Move one column to `amount`: flip the pixels whose level lies between the old and new amount. */
+  function setAmount(column, amount, redrawAll = false) {
+    const state = live.columns[column];
     if (!state || (!redrawAll && amount === state.amount)) return;
     const started = performance.now();
     const { order, starts, lo } = state.sorted;
@@ -142,7 +146,7 @@
       put(state.target, x0, y0, x1, y1);
     }
     state.amount = amount;
-    const label = element.querySelector(`[data-method=${method}] .amount`);
+    const label = element.querySelector(`[data-column=${column}] .amount`);
     if (label) label.textContent = `${state.name} = ${amount}`;
     redrawDifference(redrawAll ? null : { state, flipped });
     updateDecoded();
@@ -170,15 +174,15 @@
     live.difference = view;
   }
 
-  function noiseAt(method, x, y) {
-    if (!live.methods[method] && live.chosen[method] !== method) {
-      const served = servedFor(method);
+  function noiseAt(column, x, y) {
+    if (!live.columns[column] && live.chosen[column] !== PLACES[column]) {
+      const served = servedFor(column);
       if (!served) return 0;
       if (!served.noise) return 1; // no noise mask: the sampler repaints everything
       const [top, left, h, w] = served.box;
       return x < left || y < top || x >= left + w || y >= top + h ? 0 : served.noise[(y - top) * w + (x - left)];
     }
-    const s = live.methods[method];
+    const s = live.columns[column];
     if (!s || x < s.left || y < s.top || x >= s.left + s.w || y >= s.top + s.h) return 0;
     return s.noise[(y - s.top) * s.w + (x - s.left)];
   }
@@ -186,9 +190,9 @@
   function colourDifferencePixel(view, x, y) {
     const frame = (y * live.edit.width + x) * 4;
     const image = [view.base[frame], view.base[frame + 1], view.base[frame + 2]];
-    const comfy = noiseAt("comfy", x, y), was = noiseAt("was", x, y);
-    const rgb = comfy && was ? mix(image, MAGENTA, 0.35) : comfy ? mix(image, ORANGE, 0.85)
-      : was ? mix(image, BLUE, 0.85) : mix(image, [0, 0, 0], 0.45);
+    const left = noiseAt("left", x, y), right = noiseAt("right", x, y);
+    const rgb = left && right ? mix(image, MAGENTA, 0.35) : left ? mix(image, ORANGE, 0.85)
+      : right ? mix(image, BLUE, 0.85) : mix(image, [0, 0, 0], 0.45);
     const i = ((y - view.y0) * view.target.w + (x - view.x0)) * 4, data = view.target.data.data;
     data[i] = rgb[0]; data[i + 1] = rgb[1]; data[i + 2] = rgb[2]; data[i + 3] = 255;
   }
@@ -196,7 +200,7 @@
   function redrawDifference(change) {
     const view = live.difference;
     if (!view) return;
-    const bothNodes = live.methods.comfy?.kind === "node" && live.methods.was?.kind === "node";
+    const bothNodes = COLUMNS.every((column) => live.columns[column]?.kind === "node");
     if (!change) {
       for (let y = view.y0; y <= view.y1; y++) for (let x = view.x0; x <= view.x1; x++) colourDifferencePixel(view, x, y);
       put(view.target, 0, 0, view.target.w - 1, view.target.h - 1);
@@ -214,12 +218,12 @@
     }
     element.querySelector(".difference .rings").innerHTML = bothNodes ? ringText()
       : "A soft noise mask counts wherever it is above 0: the sampler repaints there, in part.";
-    for (const method of ["comfy", "was"]) element.querySelector(`.difference .only-${method}`).textContent = `only ${titleOf(method)}`;
+    for (const column of COLUMNS) element.querySelector(`.difference .only-${column}`).textContent = `only ${titleOf(column)}`;
   }
 
-  /** How far each method's noise mask reaches beyond the painted mask, each way, in pixels. */
+  /** How far each node's noise mask reaches beyond the painted mask, each way, in pixels (each in its place). */
   function ringText() {
-    const k = live.methods.comfy.amount, n = live.methods.was.amount;
+    const k = live.columns.left.amount, n = live.columns.right.amount;
     const comfyUp = k ? k - 1 - Math.floor(k / 2) : 0, comfyDown = Math.floor(k / 2);
     const dUp = n - comfyUp, dDown = n - comfyDown;
     const say = (d) => (d > 0 ? `WAS ${d} px further` : d < 0 ? `ComfyUI ${-d} px further` : "the same");
@@ -230,23 +234,23 @@
   // ---- decoded latents: current, or dimmed with what they are waiting for ----
   function updateDecoded() {
     const decoded = live.decoded;
-    for (const method of ["comfy", "was"]) {
-      const card = element.querySelector(`[data-method=${method}] .decoded`);
-      const server = live.chosen[method] !== method;
-      const entry = decoded && decoded[method];
-      const fits = entry && (server ? entry.override && entry.override.method === live.chosen[method] : !entry.override);
+    for (const column of COLUMNS) {
+      const card = element.querySelector(`[data-column=${column}] .decoded`);
+      const server = live.chosen[column] !== PLACES[column];
+      const entry = decoded && decoded[column];
+      const fits = entry && (server ? entry.override && entry.override.method === live.chosen[column] : !entry.override);
       const made = fits ? entry : null;
       const img = card.querySelector("img");
       if (made && img.dataset.url !== made.url) { img.src = made.url; img.dataset.url = made.url; }
       img.style.visibility = made ? "visible" : "hidden";
-      const state = live.methods[method], amount = state?.amount;
+      const state = live.columns[column], amount = state?.amount;
       let note = "";
       if (!live.edit) note = "";
-      else if (server && !made) note = `preparing ${live.chosen[method]}…`;
+      else if (server && !made) note = `preparing ${live.chosen[column]}…`;
       else if (!made || made.key !== live.edit.key) note = "encoding the new mask…";
       else if (state && state.follows && made.amount !== amount) {
         const said = `${state.name} = ${amount}`;
-        note = live.released[method] ? `encoding for ${said}…` : `${said}: encodes when you let go`;
+        note = live.released[column] ? `encoding for ${said}…` : `${said}: encodes when you let go`;
       }
       card.classList.toggle("stale", note !== "");
       card.querySelector(".note").textContent = note || (made ? `${made.timing}` : "");
@@ -254,24 +258,24 @@
   }
 
   // ---- columns holding another method: the server's drawing, and its mask as bits for the difference ----
-  function titleOf(method) {
-    const chosen = live.chosen[method];
-    return chosen === method ? NODES[method].title : servedFor(method)?.title ?? chosen;
+  function titleOf(column) {
+    const chosen = live.chosen[column];
+    return chosen === PLACES[column] ? NODES[chosen].title : servedFor(column)?.title ?? chosen;
   }
 
   /** The server's drawing of the method the column holds, for this edit; null while it is being made. */
-  function servedFor(method) {
-    const served = live.served[method];
-    return served && served.method === live.chosen[method] && live.edit && served.key === live.edit.key ? served : null;
+  function servedFor(column) {
+    const served = live.served[column];
+    return served && served.method === live.chosen[column] && live.edit && served.key === live.edit.key ? served : null;
   }
 
   function takeServed(value) {
-    for (const method of ["comfy", "was"]) {
-      const entry = value[method] && value[method].override;
+    for (const column of COLUMNS) {
+      const entry = value[column] && value[column].override;
       if (!entry) continue;
       const served = { ...entry, key: value.key, noise: null };
       if (entry.bits) served.noise = M.unpackBits(entry.bits, entry.box[2] * entry.box[3]);
-      live.served[method] = served;
+      live.served[column] = served;
     }
     showColumns();
   }
@@ -279,15 +283,15 @@
   /** Each column as what it holds: a live canvas for its node, or for GrowMask where the server says the
    * mask is the painted 0/1 mask; otherwise the server's drawing (or a note while it is being made). */
   function showColumns() {
-    for (const method of ["comfy", "was"]) {
-      const section = element.querySelector(`[data-method=${method}]`);
-      const chosen = live.chosen[method], own = chosen === method, served = own ? null : servedFor(method);
-      const state = live.methods[method];
-      if (live.edit && own && state?.kind !== "node") setUpNode(method);
+    for (const column of COLUMNS) {
+      const section = element.querySelector(`[data-column=${column}]`);
+      const chosen = live.chosen[column], own = chosen === PLACES[column], served = own ? null : servedFor(column);
+      const state = live.columns[column];
+      if (live.edit && own && state?.kind !== "node") setUpNode(column);
       else if (served?.live && state?.signature !== signature(served)) {
-        setUpServed(method, { ...served.live, signature: signature(served) });
-      } else if (!own && !served?.live) delete live.methods[method];
-      const drawn = !!live.methods[method];
+        setUpServed(column, { ...served.live, signature: signature(served) });
+      } else if (!own && !served?.live) delete live.columns[column];
+      const drawn = !!live.columns[column];
       section.classList.toggle("other", !own);
       section.classList.toggle("server", !own && !drawn);
       section.querySelector(".stage").classList.toggle("pending", !own && !served);
@@ -298,7 +302,7 @@
         title.textContent = served ? served.title : `Preparing ${chosen}…`;
         if (drawn) title.insertAdjacentHTML("beforeend", ' <span class="amount"></span>');
       }
-      const now = live.methods[method];
+      const now = live.columns[column];
       if (now) section.querySelector(".amount").textContent = `${now.name} = ${now.amount}`;
       const legend = section.querySelector(".server-legend");
       const greys = served?.live && (served.live.grey ?? NODES[served.live.node].grey);
@@ -340,7 +344,7 @@
     live.base = context.getImageData(0, 0, value.width, value.height).data;
     live.edit = { ...value, mask: M.unpackBits(value.mask, value.width * value.height) };
     say("");
-    live.methods = {};
+    live.columns = {};
     element.querySelector(".live-grid").classList.add("ready");
     setUpDifference(live.edit, live.base);
     showColumns();
@@ -395,40 +399,40 @@
   }, true);
 
   // ---- the sliders: every input event (each drag step, each arrow key) redraws at once ----
-  function methodOf(target) {
-    for (const method of ["comfy", "was"]) if (target.closest && target.closest(`#${NODES[method].name}`)) return method;
+  function columnOf(target) {
+    for (const column of COLUMNS) if (target.closest && target.closest(`#${column}-amount`)) return column;
     return null;
   }
   document.addEventListener("input", (event) => {
-    const method = methodOf(event.target);
+    const column = columnOf(event.target);
     const value = Number(event.target.value);
-    if (!method || !Number.isInteger(value)) return;
-    live.released[method] = false;
-    const state = live.methods[method];
-    if (state) setAmount(method, Math.max(state.range[0], Math.min(state.range[1], value)));
+    if (!column || !Number.isInteger(value)) return;
+    live.released[column] = false;
+    const state = live.columns[column];
+    if (state) setAmount(column, Math.max(state.range[0], Math.min(state.range[1], value)));
   }, true);
   document.addEventListener("change", (event) => {
-    const method = methodOf(event.target);
-    if (!method) return;
-    live.released[method] = true;
+    const column = columnOf(event.target);
+    if (!column) return;
+    live.released[column] = true;
     updateDecoded();
   }, true);
   // Gradio's slider settles (its `release`) on pointer-up and blur only: keys settle it too.
   document.addEventListener("keyup", (event) => {
-    const method = methodOf(event.target);
+    const column = columnOf(event.target);
     const settles = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End", "Enter"];
-    if (method && settles.includes(event.key)) event.target.dispatchEvent(new PointerEvent("pointerup", { bubbles: true }));
+    if (column && settles.includes(event.key)) event.target.dispatchEvent(new PointerEvent("pointerup", { bubbles: true }));
   }, true);
-  live.redraw = (method) => setAmount(method, live.methods[method].amount, true);
-  live.choose = (method, chosen) => {
-    if (!(method in live.chosen) || typeof chosen !== "string") return;
-    live.chosen[method] = chosen;
+  live.redraw = (column) => setAmount(column, live.columns[column].amount, true);
+  live.choose = (column, chosen) => {
+    if (!(column in live.chosen) || typeof chosen !== "string") return;
+    live.chosen[column] = chosen;
     showColumns();
   };
-  live.setAmount = (method, value) => {
-    live.released[method] = true;
-    const state = live.methods[method];
-    if (state && Number.isInteger(value)) setAmount(method, Math.max(state.range[0], Math.min(state.range[1], value)));
+  live.setAmount = (column, value) => {
+    live.released[column] = true;
+    const state = live.columns[column];
+    if (state && Number.isInteger(value)) setAmount(column, Math.max(state.range[0], Math.min(state.range[1], value)));
     updateDecoded();
   };
 

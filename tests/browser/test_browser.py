@@ -192,26 +192,26 @@ def test_masks_follow_each_drag_step_without_the_server_and_latents_follow_the_r
         "window.inpaintLive.decoded && window.inpaintLive.decoded.key === window.inpaintLive.edit.key",
         timeout=120_000,  # a latent on a loaded 2-core CPU
     )
-    comfy_url = page.evaluate("window.inpaintLive.decoded.comfy.url")
-    calls = drag(page, "grow_mask_by", 10, 12.0, "[data-method=comfy] canvas")
+    comfy_url = page.evaluate("window.inpaintLive.decoded.left.url")
+    calls = drag(page, "left-amount", 10, 12.0, "[data-column=left] canvas")
     page.wait_for_timeout(200)
-    grow = int(page.locator("#grow_mask_by input[type=range]").input_value())
-    assert grow > 6 and page.evaluate("window.inpaintLive.methods.comfy.amount") == grow
+    grow = int(page.locator("#left-amount input[type=range]").input_value())
+    assert grow > 6 and page.evaluate("window.inpaintLive.columns.left.amount") == grow
     assert len(calls) == 1  # the release: ComfyUI's latent does not depend on grow_mask_by, so nothing re-encodes
     page.wait_for_timeout(1500)
-    assert page.evaluate("window.inpaintLive.decoded.comfy.url") == comfy_url
+    assert page.evaluate("window.inpaintLive.decoded.left.url") == comfy_url
 
-    calls = drag(page, "mask_offset", 10, -5.0, "[data-method=was] canvas")
-    offset = int(page.locator("#mask_offset input[type=range]").input_value())
-    assert offset < 6 and page.evaluate("window.inpaintLive.methods.was.amount") == offset
-    note = page.locator("[data-method=was] .decoded .note")
+    calls = drag(page, "right-amount", 10, -5.0, "[data-column=right] canvas")
+    offset = int(page.locator("#right-amount input[type=range]").input_value())
+    assert offset < 6 and page.evaluate("window.inpaintLive.columns.right.amount") == offset
+    note = page.locator("[data-column=right] .decoded .note")
     assert (
         "encoding for mask_offset" in note.inner_text()
-        or page.evaluate("window.inpaintLive.decoded.was.amount") == offset
+        or page.evaluate("window.inpaintLive.decoded.right.amount") == offset
     )
-    page.wait_for_function(f"window.inpaintLive.decoded.was.amount === {offset}", timeout=120_000)
+    page.wait_for_function(f"window.inpaintLive.decoded.right.amount === {offset}", timeout=120_000)
     assert len(calls) == 1
-    assert "stale" not in (page.locator("[data-method=was] .decoded").get_attribute("class") or "")
+    assert "stale" not in (page.locator("[data-column=right] .decoded").get_attribute("class") or "")
     assert "ms" in note.inner_text()
     assert f"mask_offset {offset}" in page.locator("#numbers-table").inner_text()
 
@@ -223,13 +223,13 @@ def test_one_screen_at_1440_by_900(page):
         timeout=120_000,  # a latent on a loaded 2-core CPU
     )
     page.evaluate("window.scrollTo(0, 0)")
-    needed = ["#editor canvas", "#grow_mask_by input[type=range]", "#mask_offset input[type=range]"]
-    needed += [f"[data-method={m}] {part}" for m in ("comfy", "was") for part in ("canvas", ".decoded img")]
+    needed = ["#editor canvas", "#left-amount input[type=range]", "#right-amount input[type=range]"]
+    needed += [f"[data-column={m}] {part}" for m in ("left", "right") for part in ("canvas", ".decoded img")]
     for selector in needed:
         box = page.locator(selector).first.bounding_box()
         assert box and box["height"] > 40 or "range" in selector, selector
         assert box["y"] >= 0 and box["y"] + box["height"] <= 900, f"{selector} is off the first screen: {box}"
-    comfy, was = (page.locator(f"[data-method={m}] canvas").bounding_box() for m in ("comfy", "was"))
+    comfy, was = (page.locator(f"[data-column={m}] canvas").bounding_box() for m in ("left", "right"))
     assert abs(comfy["y"] - was["y"]) < 2 and comfy["x"] < was["x"]  # side by side, as columns
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "page_1440x900.png"))
@@ -243,12 +243,15 @@ def test_a_phone_gets_one_column(browser, app_url):
         editor = tab.locator("#editor").bounding_box()
         assert editor["height"] <= 844
         boxes = {
-            f"{m}-{p}": tab.locator(f"[data-method={m}] {s}").bounding_box()
-            for m in ("comfy", "was")
+            f"{m}-{p}": tab.locator(f"[data-column={m}] {s}").bounding_box()
+            for m in ("left", "right")
             for p, s in (("mask", "canvas"), ("decoded", ".decoded img"))
         }
         assert (
-            boxes["comfy-mask"]["y"] < boxes["comfy-decoded"]["y"] < boxes["was-mask"]["y"] < boxes["was-decoded"]["y"]
+            boxes["left-mask"]["y"]
+            < boxes["left-decoded"]["y"]
+            < boxes["right-mask"]["y"]
+            < boxes["right-decoded"]["y"]
         )
         assert all(box["x"] + box["width"] <= 390 for box in boxes.values())
         ARTIFACTS.mkdir(exist_ok=True)
@@ -265,7 +268,7 @@ def test_uploading_and_painting_shows_the_mask(page, tmp_path):
     page.wait_for_function("window.inpaintLive.edit && window.inpaintLive.edit.width === 500", timeout=60_000)
     page.get_by_role("button", name="Brush").first.click()
     paint_stroke(page, page.locator("#editor canvas").first, [(0.35 + 0.02 * i, 0.45 + 0.01 * i) for i in range(12)])
-    painted = "window.inpaintLive.methods.comfy.mask.reduce((a, b) => a + b, 0) > 100"
+    painted = "window.inpaintLive.columns.left.mask.reduce((a, b) => a + b, 0) > 100"
     page.wait_for_function(painted, timeout=60_000)  # the stroke reached the server and came back as the mask
 
 
@@ -335,18 +338,18 @@ def test_browser_grow_mask_node_equals_the_core_bit_for_bit(page):
 def test_a_step_updates_only_what_changes_and_equals_a_fresh_draw(page):
     """The incremental redraw (pixels whose level lies between the old and new amount) equals drawing anew."""
     load_example(page, 2)
-    for method, amounts in (("comfy", [6, 40, 3, 64, 0, 7]), ("was", [6, -30, 128, -128, 0, 17])):
+    for method, amounts in (("left", [6, 40, 3, 64, 0, 7]), ("right", [6, -30, 128, -128, 0, 17])):
         for amount in amounts:
             page.evaluate(f"window.inpaintLive.setAmount('{method}', {amount})")
-        stepped = panel_pixels(page, f"[data-method={method}] canvas")
-        noise = page.evaluate(f"Array.from(window.inpaintLive.methods.{method}.noise).join('')")
-        state = page.evaluate(f"(() => {{ const s = window.inpaintLive.methods.{method}; return [s.w, s.h]; }})()")
-        mask = page.evaluate(f"Array.from(window.inpaintLive.methods.{method}.mask).join('')")
+        stepped = panel_pixels(page, f"[data-column={method}] canvas")
+        noise = page.evaluate(f"Array.from(window.inpaintLive.columns.{method}.noise).join('')")
+        state = page.evaluate(f"(() => {{ const s = window.inpaintLive.columns.{method}; return [s.w, s.h]; }})()")
+        mask = page.evaluate(f"Array.from(window.inpaintLive.columns.{method}.mask).join('')")
         tensor = torch.tensor([int(c) for c in mask], dtype=torch.float32).reshape(1, state[1], state[0])
-        core = grow_mask(tensor, amounts[-1]) if method == "comfy" else offset_mask(tensor, amounts[-1])
+        core = grow_mask(tensor, amounts[-1]) if method == "left" else offset_mask(tensor, amounts[-1])
         assert noise == "".join(map(str, core[0].int().reshape(-1).tolist()))
         page.evaluate(f"window.inpaintLive.redraw('{method}')")  # every pixel drawn anew
-        assert panel_pixels(page, f"[data-method={method}] canvas") == stepped
+        assert panel_pixels(page, f"[data-column={method}] canvas") == stepped
 
 
 def test_uploads_the_server_refuses_are_said_at_once(page, tmp_path):
@@ -384,16 +387,16 @@ def set_slider(tab, slider: str, value: int) -> None:
 
 def test_the_recommendation_button_sets_its_slider(page):
     load_example(page, 0)
-    set_slider(page, "grow_mask_by", 0)
-    button = page.locator("#advice button[data-slider=grow_mask_by]")
+    set_slider(page, "left-amount", 0)
+    button = page.locator("#advice button[data-slider=left-amount]")
     button.wait_for(timeout=120_000)
     amount = int(button.get_attribute("data-amount"))
     assert amount > 0 and "ComfyUI:" in page.locator("#advice").inner_text()
     button.click()
-    page.wait_for_function(f"window.inpaintLive.methods.comfy.amount === {amount}")
-    assert int(page.locator("#grow_mask_by input[type=range]").input_value()) == amount
+    page.wait_for_function(f"window.inpaintLive.columns.left.amount === {amount}")
+    assert int(page.locator("#left-amount input[type=range]").input_value()) == amount
     page.wait_for_function(  # the release went to the server: the advice now has nothing to set for ComfyUI
-        "!document.querySelector('#advice button[data-slider=grow_mask_by]')", timeout=120_000
+        "!document.querySelector('#advice button[data-slider=left-amount]')", timeout=120_000
     )
 
 
@@ -433,50 +436,50 @@ def test_a_column_can_hold_another_method_and_go_back_to_its_node(page):
     load_example(page, 0)
     page.wait_for_function("window.inpaintLive.decoded && window.inpaintLive.decoded.key === window.inpaintLive.edit.key",
                            timeout=120_000)  # fmt: skip
-    before, amount = panel_pixels(page, ".difference canvas"), page.evaluate("window.inpaintLive.methods.comfy.amount")
+    before, amount = panel_pixels(page, ".difference canvas"), page.evaluate("window.inpaintLive.columns.left.amount")
     pick(page, "left", "VAE Encode + Set Latent Noise Mask")
-    page.wait_for_function("document.querySelector('[data-method=comfy]').classList.contains('server')")
+    page.wait_for_function("document.querySelector('[data-column=left]').classList.contains('server')")
     settings = page.locator("#left-settings textarea")
     settings.wait_for()
-    page.wait_for_function("document.querySelector('#grow_mask_by').innerText.includes('expand')")  # its slider
-    set_slider(page, "grow_mask_by", 10)
+    page.wait_for_function("document.querySelector('#left-amount').innerText.includes('expand')")  # its slider
+    set_slider(page, "left-amount", 10)
     settings.fill('{"tapered_corners": true, "feather": 12}')
     settings.press("Enter")
     page.wait_for_function(
-        "(() => { const s = window.inpaintLive.served.comfy; return s && s.method === 'set_latent_noise_mask' && "
-        "document.querySelector('[data-method=comfy] .server-mask').complete; })()", timeout=120_000,
+        "(() => { const s = window.inpaintLive.served.left; return s && s.method === 'set_latent_noise_mask' && "
+        "document.querySelector('[data-column=left] .server-mask').complete; })()", timeout=120_000,
     )  # fmt: skip
     mask = torch.from_numpy(read_layer_mask("chelsea.png"))
     image = torch.from_numpy(np.asarray(Image.open(ASSETS / "chelsea.png").convert("RGB")).copy()).float()[None] / 255
     expected = run_method("set_latent_noise_mask", image, mask[None].float(), {"expand": 10, "feather": 12})
-    page.wait_for_function("window.inpaintLive.served.comfy.live === null", timeout=120_000)  # feathered: soft
+    page.wait_for_function("window.inpaintLive.served.left.live === null", timeout=120_000)  # feathered: soft
     page.wait_for_function(
-        f"window.inpaintLive.served.comfy.noise.reduce((a, b) => a + b, 0) === {int((expected.noise_mask > 0).sum())}",
+        f"window.inpaintLive.served.left.noise.reduce((a, b) => a + b, 0) === {int((expected.noise_mask > 0).sum())}",
         timeout=120_000,
     )
-    box, noise = served_noise(page, "comfy")
+    box, noise = served_noise(page, "left")
     assert box == [0, 0, *mask.shape] and np.array_equal(noise, expected.noise_mask[0, 0].numpy() > 0)
-    assert page.locator("[data-method=comfy] .server-mask").is_visible()
-    assert not page.locator("[data-method=comfy] canvas").is_visible()
-    assert "VAE Encode + Set Latent Noise Mask" in page.locator("[data-method=comfy] h3").inner_text()
+    assert page.locator("[data-column=left] .server-mask").is_visible()
+    assert not page.locator("[data-column=left] canvas").is_visible()
+    assert "VAE Encode + Set Latent Noise Mask" in page.locator("[data-column=left] h3").inner_text()
     assert "only VAE Encode + Set Latent Noise Mask" in page.locator("#live .difference").inner_text()
     assert panel_pixels(page, ".difference canvas") != before
     ARTIFACTS.mkdir(exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(ARTIFACTS / "page_left_column_other_method.png"))
-    drawn = page.evaluate("window.inpaintLive.served.comfy.image")
+    drawn = page.evaluate("window.inpaintLive.served.left.image")
     settings.fill('{"feather": 12,')  # not JSON: said by name, and the column keeps what it showed
     settings.press("Enter")
     page.wait_for_selector(".toast-body:has-text('settings must be a JSON object')", timeout=120_000)
-    assert page.evaluate("window.inpaintLive.served.comfy.image") == drawn
-    assert page.locator("[data-method=comfy] .server-mask").is_visible()
+    assert page.evaluate("window.inpaintLive.served.left.image") == drawn
+    assert page.locator("[data-column=left] .server-mask").is_visible()
     settings.fill('{"tapered_corners": true, "feather": 12}')
     pick(page, "left", "VAE Encode (for Inpainting), ComfyUI (live slider)")
-    page.wait_for_function("!document.querySelector('[data-method=comfy]').classList.contains('server')")
-    page.wait_for_function("document.querySelector('#grow_mask_by').innerText.includes('grow_mask_by')")
-    assert page.locator("[data-method=comfy] canvas").is_visible()
-    assert "grow_mask_by = " in page.locator("[data-method=comfy] h3").inner_text()
-    set_slider(page, "grow_mask_by", amount)  # the slider came back at the node's default
+    page.wait_for_function("!document.querySelector('[data-column=left]').classList.contains('server')")
+    page.wait_for_function("document.querySelector('#left-amount').innerText.includes('grow_mask_by')")
+    assert page.locator("[data-column=left] canvas").is_visible()
+    assert "grow_mask_by = " in page.locator("[data-column=left] h3").inner_text()
+    set_slider(page, "left-amount", amount)  # the slider came back at the node's default
     assert panel_pixels(page, ".difference canvas") == before
     assert page.errors == []
 
@@ -494,41 +497,41 @@ def test_growmask_in_a_column_follows_its_slider_without_the_server(page):
 
     load_example(page, 3)
     pick(page, "right", "VAE Encode + Set Latent Noise Mask")
-    page.wait_for_function("window.inpaintLive.methods.was && window.inpaintLive.methods.was.kind === 'grow'",
+    page.wait_for_function("window.inpaintLive.columns.right && window.inpaintLive.columns.right.kind === 'grow'",
                            timeout=120_000)  # fmt: skip
     assert page.locator("#right-settings textarea").is_visible()
     calls = server_calls(page)
     for amount in (-9, 17, -30):
         page.evaluate(
-            """(value) => { const input = document.querySelector('#mask_offset input[type=range]');
+            """(value) => { const input = document.querySelector('#right-amount input[type=range]');
             input.value = String(value); input.dispatchEvent(new Event('input', {bubbles: true})); }""",
             amount,
         )
-        state = page.evaluate("(() => { const s = window.inpaintLive.methods.was; return [s.amount, s.w, s.h, "
+        state = page.evaluate("(() => { const s = window.inpaintLive.columns.right; return [s.amount, s.w, s.h, "
                               "Array.from(s.noise).join('')]; })()")  # fmt: skip
         assert state[0] == amount
         mask = torch.from_numpy(read_layer_mask("rocket.jpg")).float()[None]
         expected = grow_mask_node(mask, amount, True)[0].int().reshape(-1).tolist()
         assert (state[2], state[1]) == tuple(mask.shape[1:]) and state[3] == "".join(map(str, expected))
     assert calls == []  # every step drawn here
-    assert "expand = -30" in page.locator("[data-method=was] h3").inner_text()
-    page.evaluate("document.querySelector('#mask_offset input[type=range]').dispatchEvent("
+    assert "expand = -30" in page.locator("[data-column=right] h3").inner_text()
+    page.evaluate("document.querySelector('#right-amount input[type=range]').dispatchEvent("
                   "new PointerEvent('pointerup', {bubbles: true}))")  # fmt: skip
-    page.wait_for_function("window.inpaintLive.decoded.was && window.inpaintLive.decoded.was.amount === -30",
+    page.wait_for_function("window.inpaintLive.decoded.right && window.inpaintLive.decoded.right.amount === -30",
                            timeout=120_000)  # fmt: skip
     pick(page, "right", "VAE Encode (for Inpainting), ComfyUI (a second setting)")  # the other node, live there too
-    page.wait_for_function("window.inpaintLive.methods.was && window.inpaintLive.methods.was.node === 'comfy'",
+    page.wait_for_function("window.inpaintLive.columns.right && window.inpaintLive.columns.right.node === 'comfy'",
                            timeout=120_000)  # fmt: skip
-    set_slider(page, "mask_offset", 13)  # the right slider is now the second grow_mask_by
+    set_slider(page, "right-amount", 13)  # the right slider is now the second grow_mask_by
     right, left = (
-        page.evaluate(f"Array.from(window.inpaintLive.methods.{m}.noise).join('')") for m in ("was", "comfy")
+        page.evaluate(f"Array.from(window.inpaintLive.columns.{m}.noise).join('')") for m in ("right", "left")
     )
     crop = page.evaluate("window.inpaintLive.edit.crops.comfy")
     painted = torch.from_numpy(read_layer_mask("rocket.jpg")).float()[None]
     cropped = painted[:, crop[0] : crop[0] + crop[2], crop[1] : crop[1] + crop[3]]
-    for noise, amount in ((right, 13), (left, page.evaluate("window.inpaintLive.methods.comfy.amount"))):
+    for noise, amount in ((right, 13), (left, page.evaluate("window.inpaintLive.columns.left.amount"))):
         assert noise == "".join(map(str, grow_mask(cropped, amount)[0].int().reshape(-1).tolist()))
-    assert "grow_mask_by = 13" in page.locator("[data-method=was] h3").inner_text()
+    assert "grow_mask_by = 13" in page.locator("[data-column=right] h3").inner_text()
     pick(page, "right", "WAS VAE Encode for Inpaint (live slider)")
-    page.wait_for_function("window.inpaintLive.methods.was && window.inpaintLive.methods.was.kind === 'node'")
+    page.wait_for_function("window.inpaintLive.columns.right && window.inpaintLive.columns.right.kind === 'node'")
     assert page.errors == []

@@ -147,7 +147,7 @@ def test_compare_takes_other_methods_by_name_with_their_settings(client, chelsea
 
 def decoded_files(live: dict) -> list[Path]:
     """The decoded previews a settle payload points the live panels at (served from Gradio's cache)."""
-    return [Path(live[method]["url"].removeprefix("gradio_api/file=")) for method in ("comfy", "was")]
+    return [Path(live[method]["url"].removeprefix("gradio_api/file=")) for method in ("left", "right")]
 
 
 @pytest.mark.parametrize(("grow", "offset"), [(7, 6), (6, -3), (0, 0)])
@@ -164,7 +164,7 @@ def test_handlers_send_what_the_page_can_show(tmp_path, grow, offset):
     settled = inspector.settle(editor, label, grow, offset, "comfyui", progress=nothing)
     send(event_of(page, inspector.settle), settled)
     live, _, table, advice, *_, comfy_python, was_python, shown = settled
-    assert live["kind"] == "decoded" and live["was"]["amount"] == offset and live["key"] == payload["key"]
+    assert live["kind"] == "decoded" and live["right"]["amount"] == offset and live["key"] == payload["key"]
     assert all(path.is_file() for path in decoded_files(live))
     assert f"mask_offset {offset}" in table and "grey-halo cells" in table
     assert "<b>ComfyUI:</b>" in advice and "<b>WAS:</b>" in advice
@@ -230,7 +230,7 @@ def test_a_grow_release_sends_only_the_panels_it_changes(tmp_path):
     assert after[13] == after[14] == gr.skip()  # neither decoded latent changed
     assert comfy_pixels == gr.skip() and all(panel == gr.skip() for panel in was)
     assert all(panel != gr.skip() for panel in (comfy_mask, comfy_cells, comfy_sampler, difference))
-    assert after[0]["comfy"]["url"] == first[0]["comfy"]["url"]  # ComfyUI's latent ignores grow_mask_by
+    assert after[0]["left"]["url"] == first[0]["left"]["url"]  # ComfyUI's latent ignores grow_mask_by
     written = set(tmp_path.iterdir()) - files_before
     assert written and not any(path.suffix == ".jpg" for path in written)  # masks only: no image re-encoded
 

@@ -16,8 +16,8 @@ from inpaint_core.prepare import resize_mask
 from inpaint_core.vaes.registry import VAERegistry
 from tests.web.events import event_of, nothing, send
 from tests.web.test_app import coffee
-from web.methods.pickers import LIVE
 from web.methods.numbers import drift
+from web.methods.pickers import LIVE
 from web.methods.settings import default_settings
 
 
@@ -41,44 +41,44 @@ def unpack(entry: dict) -> np.ndarray:
 
 
 @pytest.mark.parametrize(
-    ("slot", "method", "settings"),
-    [("comfy", "set_latent_noise_mask", {"expand": 6, "feather": 8}), ("was", "acly_fill", {"mask_blur": 15}),
-     ("was", "comfy", {"grow_mask_by": 9})],
+    ("place", "method", "settings"),
+    [("left", "set_latent_noise_mask", {"expand": 6, "feather": 8}), ("right", "acly_fill", {"mask_blur": 15}),
+     ("right", "comfy", {"grow_mask_by": 9})],
 )  # fmt: skip
-def test_a_column_holding_another_method_shows_that_method(setup, slot, method, settings):
+def test_a_column_holding_another_method_shows_that_method(setup, place, method, settings):
     page, inspector, editor, label = setup
-    args = {"comfy": ("comfy", ""), "was": ("was", "")} | {slot: (method, json.dumps(settings))}
+    args = {"left": ("comfy", ""), "right": ("was", "")} | {place: (method, json.dumps(settings))}
     driven = LIVE[method].name if method in LIVE else None  # the column's slider drives it (expand, an amount)
-    sliders = {"comfy": 6, "was": 6} | {slot: settings.get(driven, 6)}
-    settled = inspector.settle(editor, label, sliders["comfy"], sliders["was"], "comfyui", None, *args["comfy"],
-                               *args["was"], progress=nothing)  # fmt: skip
+    sliders = {"left": 6, "right": 6} | {place: settings.get(driven, 6)}
+    settled = inspector.settle(editor, label, sliders["left"], sliders["right"], "comfyui", None, *args["left"],
+                               *args["right"], progress=nothing)  # fmt: skip
     send(event_of(page, inspector.settle), settled)  # through Gradio's sending path
     live, wipe, table, advice, *details = settled
     expected = direct(editor, method, settings)
-    entry = live[slot]["override"]
-    assert entry["method"] == method and live[slot]["amount"] == settings.get(driven)
+    entry = live[place]["override"]
+    assert entry["method"] == method and live[place]["amount"] == settings.get(driven)
     assert (entry["live"] is not None) == (method == "comfy")  # the node, live; feathered GrowMask, Acly: server
     mask = expected.noise_mask[0, 0].numpy() > 0
     assert np.array_equal(unpack(entry), mask)  # the difference panel's bits: the mask above 0
     top, left = entry["box"][:2]
     assert (top, left) == ((0, 0) if mask.shape == editor.size else expected.crop_offset)
-    decoded = read_served(live[slot]["url"])
+    decoded = read_served(live[place]["url"])
     assert decoded.shape[:2] == tuple(expected.encoded.shape[1:3])
-    other = "was" if slot == "comfy" else "comfy"
+    other = "right" if place == "left" else "left"
     assert live[other]["amount"] == 6 and "override" not in live[other]  # the other column keeps its node
-    assert str(wipe.root[0 if slot == "comfy" else 1].path) == live[slot]["url"].removeprefix("gradio_api/file=")
+    assert str(wipe.root[0 if place == "left" else 1].path) == live[place]["url"].removeprefix("gradio_api/file=")
     shown = inspector.prepare_any(editor, label, method, settings)
     psnr = drift(shown)
     assert f"<td>{psnr:.1f}</td>" in table and f"<td>{int(mask.sum())}</td>" in table
     title = {"set_latent_noise_mask": "VAE Encode + Set Latent Noise Mask", "acly_fill": "Acly: Expand Mask",
              "comfy": "VAE Encode (for Inpainting)"}[method]  # fmt: skip
     assert title in table and title in advice and "no amount to recommend" in advice
-    assert ("grow_mask_by=6 is even" in advice) == (slot != "comfy")  # warnings of a node not shown are left out
-    pixels = details[0 if slot == "comfy" else 4]
+    assert ("grow_mask_by=6 is even" in advice) == (place != "left")  # warnings of a node not shown are left out
+    pixels = details[0 if place == "left" else 4]
     assert np.array_equal(np.asarray(Image.open(pixels.path)), to_uint8(expected.neutralised[0]))
-    python = details[11 if slot == "comfy" else 12]
-    decoded_tab = details[9 if slot == "comfy" else 10]  # the detail tab's decoded latent: the column's
-    assert decoded_tab.path == live[slot]["url"].removeprefix("gradio_api/file=")
+    python = details[11 if place == "left" else 12]
+    decoded_tab = details[9 if place == "left" else 10]  # the detail tab's decoded latent: the column's
+    assert decoded_tab.path == live[place]["url"].removeprefix("gradio_api/file=")
     assert f"run_method({method!r}" in python
     difference = details[8]
     assert [a.label for a in difference.annotations] == ["only left", "only right", "both"]
@@ -102,7 +102,7 @@ def test_growmask_on_the_painted_mask_is_drawn_live_with_the_slider_as_expand(se
     text = json.dumps({"tapered_corners": tapered, "feather": 0})
     live, *_, advice = inspector.settle(editor, label, 6, -40, "comfyui", None, "comfy", "", method, text,
                                         progress=nothing)[:4]  # fmt: skip
-    spec = live["was"]["override"]["live"]
+    spec = live["right"]["override"]["live"]
     assert "drawn live: the slider is GrowMask" in advice
     expected = direct(editor, method, {"expand": -40, "tapered_corners": tapered})
     height, width = expected.noise_mask.shape[-2:]
@@ -110,12 +110,12 @@ def test_growmask_on_the_painted_mask_is_drawn_live_with_the_slider_as_expand(se
     assert spec | {"box": None} == {"name": "expand", "amount": -40, "range": [-128, 128], "tapered": tapered,
                                     "grey": "noise" if method == "inpaint_model_conditioning" else "none",
                                     "box": None, "follows": True}  # fmt: skip
-    assert spec["box"] == [top, left, height, width] and live["was"]["amount"] == -40
-    assert np.array_equal(unpack(live["was"]["override"]), expected.noise_mask[0, 0].numpy() > 0)
+    assert spec["box"] == [top, left, height, width] and live["right"]["amount"] == -40
+    assert np.array_equal(unpack(live["right"]["override"]), expected.noise_mask[0, 0].numpy() > 0)
     feathered = json.dumps({"tapered_corners": tapered, "feather": 4})
     live, *_, advice = inspector.settle(editor, label, 6, -40, "comfyui", None, "comfy", "", method, feathered,
                                         progress=nothing)[:4]  # fmt: skip
-    assert live["was"]["override"]["live"] is None and "drawn by the server" in advice  # soft
+    assert live["right"]["override"]["live"] is None and "drawn by the server" in advice  # soft
 
 
 def test_the_columns_downloads_are_the_methods_files(setup):

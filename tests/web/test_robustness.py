@@ -150,7 +150,7 @@ def test_out_of_memory_in_a_request_is_a_message_and_the_next_request_works(tmp_
     with pytest.raises(gr.Error, match="out of GPU memory even in 512-pixel tiles"):
         inspector.settle(editor, label, 6, 6, "comfyui", progress=nothing)
     live = inspector.settle(editor, label, 6, 6, "comfyui", progress=nothing)[0]
-    assert all(Path(live[m]["url"].removeprefix("gradio_api/file=")).is_file() for m in ("comfy", "was"))
+    assert all(Path(live[m]["url"].removeprefix("gradio_api/file=")).is_file() for m in ("left", "right"))
 
 
 def test_a_mask_layer_of_another_size_is_resized_as_the_nodes_do(client, tmp_path):

@@ -29,7 +29,12 @@ def node_slider(place: str) -> gr.Slider:
     seed = PLACES[place]
     amount = LIVE[seed]
     return gr.Slider(
-        amount.min, amount.max, value=amount.default, step=1, label=METHODS[seed].slider_label, elem_id=amount.name
+        amount.min,
+        amount.max,
+        value=amount.default,
+        step=1,
+        label=METHODS[seed].slider_label,
+        elem_id=f"{place}-amount",
     )
 
 
