@@ -29,6 +29,16 @@ TINY_FAMILIES = {
 }
 WEIGHT_SUFFIXES = (".safetensors", ".pth", ".pt", ".ckpt", ".bin")
 HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+TINY_PART = re.compile(r"_(en|de)coder$")  # on a file's stem: one half of a tiny autoencoder pair
+
+
+def tiny_pair_name(path: str | Path) -> str | None:
+    """`taesd` for `.../taesd_decoder.safetensors` (either half of a pair): the name ComfyUI's VAELoader lists the
+    pair by; None for a file that is no such half."""
+    path = Path(path)
+    if path.suffix not in WEIGHT_SUFFIXES or not TINY_PART.search(path.stem):
+        return None
+    return TINY_PART.sub("", path.stem)
 
 
 def load_vae(source: str, device: torch.device | str | None = None) -> VAE:
@@ -42,7 +52,7 @@ def load_vae(source: str, device: torch.device | str | None = None) -> VAE:
             return load_diffusers(str(path), device)
         return load_tiny_pair(_tiny_encoder_in(path), device)
     if path.is_file():
-        if re.search(r"_(en|de)coder$", path.stem):
+        if TINY_PART.search(path.stem):
             return load_tiny_pair(path, device)
         return load_single_file(path, device)
     if HUB_ID.match(source):
@@ -61,7 +71,7 @@ def _tiny_encoder_in(folder: Path) -> Path:
 
 def load_tiny_pair(path: Path, device: torch.device) -> VAE:
     """A tiny autoencoder from either file of its `<family>_encoder` / `<family>_decoder` pair."""
-    family = re.sub(r"_(en|de)coder$", "", path.stem)
+    family = TINY_PART.sub("", path.stem)
     if family not in TINY_FAMILIES:
         raise ValueError(
             f"{path.name}: unknown tiny autoencoder family {family!r}, expected one of {sorted(TINY_FAMILIES)}"
