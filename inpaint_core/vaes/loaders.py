@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from .approx import approximate_vae
+from .comfy_tiny import comfy_tiny_codec
 from .device import default_device, model_dtype
 from .state_dicts import read_state_dict
 from .tiny_autoencoder import decoder, encoder
@@ -88,10 +89,11 @@ def load_tiny_pair(path: Path, device: torch.device) -> VAE:
         except RuntimeError as error:
             raise ValueError(f"{file}: not a {label} {part} ({str(error).splitlines()[0]})") from None
         nets[part] = net.to(device, dtype, memory_format=torch.channels_last).eval().requires_grad_(False)
+    encode, decode = comfy_tiny_codec(nets["encoder"], nets["decoder"], scale, shift, device, dtype)
     return VAE(
         label,
-        encoder=lambda x: nets["encoder"](x) / scale + shift,
-        decoder=lambda z: nets["decoder"]((z - shift) * scale),
+        encoder=encode,
+        decoder=decode,
         latent_channels=channels,
         device=device,
         dtype=dtype,
@@ -134,8 +136,11 @@ def wrap_diffusers(model, name: str, device: torch.device) -> VAE:
     if type(model).__name__ == "AutoencoderTiny":
         family = _tiny_family_of(name, config.latent_channels)
         _, scale, shift, _ = TINY_FAMILIES[family]
-        encode = lambda x: model.encode(x * 2 - 1).latents / scale + shift  # noqa: E731
-        decode = lambda z: (model.decode((z - shift) * scale).sample + 1) / 2  # noqa: E731
+        # diffusers' own encode and decode take [-1, 1] in their own arithmetic: ComfyUI's runs their layers
+        layers = model.decoder.layers
+        encode, decode = comfy_tiny_codec(
+            model.encoder.layers, lambda z: layers(torch.tanh(z / 3) * 3), scale, shift, device, model.dtype
+        )
     else:
         encode = lambda x: model.encode(x * 2 - 1).latent_dist.mean  # noqa: E731
         decode = lambda z: (model.decode(z).sample + 1) / 2  # noqa: E731
