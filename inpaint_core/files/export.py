@@ -16,6 +16,7 @@ from PIL import Image
 from ..preparations.methods import METHODS as PREPARATIONS
 from ..settings import check_settings
 from .image_files import write_once
+from .vae_names import comfyui_vae, snippet_vae
 from .workflow import ENCODERS, comfy_api_prompt, comfy_workflow, graph
 from .workflow import METHODS as WORKFLOW_METHODS
 
@@ -44,7 +45,10 @@ def write_export(
     Python snippet); return their paths, the PNG first. Files are named by the image's content and the setting.
 
     `method`: a seed encoder with its amount, or any preparation (inpaint_core.preparations.METHODS) with its
-    settings; a workflow is written where the method's graph needs no model but the VAE (workflow.METHODS)."""
+    settings; a workflow is written where the method's graph needs no model but the VAE (workflow.METHODS).
+    `vae_name` is the page's name for the VAE: the workflow names what the user's ComfyUI loads for its latent
+    space instead (vae_names.comfyui_vae, with a note on the canvas where that differs); the snippet names it as
+    the user would have it (vae_names.snippet_vae), never by `vae_source`'s path on this machine."""
     if method in WORKFLOW_METHODS:
         graph(method, amount, vae_name, "check.png")  # bad settings fail before anything is written
     elif method in PREPARATIONS and isinstance(amount, dict):
@@ -54,9 +58,12 @@ def write_export(
     image, written = _write_image(folder, image_rgb_uint8, mask_bool), []
     vae = hashlib.blake2b(f"{vae_name}\n{vae_source}".encode(), digest_size=3).hexdigest()  # files differ by VAE too
     setting = f"{image.stem}-{_setting_tag(method, amount)}-{vae}"
-    for suffix, make in (("workflow", comfy_workflow), ("api", comfy_api_prompt)) * (method in WORKFLOW_METHODS):
-        text = json.dumps(make(method, amount, vae_name, image.name), indent=2)
-        written.append(_write_text(image.parent / f"{setting}-{suffix}.json", text))
+    comfy_name, note = comfyui_vae(vae_name, vae_source)
+    if method in WORKFLOW_METHODS:
+        canvas = comfy_workflow(method, amount, comfy_name, image.name, vae_note=note)
+        written.append(_write_text(image.parent / f"{setting}-workflow.json", json.dumps(canvas, indent=2)))
+        prompt = comfy_api_prompt(method, amount, comfy_name, image.name)
+        written.append(_write_text(image.parent / f"{setting}-api.json", json.dumps(prompt, indent=2)))
     if vae_source is not None:
         snippet = (
             python_snippet(method, amount, vae_source, image.name)
@@ -93,6 +100,7 @@ def method_snippet(method: str, settings: dict, vae_source: str, image_filename:
     if method not in PREPARATIONS:
         raise ValueError(f"method must be one of {sorted(PREPARATIONS)}, got {method!r}")
     settings = check_settings(PREPARATIONS[method].settings, settings)
+    vae_argument, vae_comment = snippet_vae(vae_source)
     return f"""import numpy as np
 import torch
 from PIL import Image
@@ -104,7 +112,7 @@ rgba = np.asarray(Image.open({image_filename!r}).convert("RGBA"))
 pixels = torch.from_numpy(rgba[..., :3].copy()).float()[None] / 255  # (1, H, W, 3), as LoadImage reads it
 mask = torch.from_numpy(rgba[..., 3] == 0).float()[None]  # (1, H, W): 1 = inpaint (LoadImage's 1 - alpha)
 
-vae = load_vae({vae_source!r})
+vae = load_vae({vae_argument!r}){vae_comment}
 preparation = run_method({method!r}, pixels, mask, {settings!r}, vae)
 latent = preparation.latent  # ComfyUI's LATENT: "samples" and, where the method sets one, "noise_mask"
 """
@@ -116,7 +124,7 @@ def python_snippet(
     """Python that prepares the exported image as the method does: with inpaint_core, then with torch and
     diffusers alone (the same crop, mask and grey, then an inpaint pipeline). `downscale_ratio`: the VAE's."""
     graph(method, amount, "vae", image_filename)  # checks the method, the amount and the file name
-    name = PREPARATIONS[method].amount
+    name, (vae_argument, vae_comment) = PREPARATIONS[method].amount, snippet_vae(vae_source)
     if method == "comfy":
         core = f"prepare_comfy(pixels, mask, {name}={amount}, downscale_ratio=vae.downscale_ratio)"
         crop, grey = "ratio", "(mask > 0.5).float()  # the original mask, not the grown one"
@@ -137,7 +145,7 @@ mask = torch.from_numpy(rgba[..., 3] == 0).float()[None]  # (1, H, W): 1 = inpai
 # With inpaint_core: the maths of {PREPARATIONS[method].node[0]} ({name}={amount}), exactly
 from inpaint_core import load_vae, {core.split("(")[0]}
 
-vae = load_vae({vae_source!r})
+vae = load_vae({vae_argument!r}){vae_comment}
 prepared = {core}
 latent = {{"samples": vae.encode(prepared.pixels), "noise_mask": prepared.noise_mask}}  # ComfyUI's LATENT
 

@@ -109,8 +109,9 @@ def comfy_api_prompt(method: str, amount: int, vae_name: str, image_filename: st
     return prompt
 
 
-def comfy_workflow(method: str, amount: int, vae_name: str, image_filename: str) -> dict:
-    """The graph as ComfyUI's canvas saves it: drag the file onto the canvas to open it."""
+def comfy_workflow(method: str, amount: int, vae_name: str, image_filename: str, vae_note: str | None = None) -> dict:
+    """The graph as ComfyUI's canvas saves it: drag the file onto the canvas to open it. `vae_note`, where given,
+    joins the canvas note (what the VAE loader loads, where it is not the page's VAE)."""
     nodes, links = graph(method, amount, vae_name, image_filename)
     incoming = {(link[3], link[4]): link[0] for link in links}
     outgoing = {
@@ -119,7 +120,7 @@ def comfy_workflow(method: str, amount: int, vae_name: str, image_filename: str)
     note = (
         f"Put {image_filename} in ComfyUI/input (its alpha channel holds the mask: transparent = inpaint). "
         f"Connect the LATENT to a KSampler's latent_image; Save Latent keeps a copy in output/{LATENT_PREFIX}."
-    )
+    ) + (f"\n\n{vae_note}" if vae_note else "")
     return {
         "last_node_id": len(nodes) + 1,
         "last_link_id": len(links),

@@ -20,7 +20,6 @@ the image's side (kornia's padding fails otherwise): larger ones raise ValueErro
 Images (B, H, W, 3), masks (H, W) or (B, H, W), as the nodes take them, on any device (OpenCV on the CPU).
 """
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -120,7 +119,8 @@ def fill_masked_area(
 
 
 def _opencv_fill(image: torch.Tensor, alpha: torch.Tensor, fill: str) -> torch.Tensor:
-    import cv2
+    import cv2  # OpenCV and numpy: the page's extra, not the library's one requirement (torch)
+    import numpy as np
 
     method = cv2.INPAINT_TELEA if fill == "telea" else cv2.INPAINT_NS
     out = []

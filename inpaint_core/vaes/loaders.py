@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from .approx import approximate_vae
+from .comfy_tiny import comfy_tiny_codec
 from .device import default_device, model_dtype
 from .state_dicts import read_state_dict
 from .tiny_autoencoder import decoder, encoder
@@ -29,6 +30,16 @@ TINY_FAMILIES = {
 }
 WEIGHT_SUFFIXES = (".safetensors", ".pth", ".pt", ".ckpt", ".bin")
 HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+TINY_PART = re.compile(r"_(en|de)coder$")  # on a file's stem: one half of a tiny autoencoder pair
+
+
+def tiny_pair_name(path: str | Path) -> str | None:
+    """`taesd` for `.../taesd_decoder.safetensors` (either half of a pair): the name ComfyUI's VAELoader lists the
+    pair by; None for a file that is no such half."""
+    path = Path(path)
+    if path.suffix not in WEIGHT_SUFFIXES or not TINY_PART.search(path.stem):
+        return None
+    return TINY_PART.sub("", path.stem)
 
 
 def load_vae(source: str, device: torch.device | str | None = None) -> VAE:
@@ -42,7 +53,7 @@ def load_vae(source: str, device: torch.device | str | None = None) -> VAE:
             return load_diffusers(str(path), device)
         return load_tiny_pair(_tiny_encoder_in(path), device)
     if path.is_file():
-        if re.search(r"_(en|de)coder$", path.stem):
+        if TINY_PART.search(path.stem):
             return load_tiny_pair(path, device)
         return load_single_file(path, device)
     if HUB_ID.match(source):
@@ -61,7 +72,7 @@ def _tiny_encoder_in(folder: Path) -> Path:
 
 def load_tiny_pair(path: Path, device: torch.device) -> VAE:
     """A tiny autoencoder from either file of its `<family>_encoder` / `<family>_decoder` pair."""
-    family = re.sub(r"_(en|de)coder$", "", path.stem)
+    family = TINY_PART.sub("", path.stem)
     if family not in TINY_FAMILIES:
         raise ValueError(
             f"{path.name}: unknown tiny autoencoder family {family!r}, expected one of {sorted(TINY_FAMILIES)}"
@@ -78,10 +89,11 @@ def load_tiny_pair(path: Path, device: torch.device) -> VAE:
         except RuntimeError as error:
             raise ValueError(f"{file}: not a {label} {part} ({str(error).splitlines()[0]})") from None
         nets[part] = net.to(device, dtype, memory_format=torch.channels_last).eval().requires_grad_(False)
+    encode, decode = comfy_tiny_codec(nets["encoder"], nets["decoder"], scale, shift, device, dtype)
     return VAE(
         label,
-        encoder=lambda x: nets["encoder"](x) / scale + shift,
-        decoder=lambda z: nets["decoder"]((z - shift) * scale),
+        encoder=encode,
+        decoder=decode,
         latent_channels=channels,
         device=device,
         dtype=dtype,
@@ -124,8 +136,11 @@ def wrap_diffusers(model, name: str, device: torch.device) -> VAE:
     if type(model).__name__ == "AutoencoderTiny":
         family = _tiny_family_of(name, config.latent_channels)
         _, scale, shift, _ = TINY_FAMILIES[family]
-        encode = lambda x: model.encode(x * 2 - 1).latents / scale + shift  # noqa: E731
-        decode = lambda z: (model.decode((z - shift) * scale).sample + 1) / 2  # noqa: E731
+        # diffusers' own encode and decode take [-1, 1] in their own arithmetic: ComfyUI's runs their layers
+        layers = model.decoder.layers
+        encode, decode = comfy_tiny_codec(
+            model.encoder.layers, lambda z: layers(torch.tanh(z / 3) * 3), scale, shift, device, model.dtype
+        )
     else:
         encode = lambda x: model.encode(x * 2 - 1).latent_dist.mean  # noqa: E731
         decode = lambda z: (model.decode(z).sample + 1) / 2  # noqa: E731

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import torch
 
-from .loaders import WEIGHT_SUFFIXES, load_vae
+from .loaders import WEIGHT_SUFFIXES, load_vae, tiny_pair_name
 from .vae import VAE
 
 APPROX = "approx"
@@ -24,13 +24,14 @@ def default_sources(hub_reachable: bool) -> list[str]:
 
 
 def label_of(source: str) -> str:
-    """What the UI calls a source: the built-in one by its nature, files and folders by name."""
+    """What the UI calls a source: the built-in one by its nature, files and folders by name, as ComfyUI's
+    VAELoader lists them: a tiny autoencoder pair by its family (`taesd`), a single file with its extension."""
     if source == APPROX:
         return "built-in approximate (SD1.x, no weights)"
     path = Path(source)
-    if path.exists():
-        return path.name.removesuffix("_decoder").removesuffix("_encoder") if path.is_file() else path.name
-    return source
+    if path.is_file():
+        return tiny_pair_name(path) or path.name
+    return path.name if path.exists() else source
 
 
 def scan_models_dir(models_dir: str | Path) -> list[str]:
