@@ -13,6 +13,14 @@ from numbers import Integral, Real
 from .quoting import quote
 
 
+def _finite(value: Real) -> bool:
+    """Whether a real number is finite; an integer too large for a float is not taken as one."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 @dataclass(frozen=True)
 class Int:
     name: str
@@ -45,7 +53,7 @@ class Float:
     step: float = 0.01
 
     def check(self, value) -> float:
-        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, Real) or not _finite(value):
             raise ValueError(f"{self.name} must be a number in [{self.min}, {self.max}], got {quote(value)}")
         if not self.min <= value <= self.max:
             raise ValueError(f"{self.name} must be in [{self.min}, {self.max}], got {quote(value)}")

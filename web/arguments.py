@@ -9,7 +9,6 @@ of what was given; anything Gradio still refuses is answered in one sentence wit
 """
 
 import inspect
-import math
 from pathlib import Path
 
 import gradio as gr
@@ -78,7 +77,7 @@ def check_number(name: str, value, component: gr.Slider) -> None:
     low, high, step = component.minimum, component.maximum, component.step
     integral = all(float(x).is_integer() for x in (low, high, step))
     kind = "an integer" if integral else "a number"
-    finite = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    finite = isinstance(value, int | float) and not isinstance(value, bool) and -1e300 < value < 1e300  # no NaN
     if not finite or not low <= value <= high or (integral and not float(value).is_integer()):
         raise Refused(f"{name} must be {kind} from {low:g} to {high:g}, got {quote(value)}")
 
