@@ -74,7 +74,7 @@ class ThirdColumn:
 
     def _show(self, editor_state, vae_label, method, settings_json, denoise, progress):
         progress(0.2, desc=f"{method}…")
-        shown = self.inspector.prepare_any(editor_state, vae_label, method, settings_json, denoise)
+        shown = self.inspector.prepare_any(editor_state, vae_label, method, settings_json, denoise, progress)
         return tuple(as_sent(v) for v in columns.method_outputs(self.inspector, editor_state, vae_label, shown))
 
     def wire(self, state, vae) -> None:
