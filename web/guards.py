@@ -39,6 +39,7 @@ from pydantic import ValidationError
 from starlette.middleware import Middleware
 from starlette.responses import JSONResponse
 
+from inpaint_core.cancel import cancel_when
 from inpaint_core.quoting import quote
 
 from .arguments import install_argument_checks
@@ -360,7 +361,7 @@ def _waiting(queue, session: str) -> list:
 
 def _guard_queue(queue, guards: Guards) -> None:
     """Wrap this queue's push (places per session, pins the blobs an event will read) and its
-    process_events (drops the events of callers who have gone)."""
+    process_events (drops the events of callers who have gone, and stops running work when they go)."""
     limits, push, process_events = guards.limits, queue.push, queue.process_events
     joining: Counter[str] = Counter()
     listeners = sum(1 for fn in queue.blocks.fns.values() if fn.queue and fn.fn is not None)
@@ -414,7 +415,12 @@ def _guard_queue(queue, guards: Guards) -> None:
                     event.alive = False
                 await process_events(events, batch, begin_time, fn)
                 raise
-        return await process_events(events, batch, begin_time, fn)
+
+        def gone() -> bool:  # read between stages and tiles of the work (inpaint_core.cancel)
+            return guards.listeners.watching and not any(guards.listeners.hears(event) for event in events)
+
+        with cancel_when(gone):  # work whose caller leaves stops at its next checkpoint
+            return await process_events(events, batch, begin_time, fn)
 
     queue.push = guarded_push
     queue.process_events = guarded_process_events
