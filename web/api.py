@@ -38,7 +38,7 @@ class Api:
         numbers, files = [], []
         for method, settings, denoise in requested:
             progress(0.9, desc=f"{method}…")
-            shown = self.inspector.prepare_any(editor, vae, method, settings, denoise)
+            shown = self.inspector.prepare_any(editor, vae, method, settings, denoise, progress)
             numbers.append(method_numbers(shown))
             files += [as_sent(path) for path in columns.method_files(self.inspector, editor, vae, shown)]
         return (*pair, numbers, files or None)
@@ -53,7 +53,7 @@ class Api:
         graph needs no other model, Python)."""
         editor = self.read(image)
         progress(0.2, desc=f"{method}…")
-        shown = self.inspector.prepare_any(editor, vae, method, settings, denoise)
+        shown = self.inspector.prepare_any(editor, vae, method, settings, denoise, progress)
         return tuple(as_sent(value) for value in columns.method_outputs(self.inspector, editor, vae, shown))
 
     def read(self, image) -> EditorInput:

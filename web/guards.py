@@ -32,11 +32,17 @@ import gradio as gr
 from fastapi import HTTPException
 from gradio.components.image_editor import EditorDataBlobs
 from gradio.data_classes import DataWithFiles
+from gradio.route_utils import FnIndexInferError
 from gradio.server_messages import ProcessCompletedMessage
 from gradio.utils import error_payload
 from pydantic import ValidationError
 from starlette.middleware import Middleware
 from starlette.responses import JSONResponse
+
+from inpaint_core.cancel import cancel_when
+from inpaint_core.quoting import quote
+
+from .arguments import install_argument_checks
 
 MB = 1 << 20
 BLOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -46,6 +52,7 @@ RESULTS = re.compile(r"/queue/data/?$")  # ?session_hash=…
 CALL_RESULTS = re.compile(r"/call/(?:v2/)?[^/]+/(?P<key>[^/]+)/?$")  # by event id
 HEARTBEAT = re.compile(r"/heartbeat/(?P<key>[^/]+)/?$")  # a page (or gradio_client) that is still open
 COMPONENT_SERVER = re.compile(r"/component_server/?$")
+CALL = re.compile(r"/(?:queue/join|(?:call|run|api)/(?:v2/)?[^/]+)/?$")  # an event's arguments, as JSON
 COMPONENT_SERVER_FIELDS = "component_id (a component's integer id), session_hash, fn_name and data"
 
 
@@ -60,6 +67,7 @@ class GuardLimits:
     blob_bytes_total: int = 256 * MB
     blob_max_age_s: float = 600.0  # a set older than this is dropped, read or not
     request_bytes: int = 32 * MB  # a component_server post (one blob); keep at least launch's max_file_size
+    call_bytes: int = 1 * MB  # an event's arguments as JSON (/queue/join, /call/…): files go by /upload
     waiting_per_session: int | None = None  # events of one session waiting; None: the page's queued listeners
     waiting_per_event: int = 1  # of one event listener: a page never has more (trigger modes once, always_last)
     listen_grace_s: float = 5.0  # time from joining the queue to opening a result stream (or a heartbeat)
@@ -246,8 +254,9 @@ class TooLarge(Exception):
 
 
 class GuardMiddleware:
-    """ASGI: refuses component_server posts over `request_bytes` (by Content-Length before reading, or
-    counted as the body arrives) with a 413, and counts result streams and heartbeats."""
+    """ASGI: refuses component_server posts over `request_bytes` and an event's arguments over `call_bytes`
+    (by Content-Length before reading, or counted as the body arrives) with a 413, and counts result streams
+    and heartbeats."""
 
     def __init__(self, app, guards: "Guards"):
         self.app = app
@@ -258,8 +267,12 @@ class GuardMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path, method = scope["path"], scope["method"]
-        if method == "POST" and path.rstrip("/").endswith("/component_server"):
-            return await self._bounded_post(scope, receive, send)
+        limits = self.guards.limits
+        if method == "POST" and COMPONENT_SERVER.search(path):
+            return await self._bounded_post(scope, receive, send, limits.request_bytes, "a post to component_server")
+        if method == "POST" and CALL.search(path):
+            what = "an event's arguments (files go by POST /gradio_api/upload)"
+            return await self._bounded_post(scope, receive, send, limits.call_bytes, what)
         key = self._stream_key(scope) if method == "GET" else None
         if key is None:
             return await self.app(scope, receive, send)
@@ -269,9 +282,10 @@ class GuardMiddleware:
         finally:
             self.guards.listeners.closed(key)
 
-    async def _bounded_post(self, scope, receive, send) -> None:
-        limit, length = self.guards.limits.request_bytes, dict(scope["headers"]).get(b"content-length", b"")
-        too_large = JSONResponse({"detail": f"a post to component_server is at most {limit // MB} MB"}, 413)
+    async def _bounded_post(self, scope, receive, send, limit: int, what: str) -> None:
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        size = f"{limit // MB} MB" if limit >= MB else f"{limit // 1024} KB"
+        too_large = JSONResponse({"detail": f"{what} may be at most {size}"}, 413)
         if length.isdigit() and int(length) > limit:
             return await too_large(scope, receive, send)
         received, started = 0, False
@@ -314,11 +328,20 @@ class Guards:
     listeners: Listeners = field(default_factory=Listeners)
     dropped: int = 0  # events whose caller had gone
     refused: int = 0  # joins over a session's places
+    routes: tuple[str, ...] = ()  # the API's routes (public events), named to a caller who asks for another
 
     @property
     def app_kwargs(self) -> dict:
         handlers = dict.fromkeys((KeyError, ValidationError), component_server_error)
+        handlers[FnIndexInferError] = self.unknown_route
         return {"middleware": [Middleware(GuardMiddleware, guards=self)], "exception_handlers": handlers}
+
+    async def unknown_route(self, request, error: Exception) -> JSONResponse:
+        """A call to a route that is not the API's (a page's own event, or none): a 404 naming the API's routes,
+        where Gradio answers a bare 500."""
+        routes = ", ".join(f"/{name}" for name in self.routes) or "none"
+        detail = f"{quote(request.url.path)} is no API route; this server's are {routes} (GET /gradio_api/info)"
+        return JSONResponse({"detail": detail}, status_code=404)
 
 
 async def component_server_error(request, error: Exception) -> JSONResponse:
@@ -338,7 +361,7 @@ def _waiting(queue, session: str) -> list:
 
 def _guard_queue(queue, guards: Guards) -> None:
     """Wrap this queue's push (places per session, pins the blobs an event will read) and its
-    process_events (drops the events of callers who have gone)."""
+    process_events (drops the events of callers who have gone, and stops running work when they go)."""
     limits, push, process_events = guards.limits, queue.push, queue.process_events
     joining: Counter[str] = Counter()
     listeners = sum(1 for fn in queue.blocks.fns.values() if fn.queue and fn.fn is not None)
@@ -392,7 +415,12 @@ def _guard_queue(queue, guards: Guards) -> None:
                     event.alive = False
                 await process_events(events, batch, begin_time, fn)
                 raise
-        return await process_events(events, batch, begin_time, fn)
+
+        def gone() -> bool:  # read between stages and tiles of the work (inpaint_core.cancel)
+            return guards.listeners.watching and not any(guards.listeners.hears(event) for event in events)
+
+        with cancel_when(gone):  # work whose caller leaves stops at its next checkpoint
+            return await process_events(events, batch, begin_time, fn)
 
     queue.push = guarded_push
     queue.process_events = guarded_process_events
@@ -409,7 +437,8 @@ def release_freed_memory() -> None:
 
 def install_guards(blocks: gr.Blocks, limits: GuardLimits = GuardLimits()) -> Guards:
     """Bound the ImageEditors' blob stores and the queue's places per session; drop queued work of callers
-    who have gone. Call after `blocks.queue(...)` and before launch, then launch with
+    who have gone; check each event's arguments before Gradio reads them (web.arguments). Call after
+    `blocks.queue(...)` and before launch, then launch with
     `app_kwargs=guards.app_kwargs` (the middleware that counts result streams and caps posts). A second
     call returns the first one's guards."""
     if getattr(blocks, "_queue", None) is None:
@@ -417,7 +446,8 @@ def install_guards(blocks: gr.Blocks, limits: GuardLimits = GuardLimits()) -> Gu
     if isinstance(getattr(blocks, "_guards", None), Guards):
         return blocks._guards  # installed once: a second call changes nothing
     store = BlobStore(limits)
-    guards = blocks._guards = Guards(limits, store)
+    routes = tuple(fn.api_name for fn in blocks.fns.values() if fn.fn is not None and fn.api_visibility == "public")
+    guards = blocks._guards = Guards(limits, store, routes=routes)
     for block in blocks.blocks.values():
         if isinstance(block, gr.ImageEditor):
             own_layers = len(getattr(block.layers, "layers", None) or [])
@@ -431,6 +461,7 @@ def install_guards(blocks: gr.Blocks, limits: GuardLimits = GuardLimits()) -> Gu
             store.drop_session(request.session_hash)
         release_freed_memory()
 
+    install_argument_checks(blocks)  # each argument checked, and refused in one short sentence
     _guard_queue(blocks._queue, guards)  # before unload is added: it counts the page's queued listeners
     blocks.unload(forget_session)
     return guards

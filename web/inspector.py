@@ -25,6 +25,7 @@ from inpaint_core.vaes.registry import VAERegistry
 
 from . import gpu, panels
 from .advice import advice_html
+from .cost import Throughput, cost_sentence
 from .events import Files, Settled
 from .large_work import LargeWork
 from .live import decoded_payload, edit_payload, live_key
@@ -102,6 +103,7 @@ class Inspector:
         self.files = ImageFiles(files)
         self.pruner = Pruner(files, FOLDER_BYTES)
         self.large_work = LargeWork()  # one large image at a time on a CPU
+        self.throughput = Throughput()  # seconds per megapixel of this server's encodes: a large image is told first
 
     def read_editor(self, image) -> EditorInput | None:
         """The editor's image and painted mask, once per change (kept in the session's State)."""
@@ -133,7 +135,7 @@ class Inspector:
             progress(0.1, desc=f"Loading {vae_label}…")
             vae = self.registry.get(vae_label)
             device = torch.device("cpu") if self.zero_gpu else vae.device
-            with self.large_image(editor, vae.device, progress):
+            with self.large_image(editor, vae, vae_label, progress, encodes=len(encoded)):
                 pixels, mask, image = self.on_device.get_or_make(  # each edit is made float and moved once
                     (editor.content_key, str(device)), lambda: _float_tensors(editor, device)
                 )[0]
@@ -143,12 +145,15 @@ class Inspector:
                     self.prepared,
                 )  # fmt: skip
                 progress(0.4, desc="Encoding and decoding…")
-                encode = (lambda _, p: gpu.encode_in_gpu_worker(vae_label, p)) if self.zero_gpu else encode_and_decode
+                encode = (lambda _, p: gpu.encode_in_gpu_worker(vae_label, p)) if self.zero_gpu else \
+                    self.throughput.timed(vae_label, encode_and_decode)  # fmt: skip
                 return add_latents(result, vae, self.latents, encode, tuple(encoded))
         except (ValueError, MemoryError) as error:
             raise gr.Error(str(error)) from error
 
-    def prepare_any(self, editor: EditorInput, vae_label: str, method: str, settings, denoise=1.0) -> MethodResult:
+    def prepare_any(
+        self, editor: EditorInput, vae_label: str, method: str, settings, denoise=1.0, progress=None
+    ) -> MethodResult:
         """Any method by name (settings as JSON text or a dict) on the edit, its latent and the sampler's view
         for `denoise`; preparations and latents are kept by content, VAE, method and settings."""
         settings = checked_settings(method, settings)
@@ -158,29 +163,34 @@ class Inspector:
         except ValueError as error:
             raise gr.Error(str(error)) from error
         key = (editor.content_key, vae_label, "method", method, json.dumps(settings, sort_keys=True))
-        with self.large_image(editor, vae.device):  # one at a time on a CPU, with room made first
+        with self.large_image(editor, vae, vae_label, progress):  # one at a time on a CPU, with room made first
             preparation, digest = self.preparations.get_or_make(key, lambda: _run(editor, method, settings, vae))[0]
             encoded = preparation.encoded[:1]
             if self.zero_gpu:
                 make = lambda: gpu.encode_in_gpu_worker(vae_label, encoded)  # noqa: E731
             else:
-                make = lambda: encode_and_decode(vae, encoded.to(vae.device))  # noqa: E731
+                make = lambda: self.throughput.timed(vae_label, encode_and_decode)(vae, encoded.to(vae.device))  # noqa: E731
             latent_key = (editor.content_key, vae_label, "encoded", digest)
-            latent, cached = self.latents.get_or_make(
-                latent_key, make
-            )  # one encode for settings that change only masks
+            latent, cached = self.latents.get_or_make(latent_key, make)  # one encode for mask-only settings
         view = None
         if preparation.noise_mask is not None:
             view = differential_view(preparation.noise_mask[:1], tuple(latent.latents.shape[-2:]), denoise)
         return MethodResult(preparation, 0.0, latent_key, latent, cached, view, denoise)
 
     @contextmanager
-    def large_image(self, editor: EditorInput, device: torch.device, progress=None) -> Iterator:
-        """Runs the block at once for small images and GPUs; a large image on a CPU waits for any other
-        (saying so through `progress`), then makes room in the caches first."""
-        waiting = lambda: progress and progress(0.1, desc="Waiting for another large image to finish…")  # noqa: E731
-        with self.large_work.hold(editor.size, device, waiting):
-            if self.large_work.is_large(editor.size, device):
+    def large_image(self, editor: EditorInput, vae, vae_label: str, progress=None, encodes: int = 1) -> Iterator:
+        """Runs the block at once for small images and GPUs; a large image on a CPU is first told what it costs
+        (through `progress`) and waits for any other, then makes room in the caches."""
+        seconds = self.throughput.seconds(vae_label, editor.size, encodes)
+
+        def say(ahead: float | None = None) -> None:
+            if progress is not None:  # a gr.Progress with no iterables is falsy
+                progress(0.1, desc=cost_sentence(editor.size, vae.display_name, seconds, ahead))
+
+        large = self.large_work.is_large(editor.size, vae.device)
+        with self.large_work.hold(editor.size, vae.device, lambda: say(self.large_work.left_s()), seconds):
+            if large:
+                say()
                 self.make_room_for(editor.content_key)
             yield
 

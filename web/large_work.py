@@ -6,6 +6,7 @@ a time (`python -m bench.memory --vae assets/taef2 --cases together`). Small ima
 """
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -20,20 +21,30 @@ class LargeWork:
     def __init__(self, large_pixels: int = LARGE_PIXELS):
         self.large_pixels = large_pixels
         self._one = threading.Lock()
+        self._busy_until = 0.0  # when the large image inside expects to finish (time.monotonic)
 
     def is_large(self, size: tuple[int, int], device: torch.device) -> bool:
         return device.type == "cpu" and size[0] * size[1] > self.large_pixels
 
+    def left_s(self) -> float:
+        """Seconds the large image inside expects to have left (0 when none is, or it runs late)."""
+        return max(0.0, self._busy_until - time.monotonic())
+
     @contextmanager
-    def hold(self, size: tuple[int, int], device: torch.device, waiting: Callable[[], None] = lambda: None) -> Iterator:
+    def hold(
+        self, size: tuple[int, int], device: torch.device, waiting: Callable[[], None] = lambda: None,
+        seconds: float = 0.0,
+    ) -> Iterator:  # fmt: skip
         """Runs the block at once for small images and GPUs; for a large image on a CPU, once no other
-        large image is being worked on (calling `waiting()` first if it must wait)."""
+        large image is being worked on (calling `waiting()` first if it must wait). `seconds`: how long the
+        block should take, for those who wait behind it (left_s)."""
         if not self.is_large(size, device):
             yield
             return
         if not self._one.acquire(blocking=False):
             waiting()
             self._one.acquire()
+        self._busy_until = time.monotonic() + seconds
         try:
             yield
         finally:

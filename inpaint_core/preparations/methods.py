@@ -20,6 +20,7 @@ import torch
 
 from ..checks import check_mask, check_pixels
 from ..prepare import GROW_MASK_BY, MASK_OFFSET, WAS_CROP_MULTIPLE, crop_box, prepare_comfy, prepare_was
+from ..quoting import quote
 from ..settings import Setting, check_settings
 from . import acly
 from .comfy_mask_nodes import EXPAND, FEATHER_SIDES, TAPERED_CORNERS, feather_mask, grow_mask
@@ -188,7 +189,7 @@ def run_method(
     `downscale_ratio` is the VAE's (read from `vae` when there is one): it sets the crops.
     """
     if name not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)}, got {name!r}")
+        raise ValueError(f"method must be one of {sorted(METHODS)}, got {quote(name)}")
     method = METHODS[name]
     checked = check_settings(method.settings, settings or {})
     pixels = check_pixels(pixels, min_size=8)

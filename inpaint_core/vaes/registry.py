@@ -5,6 +5,7 @@ from pathlib import Path
 
 import torch
 
+from ..quoting import quote
 from .loaders import WEIGHT_SUFFIXES, load_vae, tiny_pair_name
 from .vae import VAE
 
@@ -77,7 +78,7 @@ class VAERegistry:
 
     def get(self, label: str) -> VAE:
         if not isinstance(label, str) or label not in self.sources:
-            raise ValueError(f"vae must be one of {self.labels}, got {label!r}")
+            raise ValueError(f"vae must be one of {self.labels}, got {quote(label)}")
         with self._lock:  # one load at a time; later calls find it loaded
             if label not in self._loaded:
                 vae = load_vae(self.sources[label], self.device)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import torch
 
+from ..cancel import checkpoint
+
 
 def _starts(size: int, tile: int, step: int) -> list[int]:
     if size <= tile:
@@ -27,6 +29,7 @@ def run_tiled(net: Callable, x: torch.Tensor, scale: float, tile: int, overlap: 
     out = None
     for i, top in enumerate(rows):
         for j, left in enumerate(cols):
+            checkpoint()  # a caller who has gone stops the work here, between tiles
             piece = net(x[..., top : top + tile, left : left + tile])
             if out is None:
                 shape = (x.shape[0], piece.shape[1], round(height * scale), round(width * scale))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..cancel import checkpoint
 from .tiling import run_tiled, tile_for_budget
 
 Net = Callable[[torch.Tensor], torch.Tensor]  # NCHW in, NCHW out, on the VAE's device and dtype
@@ -102,6 +103,7 @@ class VAE:
         ratio = self.downscale_ratio
         scale = 1 / ratio if step == "encode" else ratio
         tile = self.tile_side(step, x.shape[0], x.shape[2], x.shape[3])
+        checkpoint()  # between stages (encode, decode) and before work that runs whole
         try:
             return net(x) if tile is None else run_tiled(net, x, scale, tile)
         except torch.OutOfMemoryError:

@@ -98,8 +98,8 @@ def test_compare_returns_every_output(client, chelsea_with_mask, expected):
 
 def test_bad_requests_get_clear_errors(client, chelsea_with_mask):
     cases = [
-        ({"vae": "no-such-vae"}, "no-such-vae is not in the list of choices"),
-        ({"grow_mask_by": 65}, "65 is greater than maximum value 64"),
+        ({"vae": "no-such-vae"}, r"vae must be one of \['taef2', .*\], got 'no-such-vae'"),
+        ({"grow_mask_by": 65}, "grow_mask_by must be an integer from 0 to 64, got 65"),
         ({"mask_offset": 2.5}, "mask_offset must be an integer"),
         ({"image": None}, "no image"),
     ]

@@ -53,14 +53,23 @@ def test_the_column_offers_every_method_the_seeds_last():
     ]
 
 
-def test_the_api_names_are_registered(page, app_url):
-    """The column's own event, and the API's two routes on the whole page (web.api)."""
+def test_the_api_is_compare_and_prepare_only(page, app_url):
+    """The column's events read the session's edit (a State), so they are the page's own, not the API's: the
+    API lists /compare and /prepare only, and a call to the column's old route is refused with a sentence."""
+    import httpx
     from gradio_client import Client
 
     blocks = page[0]
-    assert "third_column" in {d.get("api_name") for d in blocks.config["dependencies"]}
+    assert all(d["api_visibility"] == "private" for d in blocks.config["dependencies"])
+    info = httpx.get(f"{app_url}gradio_api/info").json()
+    assert set(info["named_endpoints"]) == {"/compare", "/prepare"} and not info["unnamed_endpoints"]
     routes = Client(app_url, verbose=False).view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert {"/compare", "/prepare"} <= set(routes)
+    assert set(routes) == {"/compare", "/prepare"}
+    refused = httpx.post(f"{app_url}gradio_api/call/third_column", json={"data": [None, "taef2", "comfy", "{}", 1]})
+    assert refused.status_code == 404
+    assert refused.json()["detail"] == (
+        "'/gradio_api/call/third_column' is no API route; this server's are /compare, /prepare (GET /gradio_api/info)"
+    )
 
 
 @pytest.mark.parametrize("method", [name for _, name in CHOICES])

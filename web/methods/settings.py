@@ -11,10 +11,12 @@ import gradio as gr
 
 from inpaint_core.preparations import METHODS, SEEDS
 from inpaint_core.preparations.differential import DENOISE
+from inpaint_core.quoting import quote
 from inpaint_core.settings import Choice, Flag, Float, Int, Setting, check_settings
 
 OTHERS = [(method.label, name) for name, method in METHODS.items() if name not in SEEDS]
 MAX_METHODS = 4  # per /compare call
+MAX_TEXT = 4096  # characters of settings or methods JSON; longer text is refused before it is parsed
 
 
 def default_settings(method: str) -> str:
@@ -60,9 +62,24 @@ def settings_line(method: str, leave_out: str | None = None) -> str:
 
 def method_of(name: str):
     """The method called `name`; gr.Error naming the choices where there is none."""
-    if name not in METHODS:
-        raise gr.Error(f"method must be one of {list(METHODS)}, got {name!r}")
+    if not isinstance(name, str) or name not in METHODS:
+        raise gr.Error(f"method must be one of {list(METHODS)}, got {quote(name)}")
     return METHODS[name]
+
+
+def read_json(name: str, text: str, example: str, kind: str = "JSON"):
+    """`text` as JSON (`kind` names what is wanted); gr.Error in one sentence naming `name` where it is too long
+    (refused before parsing), not JSON, or nested or numbered past what Python's parser takes."""
+    if not isinstance(text, str):
+        raise gr.Error(f"{name} must be {kind} as text, e.g. {example}, got {quote(text, 40)}")
+    if len(text) > MAX_TEXT:
+        raise gr.Error(f"{name} may be at most {MAX_TEXT} characters of JSON, got {len(text)}")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise gr.Error(f"{name} must be {kind}, e.g. {example}: {error.msg} at character {error.pos}") from None
+    except (ValueError, RecursionError):  # an integer over 4300 digits, or arrays nested past the stack
+        raise gr.Error(f"{name} must be {kind} of plain numbers and shallow nesting, e.g. {example}") from None
 
 
 def parse_settings(method: str, text) -> dict:
@@ -70,12 +87,10 @@ def parse_settings(method: str, text) -> dict:
     method_of(method)
     if isinstance(text, dict):
         return text
-    try:
-        settings = json.loads(text or "{}")
-    except json.JSONDecodeError as error:
-        raise gr.Error(f"settings must be a JSON object, e.g. {default_settings(method)!s}: {error}") from error
+    example = json.dumps({s.name: s.default for s in method_of(method).settings})
+    settings = read_json("settings", text or "{}", example, "a JSON object")
     if not isinstance(settings, dict):
-        raise gr.Error(f"settings must be a JSON object, got {type(settings).__name__}")
+        raise gr.Error(f"settings must be a JSON object, e.g. {example}, got {quote(settings, 40)}")
     return settings
 
 
@@ -91,7 +106,7 @@ def checked_settings(method: str, text) -> dict:
 def integer(value, name: str) -> int:
     """Slider values arrive as int or float; a fractional or non-finite one is refused, not rounded."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value != int(value):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise ValueError(f"{name} must be an integer, got {quote(value)}")
     return int(value)
 
 
@@ -100,10 +115,7 @@ def parse_methods(text) -> list[tuple[str, dict, float]]:
     denoise optional) or an object {name: settings}; empty: none. gr.Error naming what is wrong."""
     if text in (None, "", [], {}):
         return []
-    try:
-        given = json.loads(text) if isinstance(text, str) else text
-    except json.JSONDecodeError as error:
-        raise gr.Error(f'methods must be JSON, e.g. [{{"method": "acly_fill", "settings": {{}}}}]: {error}') from error
+    given = read_json("methods", text, '[{"method": "acly_fill", "settings": {}}]') if isinstance(text, str) else text
     if isinstance(given, dict):
         given = [{"method": name, "settings": settings} for name, settings in given.items()]
     if not isinstance(given, list) or not all(isinstance(item, dict) and "method" in item for item in given):
@@ -114,7 +126,8 @@ def parse_methods(text) -> list[tuple[str, dict, float]]:
     for item in given:
         unknown = sorted(set(item) - {"method", "settings", "denoise"})
         if unknown:
-            raise gr.Error(f"methods: unknown keys {unknown}; each takes method, settings and denoise")
+            shown = ", ".join(quote(key, 40) for key in unknown[:3])
+            raise gr.Error(f"methods: unknown keys {shown}; each takes method, settings and denoise")
         method = item["method"]
         settings = parse_settings(method, item.get("settings") or {})
         try:

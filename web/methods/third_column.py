@@ -22,7 +22,8 @@ DENOISE_SLIDER = (0.05, 1.0)
 
 
 class ThirdColumn:
-    """The column's components, its handler (show) and the wiring; /prepare (web.api) gives the same outputs."""
+    """The column's components, its handler (show) and the wiring. Its events read the session's edit (a
+    State), so they are the page's own, not the API's: /prepare (web.api) gives the same outputs."""
 
     def __init__(self, inspector):
         self.inspector = inspector
@@ -73,7 +74,7 @@ class ThirdColumn:
 
     def _show(self, editor_state, vae_label, method, settings_json, denoise, progress):
         progress(0.2, desc=f"{method}…")
-        shown = self.inspector.prepare_any(editor_state, vae_label, method, settings_json, denoise)
+        shown = self.inspector.prepare_any(editor_state, vae_label, method, settings_json, denoise, progress)
         return tuple(as_sent(v) for v in columns.method_outputs(self.inspector, editor_state, vae_label, shown))
 
     def wire(self, state, vae) -> None:
@@ -87,7 +88,7 @@ class ThirdColumn:
         ).then(self.show, inputs, self.outputs, api_visibility="private", **run)  # fmt: skip
         gr.on(
             [self.run.click, self.settings.blur, self.denoise.release, self.accordion.expand],
-            self.show, inputs, self.outputs, api_name="third_column", **run,
+            self.show, inputs, self.outputs, api_visibility="private", **run,
         )  # fmt: skip
         is_open = gr.State(False)
         self.accordion.expand(lambda: True, None, is_open, queue=False, api_visibility="private")
