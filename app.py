@@ -5,6 +5,7 @@ The page only: settings, layout, event wiring. Handlers are in web/, the work in
 
 import argparse
 import os
+from functools import partial
 from pathlib import Path
 
 import gradio as gr
@@ -30,6 +31,7 @@ from web.gpu import ZERO_GPU
 from web.guards import install_guards
 from web.inspector import Inspector
 from web.methods.pickers import PLACES
+from web.painter import MAX_FILE_MB
 
 STATE_SECONDS = 3600  # a session's edit is dropped an hour after its last change, or when its tab closes
 
@@ -120,8 +122,9 @@ def wire_edits(ui: dict, inspector: Inspector) -> None:
     slider redraws its masks too. Edits are light and must not wait behind encoding: a queue of their own."""
     quiet = dict(trigger_mode="always_last", show_progress="hidden", api_visibility="private",
                  concurrency_id="edit", concurrency_limit=4)  # fmt: skip
-    ui["examples"].click(load_example, ui["examples"], ui["editor"], **(quiet | {"trigger_mode": "once"}))
-    ui["editor"].change(inspector.read_editor, ui["editor"], ui["state"], **quiet)
+    example = partial(load_example, folder=inspector.files.folder / "examples")
+    ui["examples"].click(example, ui["examples"], ui["painter"], **(quiet | {"trigger_mode": "once"}))
+    ui["painter"].change(inspector.read_editor, ui["painter"], ui["state"], **quiet)
     ui["third"].wire(ui["state"], ui["vae"])
     gr.on([ui["state"].change, ui["vae"].change], inspector.edit, [ui["state"], ui["vae"]], ui["live"],
           postprocess=False, **quiet)  # fmt: skip
@@ -194,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
     page.queue(max_size=int(os.environ.get("INPAINT_QUEUE_SIZE", "32")), default_concurrency_limit=2)
     guards = install_guards(page)  # bounded blobs and queue places per session; work of callers gone is dropped
     page.launch(
-        server_name=args.host, server_port=args.port, max_file_size="25mb", allowed_paths=[str(ASSETS)],
+        server_name=args.host, server_port=args.port, max_file_size=f"{MAX_FILE_MB}mb", allowed_paths=[str(ASSETS)],
         show_error=True, app_kwargs=guards.app_kwargs,
     )  # fmt: skip
 

@@ -22,6 +22,7 @@ class EditorInput:
     rgb: torch.Tensor  # (1, H, W, 3) uint8
     painted: torch.Tensor  # (1, h, w) bool: the union of the layers' painted (alpha > 0) pixels
     content_key: str  # a digest of both, for caches
+    image_key: str = ""  # a digest of the pixels alone, where known (an image file is written once per photo)
 
     @property
     def pixels(self) -> torch.Tensor:
@@ -83,22 +84,47 @@ def painted(layers: list | None, height: int, width: int) -> np.ndarray:
     return np.zeros((height, width), dtype=bool) if union is None else union
 
 
+@dataclass(frozen=True, eq=False)
+class Photo:
+    """An image read once (a page keeps it while strokes change only the mask): its pixels and the digest of
+    them that every mask on it extends."""
+
+    rgb: torch.Tensor  # (1, H, W, 3) uint8, shared by every edit on it
+    digest: "hashlib._Hash"  # blake2b of the pixels, copied before a mask is added
+
+    @classmethod
+    def of(cls, image: Image.Image | np.ndarray, max_side: int = MAX_SIDE) -> "Photo":
+        """The image as a viewer shows it (to_rgb); ValueError where a side passes `max_side`."""
+        rgb = to_rgb(image)
+        height, width = rgb.shape[:2]
+        if max(height, width) > max_side:
+            raise ValueError(f"image is {width}x{height}; the longest side may be at most {max_side} px")
+        return cls(torch.from_numpy(np.array(rgb))[None], hashlib.blake2b(rgb.tobytes(), digest_size=16))
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return tuple(self.rgb.shape[1:3])
+
+    @property
+    def key(self) -> str:
+        """Names the pixels alone (a page's input image is written once per photo, not per stroke)."""
+        return self.digest.hexdigest()
+
+    def with_mask(self, mask: np.ndarray) -> EditorInput:
+        """The photo and a bool (h, w) mask as one edit, keyed as from_editor keys it."""
+        digest = self.digest.copy()
+        digest.update(np.packbits(mask).tobytes() + str(tuple(self.rgb.shape[1:]) + mask.shape).encode())
+        mask = torch.from_numpy(np.ascontiguousarray(mask))[None]
+        return EditorInput(self.rgb, mask, digest.hexdigest(), self.key)
+
+
 def from_editor(value: dict | None, max_side: int = MAX_SIDE) -> EditorInput:
     """The background as pixels and the painted layers as the mask; ValueError naming what is wrong."""
     if not value or value.get("background") is None:
         raise ValueError("no image: upload, paste or capture one in the editor first")
-    rgb = to_rgb(value["background"])
-    height, width = rgb.shape[:2]
-    if max(height, width) > max_side:
-        raise ValueError(f"image is {width}x{height}; the longest side may be at most {max_side} px")
-    mask = painted(value.get("layers"), height, width)
-    digest = hashlib.blake2b(rgb.tobytes(), digest_size=16)
-    digest.update(np.packbits(mask).tobytes() + str(rgb.shape + mask.shape).encode())
-    return EditorInput(
-        torch.from_numpy(np.array(rgb))[None],
-        torch.from_numpy(mask)[None],
-        digest.hexdigest(),  # a writable copy
-    )
+    photo = Photo.of(value["background"], max_side)
+    height, width = photo.size
+    return photo.with_mask(painted(value.get("layers"), height, width))
 
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:

@@ -1,5 +1,6 @@
 """The examples: each photo with its mask as the editor's layer, and a thumbnail that shows the mask."""
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -31,11 +32,14 @@ def thumbnails(folder: Path) -> list[list[str]]:
     return [[str(thumbnail(name, folder))] for name in EXAMPLES]
 
 
-def load_example(index: int):
-    """The editor's value for an example, in two steps: empty, then the photo with its mask as the one layer.
-    The editor places a new layer within the bounds of what it holds, which after a larger photo can still be
-    that photo's: emptied first, it holds nothing larger than the new photo, and the layer lands on it."""
+def load_example(index: int, folder: Path) -> dict:
+    """The painter's value for an example: its photo and its mask, copied once into `folder` (served with the
+    page's other images), and the URLs under which the page shows them."""
     name = EXAMPLES[index]
-    background = str(ASSETS / name)
-    yield None
-    yield {"background": background, "layers": [str(mask_file(name))], "composite": None}
+    folder.mkdir(parents=True, exist_ok=True)
+    image, mask = folder / name, folder / mask_file(name).name
+    for source, copy in ((ASSETS / name, image), (mask_file(name), mask)):
+        if not copy.exists():
+            shutil.copyfile(source, copy)
+    return {"image": str(image), "mask": str(mask), "url": f"gradio_api/file={image}",
+            "mask_url": f"gradio_api/file={mask}"}  # fmt: skip

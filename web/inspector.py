@@ -34,6 +34,7 @@ from .methods.numbers import method_numbers
 from .methods.pickers import PLACES
 from .methods.settings import checked_settings, integer
 from .numbers import numbers_table
+from .painter import Painter
 from .panels import as_sent, name_of
 from .prune import Pruner
 
@@ -103,16 +104,22 @@ class Inspector:
         self.files = ImageFiles(files)
         self.pruner = Pruner(files, FOLDER_BYTES)
         self.large_work = LargeWork()  # one large image at a time on a CPU
+        self.painter = Painter(
+            self.files.folder / "examples", max_side
+        )  # photos decoded once, whatever the strokes on them
         self.throughput = Throughput()  # seconds per megapixel of this server's encodes: a large image is told first
 
-    def read_editor(self, image) -> EditorInput | None:
-        """The editor's image and painted mask, once per change (kept in the session's State)."""
-        if not image or image.get("background") is None:
-            return None
-        try:
-            return from_editor(image, self.max_side)
-        except ValueError as error:
-            raise gr.Error(str(error)) from error
+    def read_editor(self, value) -> EditorInput | None:
+        """The painter's photo and mask (or an image-editor value), once per change (kept in the session's
+        State)."""
+        if isinstance(value, dict) and "background" in value:
+            if value["background"] is None:
+                return None
+            try:
+                return from_editor(value, self.max_side)
+            except ValueError as error:
+                raise gr.Error(str(error)) from error
+        return self.painter.read(value)
 
     def edit(self, editor: EditorInput | None, vae_label: str) -> dict | None:
         """The live panels' payload for an edit and a VAE: the rounded mask and each method's crop."""
@@ -123,7 +130,8 @@ class Inspector:
         except ValueError as error:
             raise gr.Error(str(error)) from error
         batch = self.files.batch()
-        image = panels.input_image(batch, editor.content_key, lambda: editor.rgb[0].numpy())  # once per content
+        photo = editor.image_key or editor.content_key
+        image = panels.input_image(batch, photo, lambda: editor.rgb[0].numpy())  # once per photo
         batch.wait()
         return edit_payload(editor, live_key(editor, vae_label), ratio, image)
 

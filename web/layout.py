@@ -16,6 +16,7 @@ from .methods.panels import STAGE_COLOURS
 from .methods.pickers import PLACES, Picker, node_slider
 from .methods.third_column import DENOISE_SLIDER, third_column
 from .numbers import NUMBERS_CSS
+from .painter import MAX_FILE_MB, painter_component
 from .panels import CELL_COLOURS, DIFF_COLOURS, MASK_COLOURS, SIDE_COLOURS
 
 
@@ -49,13 +50,9 @@ def detail_tab(place: str, method: str, title: str) -> dict:
 
 def editor_column(inspector: Inspector, note: str) -> dict:
     """The editor, the examples, the VAE, sampler and column pickers."""
-    editor = ImageEditorInput(
-        label="Image and mask (paint with the brush)", type="pil",
-        image_mode=None,  # as uploaded: inpaint_core.editor converts 16-bit, CMYK, EXIF rotation...
-        format="png", sources=("upload", "clipboard", "webcam"),
-        brush=gr.Brush(colors=["#ff3c78"], color_mode="fixed"), height="56vh",
-        canvas_size=(16, 16),  # layers from examples are placed within max(canvas, image): keep it small
-        elem_id="editor",
+    painter = painter_component(inspector.max_side, MAX_FILE_MB)
+    editor = ImageEditorInput(  # /compare's and /prepare's image (web.api): an image-editor value
+        type="pil", image_mode=None, format="png", visible=False, elem_id="editor-api",
     )  # fmt: skip
     editor.max_side = inspector.max_side
     examples = gr.Dataset(
@@ -72,7 +69,14 @@ def editor_column(inspector: Inspector, note: str) -> dict:
         with gr.Row():
             pickers = {place: Picker(place) for place in PLACES}
     gr.Markdown(note, elem_classes="vae-note")
-    return {"editor": editor, "examples": examples, "vae": vae, "backend": backend, "pickers": pickers}
+    return {
+        "painter": painter,
+        "editor": editor,
+        "examples": examples,
+        "vae": vae,
+        "backend": backend,
+        "pickers": pickers,
+    }
 
 
 def method_columns(inspector: Inspector, pickers: dict) -> dict:

@@ -25,7 +25,7 @@
   const PINK = [255, 60, 120], ORANGE = [255, 140, 0], BLUE = [30, 144, 255], MAGENTA = [192, 64, 192];
   const GREY_MASKED = mix([128, 128, 128], PINK, 0.3);
   const live = {
-    edit: null, columns: {}, decoded: null, released: { left: true, right: true }, drawMs: [],
+    edit: null, columns: {}, decoded: null, released: { left: true, right: true }, drawMs: [], paintMs: [],
     chosen: { ...PLACES }, // the method each column holds
     served: {}, // per column, the server's drawing of another method: {method, title, image, key, box, noise}
   };
@@ -86,7 +86,8 @@
   /** A node's rule (`node`) in `box`: the painted mask cropped as the node crops, then grown or offset. */
   function setUpNodeRule(column, node, box, spec) {
     const rule = NODES[node], mask = cut(live.edit.mask, live.edit.width, box, Uint8Array);
-    setUpLive(column, { ...rule, ...spec, box }, rule.levels(mask, box[3], box[2], ...rule.range), mask);
+    const levelsOf = (m, w, h) => rule.levels(m, w, h, ...rule.range); // on the node's crop
+    setUpLive(column, { ...rule, ...spec, box, frame: box, levelsOf }, levelsOf(mask, box[3], box[2]), mask);
   }
 
   /** The column's own node. */
@@ -104,8 +105,10 @@
   /** GrowMask on the whole painted mask (as the node runs before any crop), seen through the method's box. */
   function setUpGrow(column, spec) {
     const edit = live.edit, [lo, hi] = spec.range;
-    const levels = cut(M.growMaskLevels(edit.mask, edit.width, edit.height, spec.tapered, lo, hi), edit.width, spec.box, Int16Array);
-    setUpLive(column, { ...spec, kind: "grow" }, levels, cut(edit.mask, edit.width, spec.box, Uint8Array));
+    const levelsOf = (m, w, h) => M.growMaskLevels(m, w, h, spec.tapered, lo, hi); // on the whole image
+    const levels = cut(levelsOf(edit.mask, edit.width, edit.height), edit.width, spec.box, Int16Array);
+    const frame = [0, 0, edit.height, edit.width];
+    setUpLive(column, { ...spec, kind: "grow", frame, levelsOf }, levels, cut(edit.mask, edit.width, spec.box, Uint8Array));
   }
 
   function colourMethodPixel(state, i) {
@@ -123,6 +126,7 @@
     const state = live.columns[column];
     if (!state || (!redrawAll && amount === state.amount)) return;
     const started = performance.now();
+    if (state.unsorted) { state.sorted = M.sortByLevel(state.levels, state.range[0], state.range[1] + 1); state.unsorted = false; }
     const { order, starts, lo } = state.sorted;
     const flipped = [];
     if (redrawAll) {
@@ -324,6 +328,26 @@
   }
 
   // ---- from the server ----
+  /** An edit of the photo and crops shown, whose mask is the one painted here: only its key is new (the
+   * server's name for this mask, which its decoded latents carry). A mask the painter has moved past is
+   * left alone: the painter's newer one is on its way. */
+  function samePhoto(value) {
+    const edit = live.edit;
+    if (!edit || edit.image !== value.image || edit.ratio !== value.ratio || edit.width !== value.width
+      || edit.height !== value.height) return false;
+    const mask = M.unpackBits(value.mask, value.width * value.height);
+    let same = true;
+    for (let i = 0; i < mask.length && same; i++) same = mask[i] === edit.mask[i];
+    if (same) {
+      live.photoPending = false;
+      edit.key = value.key;
+      element.dataset.edit = value.key;
+      behind(false);
+      showColumns();
+    }
+    return same || String(edit.key).startsWith("painted:");
+  }
+
   async function onValue() {
     const value = props.value;
     if (!value || typeof value !== "object") return;
@@ -333,6 +357,7 @@
       return;
     }
     if (value.kind !== "edit" || (live.edit && live.edit.key === value.key && live.edit.ratio === value.ratio)) return;
+    if (samePhoto(value)) return;
     const arrival = (live.arrivals = (live.arrivals || 0) + 1);
     const image = await loadImage(value.image);
     if (arrival !== live.arrivals) return; // a newer edit arrived while this image loaded
@@ -343,6 +368,8 @@
     context.drawImage(image, 0, 0, value.width, value.height);
     live.base = context.getImageData(0, 0, value.width, value.height).data;
     live.edit = { ...value, mask: M.unpackBits(value.mask, value.width * value.height) };
+    live.photoPending = false;
+    behind(false);
     say("");
     live.columns = {};
     element.querySelector(".live-grid").classList.add("ready");
@@ -351,52 +378,80 @@
     element.dataset.edit = value.key;
   }
 
-  // ---- uploads the server will refuse: said at once, and the panels marked as the previous image's ----
   function say(message) {
     element.querySelector(".message").textContent = message;
   }
-  /** An image file's size without decoding its pixels (the browser has the header as soon as it loads). */
-  function imageSize(file) {
-    return new Promise((resolve, reject) => {
-      const image = new Image(), url = URL.createObjectURL(file);
-      image.decoding = "async";
-      image.onload = () => { URL.revokeObjectURL(url); resolve([image.naturalWidth, image.naturalHeight]); };
-      image.onerror = () => { URL.revokeObjectURL(url); reject(new Error("unreadable")); };
-      image.src = url;
-    });
-  }
-  // The editor's own upload handler sees the file only once it passes: a refused file leaves the editor
-  // as it was (nothing that worked is lost) and the reason shows at once.
-  document.addEventListener("change", async (event) => {
-    const input = event.target;
-    if (event.inpaintChecked || !input.matches || !input.matches("#editor input[type=file]")) return;
-    if (!input.files || !input.files.length) return;
-    event.stopImmediatePropagation();
-    const file = input.files[0], limit = props.max_side;
-    const previous = live.edit ? " The panels show the image before it." : "";
-    let refusal = "";
-    if (!file.type.startsWith("image/") || file.type === "image/svg+xml") {
-      refusal = `${file.name} is not an image this page can read: upload a PNG, JPEG, WebP, GIF, BMP or TIFF file.`;
+
+  // ---- strokes from the painter (web/painter.js): drawn here in the frame they are painted ----
+  /** The painter's mask (image size, 0/1): both columns and the difference redrawn from it; the decoded
+   * latents and the server's panels are marked as behind until the server has read this mask. */
+  live.paint = (mask, width, height, dirty = [0, 0, width - 1, height - 1], final = false) => {
+    const edit = live.edit;
+    if (!edit || live.photoPending || edit.width !== width || edit.height !== height) return false;
+    const started = performance.now();
+    edit.mask.set(mask);
+    edit.key = `painted:${(live.strokes = (live.strokes || 0) + 1)}`;
+    let reach = 0;
+    for (const column of COLUMNS) if (live.columns[column]) reach = Math.max(reach, repaint(live.columns[column], dirty));
+    if (final) {
+      setUpDifference(edit, live.base);
+      redrawDifference(null);
     } else {
-      try {
-        const [width, height] = await imageSize(file);
-        if (Math.max(width, height) > limit) {
-          refusal = `The image is ${width}×${height}; this server accepts up to ${limit} px on the longest side.`;
-        }
-      } catch {
-        refusal = `${file.name} could not be read as an image: upload a PNG, JPEG, WebP, GIF, BMP or TIFF file.`;
+      redrawRegion([dirty[0] - reach, dirty[1] - reach, dirty[2] + reach, dirty[3] + reach]);
+    }
+    updateDecoded();
+    behind(true);
+    live.paintMs.push(performance.now() - started);
+    if (live.paintMs.length > 1000) live.paintMs.shift();
+    return true;
+  };
+
+  /** A column's levels, mask and pixels anew where painted pixels (`dirty`, image x0, y0, x1, y1) can reach:
+   * a level depends only on the mask within the amount's range, so levels recomputed over the dirty
+   * rectangle grown by twice the range, kept where it is grown once, equal the whole computation. */
+  function repaint(state, [dx0, dy0, dx1, dy1]) {
+    const reach = Math.max(Math.abs(state.range[0]), Math.abs(state.range[1])) + 2;
+    const [ft, fl, fh, fw] = state.frame, [top, left, h, w] = [state.top, state.left, state.h, state.w];
+    const clip = (x0, y0, x1, y1, t, l, hh, ww) => [Math.max(x0, l), Math.max(y0, t), Math.min(x1, l + ww - 1), Math.min(y1, t + hh - 1)];
+    const [wx0, wy0, wx1, wy1] = clip(dx0 - 2 * reach, dy0 - 2 * reach, dx1 + 2 * reach, dy1 + 2 * reach, ft, fl, fh, fw);
+    let [ix0, iy0, ix1, iy1] = clip(dx0 - reach, dy0 - reach, dx1 + reach, dy1 + reach, ft, fl, fh, fw);
+    [ix0, iy0, ix1, iy1] = clip(ix0, iy0, ix1, iy1, top, left, h, w);
+    if (ix1 < ix0 || iy1 < iy0) return reach;
+    const ww = wx1 - wx0 + 1, wh = wy1 - wy0 + 1, width = live.edit.width;
+    const patch = cut(live.edit.mask, width, [wy0, wx0, wh, ww], Uint8Array);
+    const levels = state.levelsOf(patch, ww, wh);
+    for (let y = iy0; y <= iy1; y++) {
+      for (let x = ix0; x <= ix1; x++) {
+        const i = (y - top) * w + (x - left);
+        state.levels[i] = levels[(y - wy0) * ww + (x - wx0)];
+        state.mask[i] = live.edit.mask[y * width + x];
+        state.noise[i] = state.levels[i] <= state.amount ? 1 : 0;
+        colourMethodPixel(state, i);
       }
     }
-    if (refusal) {
-      say(refusal + previous);
-      input.value = "";
-      return;
-    }
-    say("");
-    const again = new Event("change", { bubbles: true });
-    again.inpaintChecked = true;
-    input.dispatchEvent(again);
-  }, true);
+    state.unsorted = true;
+    put(state.target, ix0 - left, iy0 - top, ix1 - left, iy1 - top);
+    return reach;
+  }
+
+  /** The difference panel's pixels in an image rectangle (x0, y0, x1, y1), within its view. */
+  function redrawRegion([x0, y0, x1, y1]) {
+    const view = live.difference;
+    if (!view) return;
+    const a = Math.max(x0, view.x0), b = Math.max(y0, view.y0), c = Math.min(x1, view.x1), d = Math.min(y1, view.y1);
+    for (let y = b; y <= d; y++) for (let x = a; x <= c; x++) colourDifferencePixel(view, x, y);
+    put(view.target, a - view.x0, b - view.y0, c - view.x0, d - view.y0);
+  }
+  /** A new photo was chosen: everything shown is the previous one's until the server has read it. */
+  live.photo = () => {
+    live.photoPending = true;
+    behind(true);
+  };
+  function behind(waiting) {
+    const advice = document.querySelector("#advice");
+    if (advice) advice.style.opacity = waiting ? "0.45" : "";
+    element.style.opacity = waiting && live.photoPending ? "0.45" : "";
+  }
 
   // ---- the sliders: every input event (each drag step, each arrow key) redraws at once ----
   function columnOf(target) {
