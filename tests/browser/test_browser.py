@@ -3,10 +3,8 @@ decoded latents on release, one screen at 1440×900 and on a phone, and the brow
 to inpaint_core's bit for bit."""
 
 import base64
-import os
 import shutil
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,19 +27,6 @@ OFFSET_AMOUNTS = [-128, -17, -1, 0, 1, 17, 128]
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        reason = f"Debian's chromium is expected at {CHROMIUM} (apt-get install chromium)"
-        pytest.fail(reason) if os.environ.get("CI") else pytest.skip(reason)  # CI installs it: there it must run
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
-
-
 def open_page(browser, url, width=1440, height=900):
     tab = browser.new_page(viewport={"width": width, "height": height})
     tab.errors = []  # uncaught script errors, which no test expects
@@ -51,13 +36,6 @@ def open_page(browser, url, width=1440, height=900):
     tab.wait_for_function("window.inpaintLiveMasks !== undefined && window.inpaintLive !== undefined")
     tab.wait_for_timeout(500)  # the editor's canvas starts after its input appears
     return tab
-
-
-@pytest.fixture(scope="module")
-def page(browser, app_url):
-    tab = open_page(browser, app_url)
-    yield tab
-    tab.close()
 
 
 def server_calls(tab) -> list[str]:
