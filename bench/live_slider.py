@@ -73,10 +73,13 @@ def drag_and_record(tab, slider: str, selector: str, steps: int, pixels: float) 
     )
 
 
+ASSETS = web.examples.ASSETS  # the app's own, before example_of_size points the examples elsewhere
+
+
 def example_of_size(size: int, folder: Path) -> None:
     """Make the page's one example the cat at size², its mask resized alike."""
-    Image.open(web.examples.ASSETS / "chelsea.png").convert("RGB").resize((size, size)).save(folder / "big.png")
-    mask = Image.open(web.examples.mask_file("chelsea.png")).resize((size, size), Image.NEAREST)
+    Image.open(ASSETS / "chelsea.png").convert("RGB").resize((size, size)).save(folder / "big.png")
+    mask = Image.open(ASSETS / "chelsea_mask.png").resize((size, size), Image.NEAREST)
     mask.save(folder / "big_mask.png")
     web.examples.ASSETS, web.examples.EXAMPLES = folder, ["big.png"]
 

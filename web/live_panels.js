@@ -22,7 +22,7 @@
   // The two columns by place, each with the seed node it starts with ({left: "comfy", right: "was"}); a
   // column's slider is `#<place>-amount`, its panel `[data-column=<place>]`.
   const PLACES = props.places, COLUMNS = Object.keys(PLACES);
-  const PINK = [255, 60, 120], ORANGE = [255, 140, 0], BLUE = [30, 144, 255], MAGENTA = [192, 64, 192];
+  const PINK = [255, 60, 120], ORANGE = [255, 140, 0], BLUE = [30, 144, 255], MAGENTA = [192, 64, 192], BLACK = [0, 0, 0];
   const GREY_MASKED = mix([128, 128, 128], PINK, 0.3);
   const live = {
     edit: null, columns: {}, decoded: null, released: { left: true, right: true }, drawMs: [], paintMs: [],
@@ -111,14 +111,18 @@
     setUpLive(column, { ...spec, kind: "grow", frame, levelsOf }, levels, cut(edit.mask, edit.width, spec.box, Uint8Array));
   }
 
+  /** Writes `base` (at `b`) mixed toward `colour` by `t` (0: the base as it is) into `data` at `o`, rounded as mix. */
+  function blend(data, o, base, b, colour, t) {
+    for (let c = 0; c < 3; c++) data[o + c] = Math.round(base[b + c] * (1 - t) + colour[c] * t);
+    data[o + 3] = 255;
+  }
+
   function colourMethodPixel(state, i) {
-    const { top, left, w } = state, base = live.base;
+    const { top, left, w } = state, base = live.base, data = state.target.data.data;
     const frame = ((Math.floor(i / w) + top) * live.edit.width + (i % w) + left) * 4;
     const grey = state.grey === "mask" ? state.mask[i] : state.grey === "noise" ? state.noise[i] : 0;
-    const rgb = grey ? GREY_MASKED : state.noise[i] ? mix([base[frame], base[frame + 1], base[frame + 2]], PINK, 0.55)
-      : [base[frame], base[frame + 1], base[frame + 2]];
-    const data = state.target.data.data;
-    data[i * 4] = rgb[0]; data[i * 4 + 1] = rgb[1]; data[i * 4 + 2] = rgb[2]; data[i * 4 + 3] = 255;
+    if (grey) blend(data, i * 4, GREY_MASKED, 0, GREY_MASKED, 0);
+    else blend(data, i * 4, base, frame, PINK, state.noise[i] ? 0.55 : 0);
   }
 
   /** Move one column to `amount`: flip the pixels whose level lies between the old and new amount. */
@@ -193,12 +197,12 @@
 
   function colourDifferencePixel(view, x, y) {
     const frame = (y * live.edit.width + x) * 4;
-    const image = [view.base[frame], view.base[frame + 1], view.base[frame + 2]];
     const left = noiseAt("left", x, y), right = noiseAt("right", x, y);
-    const rgb = left && right ? mix(image, MAGENTA, 0.35) : left ? mix(image, ORANGE, 0.85)
-      : right ? mix(image, BLUE, 0.85) : mix(image, [0, 0, 0], 0.45);
-    const i = ((y - view.y0) * view.target.w + (x - view.x0)) * 4, data = view.target.data.data;
-    data[i] = rgb[0]; data[i + 1] = rgb[1]; data[i + 2] = rgb[2]; data[i + 3] = 255;
+    const data = view.target.data.data, o = ((y - view.y0) * view.target.w + (x - view.x0)) * 4;
+    if (left && right) blend(data, o, view.base, frame, MAGENTA, 0.35);
+    else if (left) blend(data, o, view.base, frame, ORANGE, 0.85);
+    else if (right) blend(data, o, view.base, frame, BLUE, 0.85);
+    else blend(data, o, view.base, frame, BLACK, 0.45);
   }
 
   function redrawDifference(change) {

@@ -11,7 +11,7 @@
   const stage = $(".stage"), photoCanvas = $("canvas.photo"), maskCanvas = $("canvas.mask");
   const paint = {
     width: 0, height: 0, image: null, mask: null, overlay: null, erase: false, undo: [], strokes: 0, sent: 0,
-    stroke: null, frame: 0, dirty: null,
+    stroke: null, frame: 0, dirty: null, since: null, latencyMs: [], // a move's event to both panels painted
   };
   window.inpaintPainter = paint;
 
@@ -123,10 +123,13 @@
       paint.context.putImageData(paint.overlay, 0, 0, x0, y0, x1 - x0 + 1, y1 - y0 + 1);
     }
     if (dirty || final) window.inpaintLive?.paint?.(paint.mask, paint.width, paint.height, dirty ?? [0, 0, -1, -1], final);
+    if (paint.since !== null) paint.latencyMs.push(performance.now() - paint.since); // bench/paint.py reads it
+    paint.since = null;
+    if (paint.latencyMs.length > 1000) paint.latencyMs.shift();
   }
 
   function schedule() {
-    if (!paint.frame) paint.frame = requestAnimationFrame(flush);
+    if (!paint.frame) paint.frame = requestAnimationFrame(() => flush());
   }
 
   function redrawAll() {
@@ -165,6 +168,7 @@
   });
   maskCanvas.addEventListener("pointermove", (event) => {
     if (!paint.stroke) return;
+    paint.since ??= event.timeStamp;
     const points = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
     for (const point of points.length ? points : [event]) {
       const next = at(point);
