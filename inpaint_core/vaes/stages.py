@@ -37,14 +37,17 @@ class Segment:
 
     @property
     def scale(self) -> Fraction:
-        """Output units per input unit (1/2 a downsampling conv, 2 an upsampling layer)."""
+        """Output units per input unit (1/2 a downsampling conv, 2 an upsampling layer; 1 a group-norm segment)."""
         scale = Fraction(1)
-        for reach in self.reaches:
+        for reach in self.reaches or ():
             scale *= Fraction(reach.factor) if reach.kind == "up" else Fraction(1, reach.stride)
         return scale
 
     def sizes(self, n: int) -> list[int]:
-        """The length along one axis at each layer boundary (the input's first) for an input of length n."""
+        """The length along one axis at each layer boundary (the input's first) for an input of length n; a
+        group-norm segment's: its input's and its output's (the same)."""
+        if not self.local:
+            return [n, n]
         sizes = [n]
         for reach in self.reaches:
             sizes.append(reach.size(sizes[-1]))
@@ -138,14 +141,14 @@ class StagedNet:
 
     def plan(self, height: int, width: int, batch: int, itemsize: int, most: int) -> list[Segment]:
         """The stages joined where the activation between two local ones would pass `most` bytes."""
-        segments, scale = [self.stages[0]], self.stages[0].scale if self.stages[0].local else Fraction(1)
+        segments, scale = [self.stages[0]], self.stages[0].scale
         for stage, channels in zip(self.stages[1:], self.channels[:-1], strict=True):
             held = batch * channels * itemsize * height * width * scale**2
             if stage.local and segments[-1].local and held > most:
                 segments[-1] = segments[-1] + stage
             else:
                 segments.append(stage)
-            scale *= stage.scale if stage.local else 1
+            scale *= stage.scale
         return segments
 
 

@@ -121,5 +121,5 @@ def run_staged(net: StagedNet, x: torch.Tensor, tile: int, most: int) -> torch.T
     scale = Fraction(1)  # units of a segment's input per unit of x
     for segment in segments:
         x = run_segment_tiled(segment, x, tile * scale) if segment.local else segment(x)
-        scale *= segment.scale if segment.local else 1
+        scale *= segment.scale
     return x

@@ -53,23 +53,25 @@ class VAE:
         return f"{self.name} (approximate)" if self.approximate else self.name
 
     @torch.inference_mode()
-    def encode(self, pixels: torch.Tensor) -> torch.Tensor:
+    def encode(self, pixels: torch.Tensor, run: Net | None = None) -> torch.Tensor:
         """(B, H, W, 3) in [0, 1] -> raw latents (B, C, H/r, W/r).
 
-        Channels past the third (RGBA's alpha) are dropped, as ComfyUI 0.8's VAE.encode does.
+        Channels past the third (RGBA's alpha) are dropped, as ComfyUI 0.8's VAE.encode does. `run` runs the
+        encoder on the NCHW images in its stead (incremental.py's, from an earlier pass).
         """
         if pixels.ndim != 4 or pixels.shape[-1] < 3:
             raise ValueError(f"pixels must be (B, H, W, 3), got shape {tuple(pixels.shape)}")
         images = pixels[..., :3].movedim(-1, 1).to(self.device, self.dtype, memory_format=torch.channels_last)
-        return self._run("encode", self.encoder, images).float()
+        return (run or (lambda x: self._run("encode", self.encoder, x)))(images).float()
 
     @torch.inference_mode()
-    def decode(self, latents: torch.Tensor) -> torch.Tensor:
-        """raw latents (B, C, h, w) -> (B, rh, rw, 3) in [0, 1]."""
+    def decode(self, latents: torch.Tensor, run: Net | None = None) -> torch.Tensor:
+        """raw latents (B, C, h, w) -> (B, rh, rw, 3) in [0, 1]; `run` as encode's."""
         if latents.ndim != 4 or latents.shape[1] != self.latent_channels:
             raise ValueError(f"latents must be (B, {self.latent_channels}, h, w), got shape {tuple(latents.shape)}")
         codes = latents.to(self.device, self.dtype, memory_format=torch.channels_last)
-        return self._run("decode", self.decoder, codes).float().clamp(0, 1).movedim(1, -1)
+        decoded = (run or (lambda z: self._run("decode", self.decoder, z)))(codes)
+        return decoded.float().clamp(0, 1).movedim(1, -1)
 
     def tile_side(self, step: str, batch: int, height: int, width: int, held: int = 0) -> int | None:
         """The tile side, in the step's input units (pixels to encode, latent cells to decode), that keeps
