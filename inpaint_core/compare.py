@@ -9,6 +9,7 @@ A `Reusing` encoder (a page keeps one) encodes new pixels from the pass of those
 mask_offset of the same image recomputes only what its grey band changes (vaes/incremental.py).
 """
 
+import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -204,13 +205,15 @@ class Reusing:
     def __init__(self, most: int = 2):
         self.most = most
         self.codecs: dict[int, IncrementalVAE] = {}  # by id(vae); each holds its VAE, so ids stay its own
+        self.lock = threading.Lock()
 
     def codec(self, vae: VAE) -> IncrementalVAE:
-        codec = self.codecs.pop(id(vae), None) or IncrementalVAE(vae)
-        self.codecs[id(vae)] = codec
-        while len(self.codecs) > self.most:
-            self.codecs.pop(next(iter(self.codecs)))
-        return codec
+        with self.lock:
+            codec = self.codecs.pop(id(vae), None) or IncrementalVAE(vae)
+            self.codecs[id(vae)] = codec
+            while len(self.codecs) > self.most:
+                self.codecs.pop(next(iter(self.codecs)))
+            return codec
 
     def __call__(self, vae: VAE, pixels: torch.Tensor) -> Latent:
         return encode_and_decode(vae, pixels, self.codec(vae))
