@@ -3,6 +3,7 @@ the previous offset's pixels, vaes/incremental.py), and a tiled decode beside th
 
     python -m bench.release --sizes 1024 2048                  # TAEF2 (bundled) and a TAESD-layout net, the CPU
     python -m bench.release --sizes 2048 --seams-only          # tiled against whole decode at 2048²
+    python -m bench.release --sizes 2048 --nets taef2 --no-seams
 
 The cat resized to size² with its example mask; the previous release at mask_offset --before, this one at
 --after (WAS greys the band between). TAESD's weights are not bundled: a net of its layout with random weights
@@ -83,14 +84,17 @@ def main() -> None:
     parser.add_argument("--after", type=int, default=12)
     parser.add_argument("--vae", default=str(ASSETS / "taef2"))
     parser.add_argument("--seams-only", action="store_true")
+    parser.add_argument("--no-seams", action="store_true")
+    parser.add_argument("--nets", nargs="+", choices=["taef2", "taesd-layout"], default=["taef2", "taesd-layout"])
     args = parser.parse_args()
     torch.set_grad_enabled(False)
     taef2 = load_vae(args.vae, "cpu")
     for size in args.sizes:
         if not args.seams_only:
-            for vae in (taef2, tiny_layout_vae()):
-                release(vae, size, args.before, args.after)
-        seams(taef2, size)
+            for net in args.nets:
+                release(taef2 if net == "taef2" else tiny_layout_vae(), size, args.before, args.after)
+        if not args.no_seams:
+            seams(taef2, size)
 
 
 if __name__ == "__main__":
