@@ -81,7 +81,7 @@ class IncrementalNet:
         plan = tuple(len(segment.layers) for segment in segments)
         with self.lock:
             base = self._base(x, plan, previous)
-        activations, update = [x], Update()
+        activations, update = [x.clone()], Update()  # kept: a caller's later change to x must not reach it
         changed = None if base is None else _changed(x, base.activations[0])
         side, work, redone = None if tile is None else Fraction(tile), 0.0, 0.0
         for i, segment in enumerate(segments):
