@@ -5,8 +5,11 @@ Given caches, each method's preparation is kept by content and amount, and laten
 (image, mask, VAE, and WAS's offset: ComfyUI's latent does not depend on grow_mask_by), so a
 slider change prepares and encodes only what it changes.
 Host copies are made on first use: pixels (H', W', 3) float, masks (H', W') uint8 0/1, latents (1, C, h, w).
+A `Reusing` encoder (a page keeps one) encodes new pixels from the pass of those it encoded last: a new
+mask_offset of the same image recomputes only what its grey band changes (vaes/incremental.py).
 """
 
+import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -19,6 +22,7 @@ from .clock import StepClock
 from .preparations.differential import DifferentialView
 from .preparations.methods import METHODS, Preparation, seed_preparation
 from .prepare import Prepared
+from .vaes.incremental import IncrementalVAE
 from .vaes.vae import VAE
 
 
@@ -28,6 +32,7 @@ class Latent:
     decoded: torch.Tensor  # (H', W', 3) uint8 preview, CPU
     squared_error: torch.Tensor  # (H', W') decoded minus encoded pixels, squared, summed over RGB, on the VAE's device
     timings_ms: dict[str, float]
+    reuse: dict[str, str] = field(default_factory=dict)  # step: what it recomputed ("whole decode: group norms")
 
     @property
     def nbytes(self) -> int:
@@ -165,22 +170,53 @@ def _timed(prepare: Callable[[], Preparation], pixels: torch.Tensor) -> tuple[Pr
     return prepared, clock.milliseconds()["prepare"]
 
 
-def encode_and_decode(vae: VAE, pixels: torch.Tensor) -> Latent:
-    """The latent of prepared pixels (1, H', W', 3), its decoded preview and per-pixel error, with timings.
+def encode_and_decode(vae: VAE, pixels: torch.Tensor, codec: IncrementalVAE | None = None) -> Latent:
+    """The latent of prepared pixels (1, H', W', 3), its decoded preview and per-pixel error, with timings;
+    through `codec` (the VAE's, incremental.py): from its earlier passes, with what each step recomputed.
 
     A decode smaller than the crop (a crop that is not whole latent cells) is compared where both are.
     """
-    clock = StepClock(vae.device)
-    latents = clock.step("encode", lambda: vae.encode(pixels[:1]))
-    decoded = clock.step("decode", lambda: vae.decode(latents)[0])
+    clock, reuse = StepClock(vae.device), {}
+
+    def step(name: str, x: torch.Tensor) -> torch.Tensor:
+        if codec is None:
+            return getattr(vae, name)(x)
+        out, update = getattr(codec, name)(x)
+        reuse[name] = str(update)
+        return out
+
+    latents = clock.step("encode", lambda: step("encode", pixels[:1]))
+    decoded = clock.step("decode", lambda: step("decode", latents)[0])
     height, width = (min(a, b) for a, b in zip(decoded.shape[:2], pixels.shape[1:3], strict=True))
     encoded = pixels[0, :height, :width].to(decoded.device, decoded.dtype)
     error = (decoded[:height, :width] - encoded).square_().sum(-1)  # stays on the VAE's device
     preview = decoded.mul(255).round_().to(torch.uint8).cpu()  # a quarter of the float traffic
-    return Latent(latents.cpu(), preview, error, clock.milliseconds())
+    return Latent(latents.cpu(), preview, error, clock.milliseconds(), reuse)
 
 
 Encoder = Callable[[VAE, torch.Tensor], Latent]
+
+
+class Reusing:
+    """An Encoder (for add_latents) that encodes and decodes through each VAE's IncrementalVAE, so pixels that
+    differ from ones it encoded before in a few places (a new mask_offset of the same image) cost what changed.
+    Latents equal encode_and_decode's within float rounding. Keeps the codecs of its `most` latest VAEs."""
+
+    def __init__(self, most: int = 2):
+        self.most = most
+        self.codecs: dict[int, IncrementalVAE] = {}  # by id(vae); each holds its VAE, so ids stay its own
+        self.lock = threading.Lock()
+
+    def codec(self, vae: VAE) -> IncrementalVAE:
+        with self.lock:
+            codec = self.codecs.pop(id(vae), None) or IncrementalVAE(vae)
+            self.codecs[id(vae)] = codec
+            while len(self.codecs) > self.most:
+                self.codecs.pop(next(iter(self.codecs)))
+            return codec
+
+    def __call__(self, vae: VAE, pixels: torch.Tensor) -> Latent:
+        return encode_and_decode(vae, pixels, self.codec(vae))
 
 
 def add_latents(

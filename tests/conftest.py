@@ -41,6 +41,27 @@ def chelsea() -> torch.Tensor:
     return torch.from_numpy(pixels)[None]
 
 
+def tiny_layout_vae(latent_channels: int = 4, pool: bool = False, seed: int = 0):
+    """A VAE of the tiny autoencoder layout with random weights (TAESD's: no group norms; `pool`: TAEF2's), in
+    TAESD's latent scale, float32 on the CPU: the layout's arithmetic without weights to download."""
+    from inpaint_core import VAE
+    from inpaint_core.vaes.comfy_tiny import comfy_tiny_codec
+    from inpaint_core.vaes.tiny_autoencoder import decoder, encoder
+
+    torch.manual_seed(seed)
+    nets = [build(latent_channels, pool=pool).eval().requires_grad_(False) for build in (encoder, decoder)]
+    nets = [net.to(memory_format=torch.channels_last) for net in nets]
+    cpu = torch.device("cpu")
+    encode, decode = comfy_tiny_codec(*nets, 0.18215, 0.0, cpu, torch.float32)
+    return VAE("TAESD layout (random weights)", encode, decode, latent_channels, cpu, torch.float32)
+
+
+@pytest.fixture(scope="session")
+def taesd_layout():
+    """A TAESD-layout VAE with random weights (tiny_layout_vae)."""
+    return tiny_layout_vae()
+
+
 class PoolingVAE:
     """The stand-in VAE: r×r average pooling, so a latent shows exactly which pixels were encoded; it records what
     it was handed (`seen`). With `channels=3` it keeps only the first three channels, as ComfyUI 0.8's VAE.encode

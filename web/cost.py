@@ -39,12 +39,14 @@ class Throughput:
         return rate * megapixels(size) * encodes
 
     def timed(self, label: str, encode: Callable) -> Callable:
-        """`encode(vae, pixels)` that records its time; pixels are (B, H, W, C)."""
+        """`encode(vae, pixels)` that records its time, where it encoded the whole image (a latent updated from
+        an earlier pass, Latent.reuse, says nothing of a new image's time); pixels are (B, H, W, C)."""
 
         def timed_encode(vae, pixels):
             start = time.monotonic()
             latent = encode(vae, pixels)
-            self.record(label, tuple(pixels.shape[1:3]), time.monotonic() - start)
+            if str(getattr(latent, "reuse", {}).get("encode", "whole")).startswith("whole"):
+                self.record(label, tuple(pixels.shape[1:3]), time.monotonic() - start)
             return latent
 
         return timed_encode

@@ -16,6 +16,10 @@ convolutions' float32 rounding (about 2e-6), not by the arithmetic around them.
 from collections.abc import Callable
 
 import torch
+from torch import nn
+
+from .reach import Pointwise
+from .stages import StagedNet
 
 Net = Callable[[torch.Tensor], torch.Tensor]
 
@@ -23,14 +27,31 @@ Net = Callable[[torch.Tensor], torch.Tensor]
 def comfy_tiny_codec(
     encoder: Net, decoder: Net, scale: float, shift: float, device: torch.device, dtype: torch.dtype
 ) -> tuple[Net, Net]:
-    """(encode, decode) around a tiny autoencoder's two nets ([0, 1] images <-> scaled latents), in raw latents."""
+    """(encode, decode) around a tiny autoencoder's two nets ([0, 1] images <-> scaled latents), in raw latents.
+
+    Nets given as nn.Sequential of known layers come back as StagedNets (the same layers in the same order, with
+    this arithmetic as pointwise layers), which tile exactly and update from a previous pass (incremental.py).
+    """
     vae_scale = torch.tensor(scale).to(device, dtype)  # as load_taesd's torch.tensor, then the model's dtype
     vae_shift = torch.tensor(shift).to(device, dtype)
+    before_encoder = Pointwise(lambda pixels: (pixels * 2.0 - 1.0) * 0.5 + 0.5)
+    after_encoder = Pointwise(lambda scaled: scaled / vae_scale + vae_shift)
+    before_decoder = Pointwise(lambda latents: (latents - vae_shift) * vae_scale)
+    after_decoder = Pointwise(lambda images: (images.sub(0.5).mul(2) + 1.0) / 2.0)
 
     def encode(pixels: torch.Tensor) -> torch.Tensor:
-        return encoder((pixels * 2.0 - 1.0) * 0.5 + 0.5) / vae_scale + vae_shift
+        return after_encoder(encoder(before_encoder(pixels)))
 
     def decode(latents: torch.Tensor) -> torch.Tensor:
-        return (decoder((latents - vae_shift) * vae_scale).sub(0.5).mul(2) + 1.0) / 2.0
+        return after_decoder(decoder(before_decoder(latents)))
 
-    return encode, decode
+    return (
+        _staged([before_encoder, encoder, after_encoder]) or encode,
+        _staged([before_decoder, decoder, after_decoder]) or decode,
+    )
+
+
+def _staged(parts: list) -> StagedNet | None:
+    """The parts' layers as one StagedNet, where the net between is an nn.Sequential of known layers."""
+    first, net, last = parts
+    return StagedNet.of([first, *net, last]) if isinstance(net, nn.Sequential) else None

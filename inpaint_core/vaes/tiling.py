@@ -1,13 +1,20 @@
-"""Run an image-to-image network in overlapping tiles, for inputs too large to run whole, and choose
-the tile side from a byte budget."""
+"""Run an image-to-image network in tiles, for inputs too large to run whole, and choose the tile side from a
+byte budget.
+
+A staged tiny autoencoder (stages.py) runs in exact tiles (`run_staged`): each local segment box by box, each
+box from a crop grown by what its convolutions see, the group-norm segments whole; any other network runs in
+overlapping tiles (`run_tiled`), whose seams differ from the whole pass.
+"""
 
 import itertools
 import math
 from collections.abc import Callable
+from fractions import Fraction
 
 import torch
 
 from ..cancel import checkpoint
+from .stages import Segment, StagedNet
 
 
 def _starts(size: int, tile: int, step: int) -> list[int]:
@@ -61,3 +68,58 @@ def tile_for_budget(height: int, width: int, bytes_per_unit: float, budget: int,
         tile = -(-covering // unit) * unit
         if tile <= largest:
             return tile
+
+
+def spans_of(size: int, core: int, unit: int) -> list[tuple[int, int]]:
+    """[0, size) in the fewest pieces of at most `core` (whole `unit`s but the last), of about equal length."""
+    count = -(-size // max(core, unit))
+    length = -(-size // count // unit) * unit if unit > 1 else -(-size // count)
+    return [(start, min(size, start + length)) for start in range(0, size, length)]
+
+
+def largest_core(segment: Segment, side: float, unit: int, most: int) -> int:
+    """The largest multiple of `unit` (at most `most`) whose boxes of outputs fit crops of side² input units."""
+    low, high = 1, max(1, most // unit)
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if segment.peak(middle * unit) <= side * side else (low, middle - 1)
+    return low * unit
+
+
+def run_segment_tiled(segment: Segment, x: torch.Tensor, side: float) -> torch.Tensor:
+    """segment(x) for x (B, C, H, W), box by box: each box's crop holds at most side² input units where it can
+    (a box is never smaller than one output unit), and each gives the whole pass's values (Segment.region)."""
+    height, width = x.shape[-2:]
+    if height * width <= side * side:
+        return segment(x)
+    unit = max(1, int(segment.scale))
+    out_height, out_width = segment.sizes(height)[-1], segment.sizes(width)[-1]
+    core = largest_core(segment, side, unit, max(out_height, out_width))
+    out = None
+    for rows in spans_of(out_height, core, unit):
+        for cols in spans_of(out_width, core, unit):
+            checkpoint()  # a caller who has gone stops the work here, between tiles
+            piece = segment.region(x, rows, cols)
+            if out is None:
+                out = _empty_like(x, piece, (x.shape[0], piece.shape[1], out_height, out_width))
+            out[..., rows[0] : rows[1], cols[0] : cols[1]] = piece
+    return out
+
+
+def _empty_like(x: torch.Tensor, piece: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """An output for the pieces, in x's memory layout (channels_last stays so)."""
+    last = x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+    layout = torch.channels_last if last else torch.contiguous_format
+    return torch.empty(shape, dtype=piece.dtype, device=piece.device, memory_format=layout)
+
+
+def run_staged(net: StagedNet, x: torch.Tensor, tile: int, most: int) -> torch.Tensor:
+    """net(x) with each local segment in exact tiles of crops of at most tile² of x's units, the group-norm
+    segments whole; stages are joined where the activation between them would pass `most` bytes.
+    Equal to the whole pass within float rounding (the tiles' convolutions round alike, not bit for bit)."""
+    segments = net.plan(x.shape[-2], x.shape[-1], x.shape[0], x.element_size(), most)
+    scale = Fraction(1)  # units of a segment's input per unit of x
+    for segment in segments:
+        x = run_segment_tiled(segment, x, tile * scale) if segment.local else segment(x)
+        scale *= segment.scale
+    return x

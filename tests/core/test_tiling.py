@@ -79,18 +79,3 @@ def test_within_the_budget_the_network_runs_whole_bit_for_bit(taef2, chelsea):
     images = image.movedim(-1, 1).contiguous(memory_format=torch.channels_last)
     with torch.inference_mode():
         assert torch.equal(taef2.encode(image), taef2.encoder(images))
-
-
-def test_taef2_in_tiles_is_still_a_real_vae(taef2_dir, taef2, chelsea):
-    """Tiles change TAEF2's group norms' statistics, so tiled latents differ from whole ones; they still
-    decode to the image about as well."""
-    from inpaint_core import load_vae
-
-    def psnr(vae, image):
-        return (10 * torch.log10(1 / (vae.decode(vae.encode(image)) - image).square().mean())).item()
-
-    tiled = load_vae(str(taef2_dir), "cpu")
-    tiled.memory_budget = 2**24  # 16 MiB: 128-pixel tiles for a 192x256 image
-    image = chelsea[:, 40:232, 100:356]
-    assert tiled.tile_side("encode", 1, 192, 256) == 128 and tiled.tile_side("decode", 1, 24, 32) == 16
-    assert psnr(tiled, image) >= max(28, psnr(taef2, image) - 1)
