@@ -37,9 +37,12 @@ def step_times(method: MethodResult) -> dict[str, str]:
 
 
 def preview_note(method: MethodResult) -> str:
-    """One line under a decoded preview: its encode and decode times, and whether it came from the cache."""
-    times = method.latent.timings_ms
-    said = f"encode {times['encode']:.0f} ms · decode {times['decode']:.0f} ms"
+    """One line under a decoded preview: its encode and decode times (with what a release recomputed, where it
+    reused the previous pass: "16% recomputed", "whole: group norms"), and whether it came from the cache."""
+    times, reuse = method.latent.timings_ms, method.latent.reuse
+    said = " · ".join(
+        f"{step} {times[step]:.0f} ms" + (f" ({reuse[step]})" if step in reuse else "") for step in ("encode", "decode")
+    )
     return f"from cache (took {said})" if method.latent_cached else said
 
 
