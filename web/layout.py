@@ -82,14 +82,14 @@ def editor_column(inspector: Inspector, note: str) -> dict:
 def method_columns(inspector: Inspector, pickers: dict) -> dict:
     """Each column's slider (or settings box), the advice, and the live panels."""
     ui = {}
-    with gr.Row():
+    with gr.Row(elem_id="sliders"):
         for place in PLACES:
             with gr.Column(min_width=200):
                 ui[f"{place}_amount"] = node_slider(place)
                 ui[f"{place}_settings"] = pickers[place].settings_box()
                 ui[f"{place}_method"] = pickers[place].method
-    ui["advice"] = advice_panel()
     ui["live"] = live_panels(inspector.max_side)
+    ui["advice"] = advice_panel()  # below the panels: its changing length moves nothing above it
     return ui
 
 

@@ -41,6 +41,7 @@ def live_panels(max_side: int, elem_id: str = "live") -> gr.HTML:
         elem_id=elem_id,
         padding=False,
         max_side=max_side,
+        head=f"<style>{(HERE / 'page.css').read_text()}</style>",
         nodes=node_table(),
         places=PLACES,
     )

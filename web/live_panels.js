@@ -242,6 +242,7 @@
   // ---- decoded latents: current, or dimmed with what they are waiting for ----
   function updateDecoded() {
     const decoded = live.decoded;
+    let stale = false;
     for (const column of COLUMNS) {
       const card = element.querySelector(`[data-column=${column}] .decoded`);
       const server = live.chosen[column] !== PLACES[column];
@@ -255,14 +256,19 @@
       let note = "";
       if (!live.edit) note = "";
       else if (server && !made) note = `preparing ${live.chosen[column]}…`;
-      else if (!made || made.key !== live.edit.key) note = "encoding the new mask…";
+      else if (!made || made.key !== live.edit.key) {
+        note = live.painting ? "the mask changed: encodes when the stroke ends" : "encoding the new mask…";
+      }
       else if (state && state.follows && made.amount !== amount) {
         const said = `${state.name} = ${amount}`;
         note = live.released[column] ? `encoding for ${said}…` : `${said}: encodes when you let go`;
       }
       card.classList.toggle("stale", note !== "");
       card.querySelector(".note").textContent = note || (made ? `${made.timing}` : "");
+      stale ||= note !== "";
     }
+    const advice = document.querySelector("#advice"); // it speaks of the amounts the server last saw
+    if (advice) advice.style.opacity = stale ? "0.45" : "";
   }
 
   // ---- columns holding another method: the server's drawing, and its mask as bits for the difference ----
@@ -395,6 +401,7 @@
     const started = performance.now();
     edit.mask.set(mask);
     edit.key = `painted:${(live.strokes = (live.strokes || 0) + 1)}`;
+    live.painting = !final; // a stroke still under way: nothing is sent before it ends
     let reach = 0;
     for (const column of COLUMNS) if (live.columns[column]) reach = Math.max(reach, repaint(live.columns[column], dirty));
     if (final) {
@@ -452,8 +459,6 @@
     behind(true);
   };
   function behind(waiting) {
-    const advice = document.querySelector("#advice");
-    if (advice) advice.style.opacity = waiting ? "0.45" : "";
     element.style.opacity = waiting && live.photoPending ? "0.45" : "";
   }
 
@@ -489,8 +494,9 @@
     showColumns();
   };
   live.setAmount = (column, value) => {
-    live.released[column] = true;
     const state = live.columns[column];
+    if (state && state.amount === value) return; // the drag drew it already: not a release (Gradio's change)
+    live.released[column] = true;
     if (state && Number.isInteger(value)) setAmount(column, Math.max(state.range[0], Math.min(state.range[1], value)));
     updateDecoded();
   };

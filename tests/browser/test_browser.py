@@ -449,7 +449,7 @@ def test_a_column_can_hold_another_method_and_go_back_to_its_node(page):
     assert page.evaluate("window.inpaintLive.served.left.image") == drawn
     assert page.locator("[data-column=left] .server-mask").is_visible()
     settings.fill('{"tapered_corners": true, "feather": 12}')
-    pick(page, "left", "VAE Encode (for Inpainting), ComfyUI (live slider)")
+    pick(page, "left", "VAE Encode (for Inpainting), ComfyUI · live")
     page.wait_for_function("!document.querySelector('[data-column=left]').classList.contains('server')")
     page.wait_for_function("document.querySelector('#left-amount').innerText.includes('grow_mask_by')")
     assert page.locator("[data-column=left] canvas").is_visible()
@@ -507,6 +507,6 @@ def test_growmask_in_a_column_follows_its_slider_without_the_server(page):
     for noise, amount in ((right, 13), (left, page.evaluate("window.inpaintLive.columns.left.amount"))):
         assert noise == "".join(map(str, grow_mask(cropped, amount)[0].int().reshape(-1).tolist()))
     assert "grow_mask_by = 13" in page.locator("[data-column=right] h3").inner_text()
-    pick(page, "right", "WAS VAE Encode for Inpaint (live slider)")
+    pick(page, "right", "WAS VAE Encode for Inpaint · live")
     page.wait_for_function("window.inpaintLive.columns.right && window.inpaintLive.columns.right.kind === 'node'")
     assert page.errors == []

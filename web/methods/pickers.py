@@ -83,7 +83,7 @@ def choices(place: str) -> list[tuple[str, str]]:
     seed = PLACES[place]
     other = next(s for s in PLACES.values() if s != seed)
     return [
-        (f"{METHODS[seed].label} (live slider)", seed),
+        (f"{METHODS[seed].label} · live", seed),
         *OTHERS,
         (f"{METHODS[other].label} (a second setting)", other),
     ]

@@ -14,7 +14,11 @@ from inpaint_core.preparations.differential import DENOISE
 from inpaint_core.quoting import quote
 from inpaint_core.settings import Choice, Flag, Float, Int, Setting, check_settings
 
-OTHERS = [(method.label, name) for name, method in METHODS.items() if name not in SEEDS]
+OTHERS = [
+    (f"{method.amount_of} + {method.label}" if method.amount_of else method.label, name)
+    for name, method in METHODS.items()
+    if name not in SEEDS
+]  # GrowMask named where it runs first: users look for it by that name
 MAX_METHODS = 4  # per /compare call
 MAX_TEXT = 4096  # characters of settings or methods JSON; longer text is refused before it is parsed
 
