@@ -6,7 +6,8 @@ python -m bench.inspector_node --size 2048 --backend fooocus --no-vae
 Each call is the node's whole work: both seeds' masks (the page's comparison), the report and the
 recommendation, the panels, and with the VAE its encode and decode. "fresh" is a mask the node has not
 seen (the recommendation's cache cleared: what a new mask costs), "kept" the same mask again.
-The mask is an ellipse painted at twice the image's size (resized, so soft along its edge).
+The mask is an ellipse at the image's size (LoadImage's MASK of the exported image); with --mask-scale 2, painted
+at twice the size, so each seed resizes it first.
 """
 
 import argparse
@@ -44,11 +45,12 @@ def main():
     parser.add_argument("--backend", default="comfyui")
     parser.add_argument("--amount", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--mask-scale", type=int, default=1, help="the mask's size over the image's")
     parser.add_argument("--no-vae", action="store_true", help="no VAE: the grid and masks only")
     args = parser.parse_args()
     torch.manual_seed(0)
     image = torch.rand(1, args.size, args.size, 3)
-    mask = ellipse(2 * args.size)[None]
+    mask = ellipse(args.mask_scale * args.size)[None]
     vae = None if args.no_vae else approximate_vae()
     node = InpaintEncodeInspector()
     print(f"{args.size}², {'no VAE' if vae is None else 'approximate VAE'}, {args.backend}, "

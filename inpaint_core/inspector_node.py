@@ -258,7 +258,7 @@ def _draw(out: torch.Tensor, base: torch.Tensor, layers: list) -> None:
         code = torch.zeros(base.shape[:2], dtype=torch.uint8)
         for i, (mask, _) in enumerate(layers):
             code |= mask.cpu().to(torch.uint8) << i
-        blend = table[code.int()]
+        blend = torch.nn.functional.embedding(code.long(), table)  # the fastest gather on a CPU
         torch.addcmul(blend[..., 1:], base.float(), blend[..., :1], out=out)
         return
     out.copy_(base)
