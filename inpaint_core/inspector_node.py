@@ -255,15 +255,16 @@ def _draw(out: torch.Tensor, base: torch.Tensor, layers: list) -> None:
                 if combination >> i & 1:
                     keep, add = keep * (1 - opacity), add * (1 - opacity) + colour * opacity
             table[combination] = torch.cat([torch.tensor([keep]), add])
-        code = torch.zeros(base.shape[:2], dtype=torch.uint8)
+        code = torch.zeros(base.shape[:2], dtype=torch.long)  # which layers cover each pixel, a bit each
         for i, (mask, _) in enumerate(layers):
-            code |= mask.cpu().to(torch.uint8) << i
-        blend = torch.nn.functional.embedding(code.long(), table)  # the fastest gather on a CPU
+            code.add_(mask.cpu().view(torch.uint8), alpha=1 << i)
+        blend = torch.nn.functional.embedding(code, table)  # the fastest gather on a CPU
         torch.addcmul(blend[..., 1:], base.float(), blend[..., :1], out=out)
         return
-    out.copy_(base)
     if base.dtype == torch.uint8:
-        out.div_(255)
+        torch.div(base, 255, out=out)  # a decoded preview, in one pass
+    else:
+        out.copy_(base)
     for mask, (colour, opacity) in layers:
         out.lerp_(colour, (opacity * mask.cpu().float().clamp(0, 1))[..., None])
 
