@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
+from .prepare import resize_mask
+
 MAX_SIDE = 4096  # default longest side accepted from the browser
 
 
@@ -130,3 +132,34 @@ def from_editor(value: dict | None, max_side: int = MAX_SIDE) -> EditorInput:
 def to_uint8(image: torch.Tensor) -> np.ndarray:
     """(H, W, 3) or (H, W) in [0, 1], on any device -> uint8 numpy, rounded (converted before it crosses)."""
     return image.mul(255).round_().clamp_(0, 255).to(torch.uint8).cpu().numpy()
+
+
+def mask_to_alpha(mask) -> np.ndarray:
+    """uint8 (H, W): the alpha channel that LoadImage reads back as `mask` (H, W) in [0, 1], to 8 bits:
+    255 · (1 - mask), clipped and rounded. Worked in float64, so a mask value keeps its side of 0.5
+    (0.5 itself lies at alpha 127.5, never an integer: alpha 127 reads 0.502, 128 reads 0.498), and a
+    mask LoadImage made (mask_from_alpha) gives back its own alpha."""
+    values = mask.detach().cpu().numpy() if isinstance(mask, torch.Tensor) else np.asarray(mask)
+    if values.dtype == np.bool_:
+        return np.where(values, 0, 255).astype(np.uint8)
+    return np.rint(255.0 * (1.0 - np.clip(values.astype(np.float64), 0.0, 1.0))).astype(np.uint8)
+
+
+def mask_from_alpha(alpha: np.ndarray) -> torch.Tensor:
+    """float32 (H, W): the MASK ComfyUI 0.8's LoadImage makes of an 8-bit alpha channel (`nodes.py`,
+    LoadImage.load_image: `1. - torch.from_numpy(np.array(alpha).astype(np.float32) / 255.0)`)."""
+    return 1.0 - torch.from_numpy(np.asarray(alpha).astype(np.float32) / 255.0)
+
+
+def image_mask(editor: EditorInput) -> torch.Tensor:
+    """(1, H, W) float32: the painted mask at the image's size (resized bilinearly, as the nodes resize it, not
+    rounded) and quantised to 8 bits exactly as LoadImage reads it back from the exported image's alpha.
+
+    What the page runs every method on and what the export writes, so the two agree bit for bit. A mask
+    already at the image's size is 0/1 and comes back unchanged; rounding this one at 0.5, as the seed
+    nodes do, gives what rounding the unquantised resize gives (mask_to_alpha keeps each side of 0.5)."""
+    height, width = editor.size
+    soft = resize_mask(editor.mask[:, None], height, width)[0, 0]
+    if soft.shape == editor.painted.shape[1:]:
+        return soft[None]  # 0/1: 8 bits hold it exactly
+    return mask_from_alpha(mask_to_alpha(soft))[None]

@@ -16,11 +16,10 @@ from gradio.data_classes import ImageData
 from inpaint_core.analysis.report import summary
 from inpaint_core.cache import LRUCache
 from inpaint_core.compare import Comparison, MethodResult, Reusing, add_latents, encode_and_decode, prepare_methods
-from inpaint_core.editor import EditorInput, from_editor
+from inpaint_core.editor import EditorInput, from_editor, image_mask
 from inpaint_core.files.image_files import ImageFiles
 from inpaint_core.preparations import SEEDS, Preparation, differential_view, run_method
 from inpaint_core.preparations.differential import DENOISE
-from inpaint_core.prepare import resize_mask
 from inpaint_core.vaes.registry import VAERegistry
 
 from . import gpu, panels
@@ -70,12 +69,11 @@ def _mentions(key, part) -> bool:
 
 
 def _run(editor: EditorInput, method: str, settings: dict, vae) -> tuple[Preparation, str]:
-    """The method on the edit's pixels and its mask resized bilinearly, not rounded (methods take soft masks);
-    and the digest of the pixels it encodes, which names their latent."""
+    """The method on the edit's pixels and its mask resized bilinearly, not rounded (methods take soft masks), to
+    8 bits as the export's alpha carries it (image_mask); and the digest of the pixels it encodes, which names
+    their latent."""
     try:
-        height, width = editor.size
-        mask = resize_mask(editor.mask[:, None], height, width)[:, 0]
-        preparation = run_method(method, editor.pixels, mask, settings, None, vae.downscale_ratio)
+        preparation = run_method(method, editor.pixels, image_mask(editor), settings, None, vae.downscale_ratio)
     except (ValueError, MemoryError) as error:
         raise gr.Error(str(error)) from error
     return preparation, pixels_digest(preparation.encoded[:1])

@@ -2,7 +2,8 @@
 alpha channel, the workflow in both of ComfyUI's formats (workflow.py), and a Python snippet.
 
 ComfyUI 0.8.0's LoadImage (`nodes.py`) reads MASK = 1 - alpha / 255, so inpainted pixels are written
-with alpha 0 and the others with 255; their colour stays in the file under any alpha.
+with alpha 0 and the others with 255, and a soft mask with the 8-bit alpha LoadImage reads back as it
+(inpaint_core.editor.mask_to_alpha); their colour stays in the file under any alpha.
 """
 
 import hashlib
@@ -13,6 +14,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..editor import mask_to_alpha
 from ..preparations.methods import METHODS as PREPARATIONS
 from ..settings import check_settings
 from .image_files import write_once
@@ -25,17 +27,18 @@ SAMPLE_MARK = "# Then sample"
 
 
 def mask_in_alpha(image_rgb_uint8, mask_bool) -> np.ndarray:
-    """uint8 (H, W, 4): the image, and alpha 0 where the mask is set (255 elsewhere)."""
+    """uint8 (H, W, 4): the image, and alpha 0 where the mask is set (255 elsewhere). A float mask in [0, 1]
+    (a soft one: inpaint_core.editor.image_mask) is written as the 8-bit alpha LoadImage reads back as it."""
     image = _array(image_rgb_uint8, "image_rgb_uint8")
     mask = _array(mask_bool, "mask_bool")
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(f"image_rgb_uint8 must be (H, W, 3) uint8, got {image.shape} {image.dtype}")
-    if mask.shape != image.shape[:2] or mask.dtype != np.bool_:
+    if mask.shape != image.shape[:2] or not (mask.dtype == np.bool_ or np.issubdtype(mask.dtype, np.floating)):
         raise ValueError(
-            f"mask_bool must be (H, W) bool of the image's size {image.shape[:2]}, got {mask.shape} {mask.dtype}"
+            f"mask_bool must be (H, W) bool or float of the image's size {image.shape[:2]}, got {mask.shape} "
+            f"{mask.dtype}"
         )
-    alpha = np.where(mask, 0, 255).astype(np.uint8)
-    return np.concatenate([image, alpha[..., None]], axis=2)
+    return np.concatenate([image, mask_to_alpha(mask)[..., None]], axis=2)
 
 
 def write_export(
@@ -110,7 +113,7 @@ from inpaint_core.preparations import run_method
 
 rgba = np.asarray(Image.open({image_filename!r}).convert("RGBA"))
 pixels = torch.from_numpy(rgba[..., :3].copy()).float()[None] / 255  # (1, H, W, 3), as LoadImage reads it
-mask = torch.from_numpy(rgba[..., 3] == 0).float()[None]  # (1, H, W): 1 = inpaint (LoadImage's 1 - alpha)
+mask = 1.0 - torch.from_numpy(rgba[..., 3].astype(np.float32) / 255.0)[None]  # (1, H, W): as LoadImage reads it
 
 vae = load_vae({vae_argument!r}){vae_comment}
 preparation = run_method({method!r}, pixels, mask, {settings!r}, vae)
@@ -140,7 +143,7 @@ from PIL import Image
 
 rgba = np.asarray(Image.open({image_filename!r}).convert("RGBA"))
 pixels = torch.from_numpy(rgba[..., :3].copy()).float()[None] / 255  # (1, H, W, 3), as LoadImage reads it
-mask = torch.from_numpy(rgba[..., 3] == 0).float()[None]  # (1, H, W): 1 = inpaint (LoadImage's 1 - alpha)
+mask = 1.0 - torch.from_numpy(rgba[..., 3].astype(np.float32) / 255.0)[None]  # (1, H, W): as LoadImage reads it
 
 # With inpaint_core: the maths of {PREPARATIONS[method].node[0]} ({name}={amount}), exactly
 from inpaint_core import load_vae, {core.split("(")[0]}

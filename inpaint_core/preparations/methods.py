@@ -200,6 +200,19 @@ def run_method(
     return replace(method.run(pixels, mask.to(pixels.device), checked, vae, ratio), method=name)
 
 
+def noise_mask_over_encoded(preparation: Preparation) -> torch.Tensor | None:
+    """(h·r, w·r) the noise mask over the pixels the VAE encodes, on the CPU; None where the method sets none.
+
+    Every crop is centred, so whether the mask has the image's size (SetLatentNoiseMask) or is a crop to
+    another multiple (InpaintModelConditioning's 8 under a VAE of ratio 16), the encoded crop starts half
+    the difference of their sizes into it."""
+    if preparation.noise_mask is None:
+        return None
+    mask, (height, width) = preparation.noise_mask[0, 0].float().cpu(), preparation.encoded.shape[1:3]
+    top, left = (mask.shape[0] - height) // 2, (mask.shape[1] - width) // 2
+    return mask[top : top + height, left : left + width]
+
+
 def seed_preparation(name: str, pixels: torch.Tensor, mask: torch.Tensor, amount: int, ratio: int) -> Preparation:
     """A seed node on the first image, as the node takes them (a mask of any size, resized by the node), with
     no latent: a page encodes it after, through its caches."""

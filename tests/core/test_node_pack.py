@@ -63,6 +63,9 @@ def test_clone_and_linked_folder_load_as_comfyui_loads_them(tmp_path):
     ]  # fmt: skip
     assert clone["InpaintCore_WAS_VAEEncodeForInpaint"][0] == "WAS_VAEEncodeForInpaint"
     assert "mask_offset" in clone["InpaintCore_WAS_VAEEncodeForInpaint"][2]
+    assert clone["InpaintCore_InpaintEncodeInspector"] == [
+        "InpaintEncodeInspector", "Inpaint Encode Inspector", ["amount", "backend", "image", "mask", "method"]
+    ]  # fmt: skip
 
 
 def test_pyproject_holds_what_the_comfy_registry_reads():

@@ -10,9 +10,9 @@ import torch
 from PIL import Image
 
 import app
+from inpaint_core.editor import image_mask
 from inpaint_core.files.latent_file import load_latent
 from inpaint_core.preparations import run_method
-from inpaint_core.prepare import resize_mask
 from inpaint_core.vaes.registry import VAERegistry
 from tests.web.events import event_of, nothing, send
 from tests.web.test_app import coffee
@@ -29,9 +29,8 @@ def setup(tmp_path_factory):
 
 
 def direct(editor, method: str, settings: dict):
-    """The method on the edit as the page runs it: the painted mask resized bilinearly, not rounded."""
-    height, width = editor.size
-    return run_method(method, editor.pixels, resize_mask(editor.mask[:, None], height, width)[:, 0], settings)
+    """The method on the edit as the page runs it: the painted mask resized bilinearly, not rounded, to 8 bits."""
+    return run_method(method, editor.pixels, image_mask(editor), settings)
 
 
 def unpack(entry: dict) -> np.ndarray:

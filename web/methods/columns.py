@@ -14,13 +14,13 @@ import numpy as np
 import torch
 
 from inpaint_core.compare import Comparison, MethodResult
-from inpaint_core.editor import EditorInput
+from inpaint_core.editor import EditorInput, image_mask
 from inpaint_core.files.export import method_snippet, python_snippet, write_export
 from inpaint_core.files.image_files import Batch
 from inpaint_core.preparations import METHODS
 
 from .. import panels as node_panels
-from ..live import file_url, rounded_mask
+from ..live import file_url
 from ..numbers import preview_note, step_times
 from ..panels import Overlay
 from . import panels as method_panels
@@ -156,12 +156,13 @@ def snippet(column: Column, vae_source: str, ratio: int) -> str:
 
 
 def export(folder: Path, editor: EditorInput, vae_label: str, vae_source: str, result: MethodResult) -> list[Path]:
-    """The image with the mask in its alpha, the ComfyUI workflow (canvas and API) where the method's graph
-    needs no model but the VAE (the two nodes', SetLatentNoiseMask's), and the Python snippet."""
+    """The image with the mask in its alpha (the 8-bit mask every method ran on: image_mask), the ComfyUI
+    workflow (canvas and API) where the method's graph needs no model but the VAE (the two nodes',
+    SetLatentNoiseMask's), and the Python snippet."""
     method, settings = result.method, result.preparation.settings
     amount = result.amount if METHODS[method].node else settings  # a seed takes its amount
     return write_export(
-        folder / "downloads" / "export", editor.rgb[0].numpy(), rounded_mask(editor).numpy(), method, amount,
+        folder / "downloads" / "export", editor.rgb[0].numpy(), image_mask(editor)[0].numpy(), method, amount,
         vae_label, vae_source,
     )  # fmt: skip
 

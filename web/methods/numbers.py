@@ -7,8 +7,9 @@ import torch
 from inpaint_core.analysis.cells import psnr_outside
 from inpaint_core.analysis.samplers import BACKEND_TITLES, BACKENDS, latent_view
 from inpaint_core.compare import MethodResult
-from inpaint_core.preparations import DifferentialView, Preparation
+from inpaint_core.preparations import DifferentialView
 from inpaint_core.preparations.differential import STAGES
+from inpaint_core.preparations.methods import noise_mask_over_encoded as mask_over_encoded
 
 
 def stage_label(view: DifferentialView, stage: str) -> str:
@@ -21,19 +22,6 @@ def stage_label(view: DifferentialView, stage: str) -> str:
 def encoded_ratio(result: MethodResult) -> int:
     """Pixels per latent cell: the encoded crop's height over the latent's."""
     return result.preparation.encoded.shape[1] // result.latent.latents.shape[-2]
-
-
-def mask_over_encoded(preparation: Preparation) -> torch.Tensor | None:
-    """(h·r, w·r) the noise mask over the pixels the VAE encodes; None where the method sets no noise mask.
-
-    Every crop is centred, so whether the mask has the image's size (SetLatentNoiseMask) or is a crop to
-    another multiple (InpaintModelConditioning's 8 under a VAE of ratio 16), the encoded crop starts half
-    the difference of their sizes into it."""
-    if preparation.noise_mask is None:
-        return None
-    mask, (height, width) = preparation.noise_mask[0, 0].float().cpu(), preparation.encoded.shape[1:3]
-    top, left = (mask.shape[0] - height) // 2, (mask.shape[1] - width) // 2
-    return mask[top : top + height, left : left + width]
 
 
 def drift(result: MethodResult) -> float | None:

@@ -1,0 +1,79 @@
+"""The Inpaint Encode Inspector node (inpaint_core.inspector_node) on the CPU, with the approximate VAE.
+
+python -m bench.inspector_node                      # 1024², every method, ComfyUI's sampler: the 100 ms goal
+python -m bench.inspector_node --size 2048 --backend fooocus --no-vae
+
+Each call is the node's whole work: both seeds' masks (the page's comparison), the report and the
+recommendation, the panels, and with the VAE its encode and decode. "fresh" is a mask the node has not
+seen (the recommendation's cache cleared: what a new mask costs), "kept" the same mask again.
+The mask is an ellipse at the image's size (LoadImage's MASK of the exported image), or with --mask NAME an
+example's (assets/NAME_mask.png); with --mask-scale 2, at twice the image's size, so each seed resizes it first.
+"""
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from inpaint_core import approximate_vae
+from inpaint_core.analysis import recommend as recommend_module
+from inpaint_core.inspector_node import CHOICES, InpaintEncodeInspector
+
+
+def ellipse(size: int) -> torch.Tensor:
+    ys, xs = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+    return ((((ys - 0.49 * size) / (0.29 * size)) ** 2 + ((xs - 0.53 * size) / (0.2 * size)) ** 2) < 1).float()
+
+
+def example_mask(name: str, size: int) -> torch.Tensor:
+    alpha = Image.open(Path(__file__).resolve().parent.parent / "assets" / f"{name}_mask.png").getchannel("A")
+    return torch.from_numpy(np.asarray(alpha.resize((size, size), Image.Resampling.BILINEAR)) >= 128).float()
+
+
+def once(fn, before=lambda: None) -> float:
+    """Milliseconds of one fn(); before() untimed."""
+    before()
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1e3
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=1024)
+    parser.add_argument("--backend", default="comfyui")
+    parser.add_argument("--amount", type=int, default=6)
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--mask", default="ellipse", help="ellipse, or an example: astronaut, chelsea, coffee, rocket")
+    parser.add_argument("--mask-scale", type=int, default=1, help="the mask's size over the image's")
+    parser.add_argument("--no-vae", action="store_true", help="no VAE: the grid and masks only")
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    image = torch.rand(1, args.size, args.size, 3)
+    side = args.mask_scale * args.size
+    mask = (ellipse(side) if args.mask == "ellipse" else example_mask(args.mask, side))[None]
+    vae = None if args.no_vae else approximate_vae()
+    node = InpaintEncodeInspector()
+    print(f"{args.size}², mask {args.mask}, {'no VAE' if vae is None else 'approximate VAE'}, {args.backend}, "
+          f"{torch.get_num_threads()} threads; ms (min / median of {args.repeats})")  # fmt: skip
+    runs = {c: (lambda c=c: node.inspect(image, mask, c, args.amount, args.backend, vae)) for c in CHOICES}
+    times = {(c, kind): [] for c in CHOICES for kind in ("fresh", "kept")}
+    with torch.inference_mode():  # as ComfyUI runs its nodes
+        for run in runs.values():
+            run()  # warm-up
+        for _ in range(args.repeats):  # interleaved, so that a burst of other work on the machine hits every case
+            for choice, run in runs.items():
+                times[choice, "fresh"].append(once(run, recommend_module._KEPT.clear))
+                times[choice, "kept"].append(once(run))
+    for choice in CHOICES:
+        fresh, kept = (sorted(times[choice, kind]) for kind in ("fresh", "kept"))
+        print(f"  {choice:48s} fresh {fresh[0]:6.1f} / {statistics.median(fresh):6.1f}   "
+              f"kept {kept[0]:6.1f} / {statistics.median(kept):6.1f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
