@@ -42,7 +42,11 @@ def detail_tab(place: str, method: str, title: str) -> dict:
                 type="filepath",
                 elem_id=f"{method}-sampler",
             )
-            files = gr.File(label="Downloads", file_count="multiple", elem_id=f"{method}-files")
+            files = gr.File(
+                label="Downloads. The .latent holds no noise mask (ComfyUI's format has none): Load Latent, then Set "
+                "Latent Noise Mask with the noise-mask PNG; or open the -workflow.json, which does it all",
+                file_count="multiple", elem_id=f"{method}-files",
+            )  # fmt: skip
     panels = {"pixels": pixels, "mask": mask, "decoded": decoded, "cells": cells, "sampler": sampler,
               "files": files, "tab": tab}  # fmt: skip
     return {f"{place}_{name}": component for name, component in panels.items()}

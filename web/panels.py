@@ -18,6 +18,7 @@ from PIL import Image
 from inpaint_core.analysis.report import cropped_input, edge_cell_map, grid_lines, halo_cell_map, sampler_view
 from inpaint_core.compare import Comparison, MethodResult
 from inpaint_core.editor import to_uint8
+from inpaint_core.files.export import setting_tag
 from inpaint_core.files.image_files import Batch, write_once
 from inpaint_core.files.latent_file import save_latent
 
@@ -137,11 +138,12 @@ def difference(batch: Batch, image: torch.Tensor, content_key, frames: list[tupl
 def downloads(folder: Path, method: MethodResult) -> list[Path]:
     """The method's .latent (Load Latent reads it), noise mask PNG and neutralised PNG, in a folder named
     by their content: an identical request writes nothing new."""
-    stem = f"{method.method}_{method.amount}"
-    folder = folder / "downloads" / digest(method.cache_key, method.amount)
+    name = digest(method.cache_key, method.amount)
+    stem = f"{setting_tag(method.method, method.amount)}-{name[:6]}"  # what it is first, then which image
+    folder = folder / "downloads" / name
     folder.mkdir(parents=True, exist_ok=True)
     latent_path = folder / f"{stem}.latent"
-    mask_png, pixels_png = folder / f"{stem}_noise_mask.png", folder / f"{stem}_neutralised.png"
+    mask_png, pixels_png = folder / f"{stem}-noise-mask.png", folder / f"{stem}-neutralised.png"
     write_once(latent_path, lambda path: save_latent(method.latent.latents, path))
     write_once(mask_png, lambda path: save_png(method.noise_mask.numpy() * 255, path))
     write_once(pixels_png, lambda path: save_png(to_uint8(method.prepared.pixels[0]), path))

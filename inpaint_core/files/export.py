@@ -59,8 +59,9 @@ def write_export(
     else:
         raise ValueError(f"method must be one of {sorted(PREPARATIONS)} (settings as a dict), got {method!r}")
     image, written = _write_image(folder, image_rgb_uint8, mask_bool), []
-    vae = hashlib.blake2b(f"{vae_name}\n{vae_source}".encode(), digest_size=3).hexdigest()  # files differ by VAE too
-    setting = f"{image.stem}-{_setting_tag(method, amount)}-{vae}"
+    named = f"{image.stem}\n{vae_name}\n{vae_source}\n{json.dumps(amount, sort_keys=True)}"
+    which = hashlib.blake2b(named.encode(), digest_size=3).hexdigest()
+    setting = f"{setting_tag(method, amount)}-{which}"  # what it is first; the image and VAE in the digest
     comfy_name, note = comfyui_vae(vae_name, vae_source)
     if method in WORKFLOW_METHODS:
         canvas = comfy_workflow(method, amount, comfy_name, image.name, vae_note=note)
@@ -82,7 +83,7 @@ def _write_image(folder, image_rgb_uint8, mask_bool) -> Path:
     rgba = mask_in_alpha(image_rgb_uint8, mask_bool)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    image = folder / f"inpaint-{hashlib.blake2b(rgba.tobytes(), digest_size=6).hexdigest()}.png"
+    image = folder / f"image-{hashlib.blake2b(rgba.tobytes(), digest_size=4).hexdigest()}.png"
     write_once(image, lambda path: Image.fromarray(rgba, "RGBA").save(path, format="png", compress_level=1))
     return image
 
@@ -92,10 +93,15 @@ def _write_text(path: Path, text: str) -> Path:
     return path
 
 
-def _setting_tag(method: str, amount: int | dict) -> str:
+SHORT_AMOUNTS = {"grow_mask_by": "grow", "mask_offset": "offset"}
+
+
+def setting_tag(method: str, amount: int | dict) -> str:
+    """What a file holds, first in its name: `comfy-grow9`, `was-offset-6`, or another method's name (its
+    settings go into the digest that follows)."""
     if method in ENCODERS:
-        return f"{PREPARATIONS[method].amount}{amount}"
-    return f"{method}-{hashlib.blake2b(json.dumps(amount, sort_keys=True).encode(), digest_size=3).hexdigest()}"
+        return f"{method}-{SHORT_AMOUNTS[PREPARATIONS[method].amount]}{amount}"
+    return method
 
 
 def method_snippet(method: str, settings: dict, vae_source: str, image_filename: str = "image.png") -> str:

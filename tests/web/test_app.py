@@ -75,7 +75,7 @@ def test_compare_returns_every_output(client, chelsea_with_mask, expected):
     painted = read(ASSETS / "chelsea_mask.png")[..., 3] > 0
     for files, method in ((comfy_files, expected.comfy), (was_files, expected.was)):
         by_end = {
-            end: [f for f in files if f.endswith(end)] for end in (".latent", "_noise_mask.png", "_neutralised.png")
+            end: [f for f in files if f.endswith(end)] for end in (".latent", "-noise-mask.png", "-neutralised.png")
         }
         (latent_path,), (mask_path,), (pixels_path,) = by_end.values()
         workflow_path, api_path = (next(f for f in files if f.endswith(end)) for end in ("-workflow.json", "-api.json"))
@@ -129,9 +129,14 @@ def test_compare_takes_other_methods_by_name_with_their_settings(client, chelsea
     assert first["sampler_views"]["diffusers"]["whole"] > 0 == first["sampler_views"]["diffusers"]["in_part"]
     assert numbers[1]["noise_mask"] is False and "drift_psnr_db" not in numbers[1]
     names = [Path(f).name for f in files]
-    assert "set_latent_noise_mask.latent" in names and "inpaint_model_conditioning.latent" in names
+    assert {n.rsplit("-", 1)[0] for n in names if n.endswith(".latent")} == {
+        "set_latent_noise_mask",
+        "inpaint_model_conditioning",
+    }
     assert sum(n.endswith("-api.json") for n in names) == 1  # only SetLatentNoiseMask's graph needs no model
-    latent = load_latent(next(f for f in files if f.endswith("set_latent_noise_mask.latent")))
+    latent = load_latent(
+        next(f for f in files if Path(f).name.startswith("set_latent_noise_mask-") and f.endswith(".latent"))
+    )
     assert list(latent.shape) == first["latent_shape"]
     for bad, message in [
         ("{not json", "methods must be JSON"),

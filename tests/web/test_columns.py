@@ -130,8 +130,10 @@ def test_the_columns_downloads_are_the_methods_files(setup):
     )
     comfy_names = [f.orig_name for f in comfy_files.root]
     names = [f.orig_name for f in was_files.root]
-    assert any(n.startswith("comfy_6") and n.endswith(".latent") for n in comfy_names)
-    assert "set_latent_noise_mask.latent" in names and any(n.endswith("-api.json") for n in names)
+    assert any(n.startswith("comfy-grow6-") and n.endswith(".latent") for n in comfy_names)
+    assert any(n.startswith("comfy-grow6-") and n.endswith("-workflow.json") for n in comfy_names)
+    assert any(n.startswith("set_latent_noise_mask-") and n.endswith(".latent") for n in names)
+    assert any(n.endswith("-api.json") for n in names)
     latent = load_latent(next(f.path for f in was_files.root if f.orig_name.endswith(".latent")))
     vae = inspector.registry.get(label)
     expected = direct(editor, "set_latent_noise_mask", settings)

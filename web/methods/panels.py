@@ -137,13 +137,14 @@ def downloads(folder: Path, key: tuple, result: MethodResult) -> list[Path]:
     """The method's .latent (Load Latent reads it), its noise mask as an 8-bit grey PNG (soft stays soft)
     and its pixels as filled or greyed, in a folder named by their content: a repeat writes nothing."""
     preparation = result.preparation
-    folder = folder / "downloads" / digest(*key)
+    name = digest(*key)
+    folder = folder / "downloads" / name
     folder.mkdir(parents=True, exist_ok=True)
-    stem = preparation.method
-    files = [folder / f"{stem}.latent", folder / f"{stem}_pixels.png"]
+    stem = f"{preparation.method}-{name[:6]}"  # what it is first, then which image and settings
+    files = [folder / f"{stem}.latent", folder / f"{stem}-pixels.png"]
     write_once(files[0], lambda path: save_latent(result.latent.latents, path))
     write_once(files[1], lambda path: save_png(to_uint8(preparation.neutralised[0]), path))
     if preparation.noise_mask is not None:
-        files.insert(1, folder / f"{stem}_noise_mask.png")
+        files.insert(1, folder / f"{stem}-noise-mask.png")
         write_once(files[1], lambda path: save_png(to_uint8(preparation.noise_mask[0, 0].float()), path))
     return files
