@@ -218,6 +218,11 @@ class Reusing:
     def __call__(self, vae: VAE, pixels: torch.Tensor) -> Latent:
         return encode_and_decode(vae, pixels, self.codec(vae))
 
+    def clear(self) -> None:
+        """Drop every kept pass (a large image needs the room first)."""
+        with self.lock:
+            self.codecs.clear()
+
 
 def add_latents(
     comparison: Comparison, vae: VAE, cache: LRUCache | None = None, encode: Encoder = encode_and_decode,

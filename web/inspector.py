@@ -2,6 +2,9 @@
 and /compare. The maths is inpaint_core's; files come from web.panels; only encoding crosses to a GPU worker
 on ZeroGPU (web.gpu)."""
 
+import contextlib
+import ctypes
+import gc
 import hashlib
 import json
 from collections.abc import Iterator
@@ -61,6 +64,14 @@ def preparation_bytes(preparation: Preparation) -> int:
         id(t): t for t in (preparation.neutralised, preparation.encoded, preparation.noise_mask) if t is not None
     }
     return sum(t.nbytes for t in tensors.values())
+
+
+def release_freed_memory() -> None:
+    """Collect what is unreachable and hand freed heap pages back to the system (glibc keeps them otherwise),
+    so a large image's peak starts from what is really held."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _mentions(key, part) -> bool:
@@ -198,13 +209,13 @@ class Inspector:
         with self.large_work.hold(editor.size, vae.device, lambda: say(self.large_work.left_s()), seconds):
             if large:
                 say()
-                self.make_room_for(editor.content_key)
+                self.make_room_for(editor.content_key, editor.image_key)
             yield
 
-    def make_room_for(self, content_key: str) -> None:
+    def make_room_for(self, content_key: str, image_key: str = "") -> None:
         """Before a large image on a CPU: drop other edits' preparations and float tensors (quick to make
-        again) and their large latents (the newest small ones stay, 256 MB at most), so the peak is this
-        request's, not the caches'."""
+        again), their large latents (the newest small ones stay, 256 MB at most), the passes kept for releases
+        and other photos, then hand the freed memory back, so the peak is this request's, not the caches'."""
         self.prepared.discard(lambda key, _: not _mentions(key, content_key))
         self.preparations.discard(lambda key, _: not _mentions(key, content_key))
         self.on_device.discard(lambda key, _: not _mentions(key, content_key))
@@ -216,6 +227,9 @@ class Inspector:
                 drop.add(key)
                 excess -= size
         self.latents.discard(lambda key, _: key in drop)
+        self.reusing.clear()  # the passes kept for a release of another image
+        self.painter.photos.discard(lambda _, photo: photo.key != image_key)
+        release_freed_memory()
 
     def settle(
         self, editor, vae_label, grow_mask_by, mask_offset, backend, shown=None, left_method="comfy", left_settings="",
