@@ -148,7 +148,7 @@ def wire_settle(ui: dict, inspector: Inspector) -> None:
     for place in PLACES:
         picker = ui["pickers"][place]
         picker.method.change(
-            picker.switch, picker.method, [ui[f"{place}_{n}"] for n in ("amount", "settings", "tab", "python")],
+            picker.switch, picker.method, [ui[f"{place}_{n}"] for n in ("amount", "settings", "tab", "python", "cells")],
             api_visibility="private", queue=False, js=f"(m) => {{ window.inpaintLive?.choose('{place}', m); return m; }}",
         ).then(**settle)  # fmt: skip
         gr.on([picker.settings.submit, picker.settings.blur], **settle)

@@ -23,7 +23,7 @@ from inpaint_core.editor import EditorInput, from_editor, image_mask
 from inpaint_core.files.image_files import ImageFiles
 from inpaint_core.preparations import SEEDS, Preparation, differential_view, run_method
 from inpaint_core.preparations.differential import DENOISE
-from inpaint_core.vaes.registry import VAERegistry
+from inpaint_core.vaes.registry import APPROX, VAERegistry, label_of
 
 from . import gpu, panels
 from .advice import advice_html
@@ -43,6 +43,7 @@ from .prune import Pruner
 CACHE_BYTES = 1 << 30  # per cache (preparations, latents); the newest entry is kept whatever its size
 KEPT_LATENT_BYTES = 64 << 20  # when a large image needs the room, other edits' latents up to this each stay,
 KEPT_LATENTS_BYTES = 256 << 20  # the newest, up to this in all
+APPROX_LABEL = label_of(APPROX)  # the built-in approximate VAE's label on the page
 FOLDER_BYTES = 2 << 30  # previews and downloads on disk; Gradio's delete_cache also removes them after an hour
 
 
@@ -258,6 +259,9 @@ class Inspector:
                 enumerate(zip(details, names, strict=True))]  # fmt: skip
         key = live_key(editor, vae_label)
         live = decoded_payload(key, {c.place: columns.live_entry(c, key, editor) for c in held})
+        if vae_label == APPROX_LABEL:  # its decode is a stand-in: every caption says so
+            for place in PLACES:
+                live[place]["timing"] = f"approximate VAE (no weights) · {live[place]['timing']}"
         wipe = SliderData(root=tuple(ImageData(path=str(c.decoded)) for c in held))
         source, ratio = self.registry.sources[vae_label], comparison.downscale_ratio
         snippets = [columns.snippet(c, source, ratio) for c in held]

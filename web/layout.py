@@ -13,7 +13,7 @@ from .examples import thumbnails
 from .inspector import Inspector
 from .live import live_panels
 from .methods.panels import STAGE_COLOURS
-from .methods.pickers import PLACES, Picker, node_slider
+from .methods.pickers import NODE_CELLS, PLACES, Picker, node_slider
 from .methods.third_column import DENOISE_SLIDER, third_column
 from .numbers import NUMBERS_CSS
 from .painter import MAX_FILE_MB, painter_component
@@ -34,7 +34,7 @@ def detail_tab(place: str, method: str, title: str) -> dict:
             decoded = gr.Image(label="Decoded latent", type="filepath", elem_id=f"{method}-decoded")
         with gr.Row():
             cells = gr.AnnotatedImage(
-                label="Latent cells: cut by the mask's edge, or holding grey the sampler does not fully repaint",
+                label=NODE_CELLS,
                 format="jpeg", color_map=CELL_COLOURS | STAGE_COLOURS, elem_id=f"{method}-cells",
             )  # fmt: skip
             sampler = gr.Image(

@@ -170,6 +170,7 @@ def test_handlers_send_what_the_page_can_show(tmp_path, grow, offset):
     send(event_of(page, inspector.settle), settled)
     live, _, table, advice, *_, comfy_python, was_python, shown = settled
     assert live["kind"] == "decoded" and live["right"]["amount"] == offset and live["key"] == payload["key"]
+    assert all(live[place]["timing"].startswith("approximate VAE") for place in ("left", "right"))  # said so
     assert all(path.is_file() for path in decoded_files(live))
     assert f"mask_offset {offset}" in table and "grey-halo cells" in table
     assert "<b>ComfyUI:</b>" in advice and "<b>WAS:</b>" in advice

@@ -159,18 +159,20 @@ def test_picking_a_method_swaps_the_slider_for_its_settings(setup):
 
     picker = Picker.__new__(Picker)
     picker.place = "left"
-    slider, box, tab, code = picker.switch("acly_blur")
+    slider, box, tab, code, cells = picker.switch("acly_blur")
+    assert "DifferentialDiffusion" in cells.label  # the cells panel names what it now shows
     assert tab.label == "Left: Acly: Expand Mask, Blur Masked Area" and code.label.startswith("Acly: Expand Mask")
     assert slider.visible is False and box.visible is True
     assert json.loads(box.value) == json.loads(default_settings("acly_blur"))
     assert box.label == ("Settings (JSON; usual ranges): grow 0..256 · mask_blur 0..255 · blur_type box|linear|gaussian · "
                          "blur 3..511 · falloff 0..63")  # fmt: skip
-    slider, box, tab, code = picker.switch("comfy")
+    slider, box, tab, code, cells = picker.switch("comfy")
+    assert "grey" in cells.label and "DifferentialDiffusion" not in cells.label
     assert slider.visible is True and box.visible is False and tab.label == "ComfyUI"
-    slider, box, tab, code = picker.switch("was")  # the other node: its slider, live; no settings left for the box
+    slider, box, tab, code, _ = picker.switch("was")  # the other node: its slider, live; no settings left for the box
     assert (slider.minimum, slider.maximum, slider.value) == (-128, 128, 6) and "mask_offset" in slider.label
     assert box.visible is False
-    slider, box, tab, code = picker.switch("set_latent_noise_mask")  # GrowMask's expand on the slider, the rest boxed
+    slider, box, tab, code, _ = picker.switch("set_latent_noise_mask")  # GrowMask's expand on the slider, the rest boxed
     assert (slider.minimum, slider.maximum, slider.value) == (-128, 128, 0) and "expand" in slider.label
     assert json.loads(box.value) == {"tapered_corners": True, "feather": 0}
     assert (

@@ -15,7 +15,9 @@ from inpaint_core.preparations import METHODS
 
 from .settings import OTHERS, default_settings, integer, method_of, parse_settings, settings_line
 
-PLACES = {"left": "comfy", "right": "was"}  # each column's place, and the seed node it starts with
+PLACES = {"left": "comfy", "right": "was"}
+NODE_CELLS = "Latent cells: cut by the mask's edge, or holding grey the sampler does not fully repaint"
+STAGE_CELLS = "Cells the sampler repaints with DifferentialDiffusion, by when it first does: start, middle, end"  # each column's place, and the seed node it starts with
 LIVE = {name: method.amount_setting for name, method in METHODS.items() if method.amount}  # what the slider drives
 
 
@@ -109,7 +111,8 @@ class Picker:
     def switch(self, method: str):
         """On a pick: the column's slider drives the method's amount where it has one (its node's, the other
         node's, GrowMask's expand) and hides otherwise; the settings box holds the rest (at their defaults, their
-        usual ranges as its label); the column's detail tab and Python take the method's name."""
+        usual ranges as its label); the column's detail tab and Python take the method's name, and its cells panel
+        the title of what it shows (a node's edge and grey-halo cells, or DifferentialDiffusion's stages)."""
         seed = PLACES[self.place]
         own = method == seed
         title = METHODS[seed].title if own else method_of(method).label
@@ -119,7 +122,8 @@ class Picker:
         if method in LIVE:  # its own node, the other node, or GrowMask's expand
             (low, high), label = slider_range(method), METHODS[method].slider_label
             slider = gr.Slider(minimum=low, maximum=high, value=LIVE[method].default, label=label, visible=True)
-        return slider, self._box(method, own), tab, code
+        cells = gr.AnnotatedImage(label=NODE_CELLS if method == seed else STAGE_CELLS)
+        return slider, self._box(method, own), tab, code, cells
 
     def _box(self, method: str, own: bool) -> gr.Textbox:
         """The settings box: the method's settings but the one its slider holds; hidden where none is left."""
