@@ -55,7 +55,7 @@ def time_releases(inspector, page, calls, device) -> dict[str, list[float]]:
     for args in calls:
         sync(device)
         handler_s, send_s, values = time_event(page, inspector.settle, args, shown)
-        shown = values[-1]
+        shown = values.shown
         for name, seconds in {"handler": handler_s, "sending": send_s, "whole": handler_s + send_s}.items():
             times[name].append(seconds * 1e3)
     return times

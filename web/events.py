@@ -4,8 +4,10 @@ app.py builds each event's input and output lists from these fields (the compone
 order is written once. Columns are named by place: left holds ComfyUI's node by default, right WAS's.
 """
 
+from html import escape
 from typing import Any, NamedTuple
 
+from gradio import skip
 from gradio.components.imageslider import SliderData
 
 
@@ -46,12 +48,24 @@ class Settled(NamedTuple):
     left_python: str
     right_python: str
     shown: dict
+    left_settings_note: str  # HTML: why the column's settings box is refused, or ""
+    right_settings_note: str
 
     @classmethod
     def empty(cls) -> "Settled":
         """Before any image: no images, no text."""
         text = {"numbers": "", "advice": "", "left_python": "", "right_python": "", "shown": {}}
-        return cls(**(dict.fromkeys(cls._fields) | text))
+        notes = {"left_settings_note": "", "right_settings_note": ""}
+        return cls(**(dict.fromkeys(cls._fields) | text | notes))
+
+    @classmethod
+    def invalid(cls, errors: dict[str, str]) -> "Settled":
+        """A settings box refused: everything shown stays (the last valid settings'), the live panels mark the
+        column, and the sentence stays under the box until it is fixed."""
+        notes = {f"{place}_settings_note": f"<p class='settings-error'>{escape(errors.get(place, ''))}</p>"
+                 if place in errors else "" for place in ("left", "right")}  # fmt: skip
+        live = {"kind": "invalid", "places": errors}
+        return cls(**(dict.fromkeys(cls._fields, skip()) | {"live": live} | notes))
 
 
 class FilesInputs(NamedTuple):

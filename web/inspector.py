@@ -243,6 +243,9 @@ class Inspector:
         already shows (a session State): those are not sent again."""
         if editor is None:
             return Settled.empty()
+        errors = pickers.settings_errors(left_method, left_settings, right_method, right_settings)
+        if errors:
+            return Settled.invalid(errors)
         picked = pickers.picked(grow_mask_by, mask_offset, left_method, left_settings, right_method, right_settings)
         comparison, report, results = self.columns(editor, vae_label, picked, backend, denoise, progress)
         self.pruner.maybe()
@@ -266,7 +269,7 @@ class Inspector:
         source, ratio = self.registry.sources[vae_label], comparison.downscale_ratio
         snippets = [columns.snippet(c, source, ratio) for c in held]
         advice = advice_html(report, {c.place: (c.title, columns.how_drawn(c, editor)) for c in held if not c.native})
-        return Settled(live, wipe, table, advice, *sent, *snippets, dict(enumerate(names)))
+        return Settled(live, wipe, table, advice, *sent, *snippets, dict(enumerate(names)), "", "")
 
     def columns(self, editor, vae_label, picked, backend, denoise, progress) -> tuple[Comparison, dict, dict]:
         """Both seed nodes (the advice compares them; a seed in its place encoded), the report on them, and each

@@ -91,6 +91,7 @@ def method_columns(inspector: Inspector, pickers: dict) -> dict:
             with gr.Column(min_width=200):
                 ui[f"{place}_amount"] = node_slider(place)
                 ui[f"{place}_settings"] = pickers[place].settings_box()
+                ui[f"{place}_settings_note"] = gr.HTML("", elem_id=f"{place}-settings-note", padding=False)
                 ui[f"{place}_method"] = pickers[place].method
     ui["live"] = live_panels(inspector.max_side)
     ui["advice"] = advice_panel()  # below the panels: its changing length moves nothing above it

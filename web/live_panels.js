@@ -361,7 +361,16 @@
   async function onValue() {
     const value = props.value;
     if (!value || typeof value !== "object") return;
+    if (value.kind === "invalid") { // a settings box refused: the column shows its last valid settings
+      for (const column of COLUMNS) {
+        const refused = value.places[column];
+        element.querySelector(`[data-column=${column}] .invalid-note`).textContent = refused
+          ? `Showing the last valid settings: the box is refused (${refused}).` : "";
+      }
+      return;
+    }
     if (value.kind === "decoded") {
+      for (const note of element.querySelectorAll(".invalid-note")) note.textContent = "";
       live.decoded = value;
       takeServed(value);
       return;

@@ -81,3 +81,24 @@ def test_a_phone_keeps_the_slider_beside_its_panel(browser, app_url):
             assert slider["y"] + slider["height"] <= canvas["y"] + canvas["height"] / 2  # the panel not hidden
     finally:
         tab.close()
+
+
+def test_a_bad_setting_stays_marked_until_fixed(page):
+    from tests.browser.test_browser import pick
+
+    load_example(page, 2)
+    pick(page, "right", "Acly: Expand Mask, Fill Masked Area")
+    page.wait_for_function("window.inpaintLive.decoded && window.inpaintLive.decoded.right.override", timeout=180_000)
+    box = page.locator("#right-settings textarea")
+    box.fill('{"fill": "magic"}')
+    box.blur()
+    note = page.locator("#right-settings-note")
+    page.wait_for_function("document.querySelector('#right-settings-note').innerText.includes('fill')")
+    page.wait_for_timeout(11_000)  # longer than a toast lives: the sentence is still there
+    assert "fill" in note.inner_text() and "magic" in note.inner_text()
+    assert "last valid settings" in page.locator("[data-column=right] .invalid-note").inner_text()
+    box.fill('{"fill": "neutral"}')
+    box.blur()
+    page.wait_for_function("document.querySelector('#right-settings-note').innerText.trim() === ''", timeout=180_000)
+    page.wait_for_function("document.querySelector('[data-column=right] .invalid-note').textContent === ''")
+    pick(page, "right", "WAS VAE Encode for Inpaint · live")

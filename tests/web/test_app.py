@@ -168,7 +168,8 @@ def test_handlers_send_what_the_page_can_show(tmp_path, grow, offset):
     assert payload["kind"] == "edit" and payload["crops"]["was"] == [0, 0, 400, 600]
     settled = inspector.settle(editor, label, grow, offset, "comfyui", progress=nothing)
     send(event_of(page, inspector.settle), settled)
-    live, _, table, advice, *_, comfy_python, was_python, shown = settled
+    live, _, table, advice, *_ = settled
+    comfy_python, was_python, shown = settled.left_python, settled.right_python, settled.shown
     assert live["kind"] == "decoded" and live["right"]["amount"] == offset and live["key"] == payload["key"]
     assert all(live[place]["timing"].startswith("approximate VAE") for place in ("left", "right"))  # said so
     assert all(path.is_file() for path in decoded_files(live))
@@ -231,7 +232,7 @@ def test_a_grow_release_sends_only_the_panels_it_changes(tmp_path):
     editor, label = inspector.read_editor(coffee()), inspector.registry.labels[0]
     first = inspector.settle(editor, label, 6, 6, "comfyui", progress=nothing)
     files_before = set(tmp_path.iterdir())
-    after = inspector.settle(editor, label, 9, 6, "comfyui", first[-1], progress=nothing)
+    after = inspector.settle(editor, label, 9, 6, "comfyui", first.shown, progress=nothing)
     comfy_pixels, comfy_mask, comfy_cells, comfy_sampler, *was, difference = after[4:13]
     assert after[13] == after[14] == gr.skip()  # neither decoded latent changed
     assert comfy_pixels == gr.skip() and all(panel == gr.skip() for panel in was)

@@ -143,15 +143,20 @@ def test_the_columns_downloads_are_the_methods_files(setup):
 def test_bad_settings_in_a_column_name_the_setting(setup):
     import gradio as gr
 
-    _, inspector, editor, label = setup
-    with pytest.raises(gr.Error, match="feather"):
-        inspector.settle(editor, label, 6, 6, "comfyui", None, "set_latent_noise_mask", '{"feather": 1e9}',
-                         "was", "", progress=nothing)  # fmt: skip
+    page, inspector, editor, label = setup
+    refused = inspector.settle(editor, label, 6, 6, "comfyui", None, "set_latent_noise_mask", '{"feather": 1e9}',
+                               "was", "", progress=nothing)  # fmt: skip
+    send(event_of(page, inspector.settle), refused)  # through Gradio's sending path
+    assert refused.live == {"kind": "invalid", "places": {"left": refused.live["places"]["left"]}}
+    assert "feather" in refused.live["places"]["left"] and "feather" in refused.left_settings_note
+    assert refused.right_settings_note == "" and refused.wipe == gr.skip()  # the last valid results stay
     with pytest.raises(gr.Error, match="expand must be an integer"):  # the slider is GrowMask's expand
         inspector.settle(editor, label, 2.5, 6, "comfyui", None, "set_latent_noise_mask", "{}", "was", "",
                          progress=nothing)  # fmt: skip
-    with pytest.raises(gr.Error, match="JSON object"):
-        inspector.settle(editor, label, 6, 6, "comfyui", None, "comfy", "", "acly_fill", "[1]", progress=nothing)
+    refused = inspector.settle(editor, label, 6, 6, "comfyui", None, "comfy", "", "acly_fill", "[1]", progress=nothing)
+    assert "JSON object" in refused.right_settings_note and refused.left_settings_note == ""
+    fixed = inspector.settle(editor, label, 6, 6, "comfyui", None, "comfy", "", "acly_fill", "{}", progress=nothing)
+    assert fixed.live["kind"] == "decoded" and fixed.right_settings_note == ""  # fixed: the mark goes
 
 
 def test_picking_a_method_swaps_the_slider_for_its_settings(setup):
@@ -172,7 +177,9 @@ def test_picking_a_method_swaps_the_slider_for_its_settings(setup):
     slider, box, tab, code, _ = picker.switch("was")  # the other node: its slider, live; no settings left for the box
     assert (slider.minimum, slider.maximum, slider.value) == (-128, 128, 6) and "mask_offset" in slider.label
     assert box.visible is False
-    slider, box, tab, code, _ = picker.switch("set_latent_noise_mask")  # GrowMask's expand on the slider, the rest boxed
+    slider, box, tab, code, _ = picker.switch(
+        "set_latent_noise_mask"
+    )  # GrowMask's expand on the slider, the rest boxed
     assert (slider.minimum, slider.maximum, slider.value) == (-128, 128, 0) and "expand" in slider.label
     assert json.loads(box.value) == {"tapered_corners": True, "feather": 0}
     assert (

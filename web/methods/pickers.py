@@ -13,7 +13,7 @@ import gradio as gr
 
 from inpaint_core.preparations import METHODS
 
-from .settings import OTHERS, default_settings, integer, method_of, parse_settings, settings_line
+from .settings import OTHERS, checked_settings, default_settings, integer, method_of, parse_settings, settings_line
 
 PLACES = {"left": "comfy", "right": "was"}
 NODE_CELLS = "Latent cells: cut by the mask's edge, or holding grey the sampler does not fully repaint"
@@ -78,6 +78,19 @@ def picked(grow_mask_by, mask_offset, left_method, left_settings, right_method, 
     amounts = {seed: held[place][1][LIVE[seed].name] if held[place][0] == seed else LIVE[seed].default
                for place, seed in PLACES.items()}  # fmt: skip
     return Picked(amounts["comfy"], amounts["was"], held)
+
+
+def settings_errors(left_method, left_settings, right_method, right_settings) -> dict[str, str]:
+    """By place, the sentence refusing the settings box of a column that holds another method (bad JSON, an
+    unknown name, a value out of its range); empty where every box is valid."""
+    errors = {}
+    for place, method, text in (("left", left_method, left_settings), ("right", right_method, right_settings)):
+        if method not in PLACES.values():
+            try:
+                checked_settings(method, text)
+            except gr.Error as error:
+                errors[place] = error.message
+    return errors
 
 
 def choices(place: str) -> list[tuple[str, str]]:
