@@ -445,7 +445,11 @@ def test_a_column_can_hold_another_method_and_go_back_to_its_node(page):
     drawn = page.evaluate("window.inpaintLive.served.left.image")
     settings.fill('{"feather": 12,')  # not JSON: said by name, and the column keeps what it showed
     settings.press("Enter")
-    page.wait_for_selector(".toast-body:has-text('settings must be a JSON object')", timeout=120_000)
+    page.wait_for_function(  # the sentence under the box, the column marked: no toast to miss
+        "document.querySelector('#left-settings-note').innerText.includes('settings must be a JSON object') && "
+        "document.querySelector('[data-column=left] .invalid-note').textContent.includes('last valid settings')",
+        timeout=120_000,
+    )
     assert page.evaluate("window.inpaintLive.served.left.image") == drawn
     assert page.locator("[data-column=left] .server-mask").is_visible()
     settings.fill('{"tapered_corners": true, "feather": 12}')
