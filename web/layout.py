@@ -93,7 +93,7 @@ def method_columns(inspector: Inspector, pickers: dict) -> dict:
                 ui[f"{place}_settings"] = pickers[place].settings_box()
                 ui[f"{place}_settings_note"] = gr.HTML("", elem_id=f"{place}-settings-note", padding=False)
                 ui[f"{place}_method"] = pickers[place].method
-    ui["live"] = live_panels(inspector.max_side)
+    ui["live"] = live_panels()
     ui["advice"] = advice_panel()  # below the panels: its changing length moves nothing above it
     return ui
 

@@ -29,9 +29,9 @@ def node_table() -> dict[str, dict]:
     }  # fmt: skip
 
 
-def live_panels(max_side: int, elem_id: str = "live") -> gr.HTML:
-    """The component; its value is a payload from edit_payload or decoded_payload. `max_side`: the longest
-    image side the server accepts (the script says so at once when an upload is larger)."""
+def live_panels(elem_id: str = "live") -> gr.HTML:
+    """The component; its value is a payload from edit_payload or decoded_payload (web/painter.js hands it
+    strokes as they are painted). Its <head> carries the page's own few rules (page.css)."""
     script = (HERE / "live_masks.js").read_text() + "\n" + (HERE / "live_panels.js").read_text()
     return gr.HTML(
         None,
@@ -40,7 +40,6 @@ def live_panels(max_side: int, elem_id: str = "live") -> gr.HTML:
         js_on_load=script,
         elem_id=elem_id,
         padding=False,
-        max_side=max_side,
         head=f"<style>{(HERE / 'page.css').read_text()}</style>",
         nodes=node_table(),
         places=PLACES,

@@ -389,16 +389,11 @@
     live.edit = { ...value, mask: M.unpackBits(value.mask, value.width * value.height) };
     live.photoPending = false;
     behind(false);
-    say("");
     live.columns = {};
     element.querySelector(".live-grid").classList.add("ready");
     setUpDifference(live.edit, live.base);
     showColumns();
     element.dataset.edit = value.key;
-  }
-
-  function say(message) {
-    element.querySelector(".message").textContent = message;
   }
 
   // ---- strokes from the painter (web/painter.js): drawn here in the frame they are painted ----
