@@ -62,7 +62,8 @@ class Settled(NamedTuple):
     def invalid(cls, errors: dict[str, str]) -> "Settled":
         """A settings box refused: everything shown stays (the last valid settings'), the live panels mark the
         column, and the sentence stays under the box until it is fixed."""
-        notes = {f"{place}_settings_note": f"<p class='settings-error'>{escape(errors.get(place, ''))}</p>"
+        red = "color: var(--error-text-color, #dc2626)"
+        notes = {f"{place}_settings_note": f"<p class='settings-error' style='{red}'>{escape(errors.get(place, ''))}</p>"
                  if place in errors else "" for place in ("left", "right")}  # fmt: skip
         live = {"kind": "invalid", "places": errors}
         return cls(**(dict.fromkeys(cls._fields, skip()) | {"live": live} | notes))
