@@ -17,7 +17,7 @@ import torch
 
 from .analysis.cells import psnr_outside
 from .analysis.recommend import WHO
-from .analysis.report import cropped_input, edge_cell_map, grid_lines, halo_cell_map, summary
+from .analysis.report import cell_text, cropped_input, edge_cell_map, grid_lines, halo_cell_map, summary
 from .analysis.samplers import BACKENDS, check_backend, latent_view
 from .checks import check_ratio
 from .compare import Latent, add_latents, encode_and_decode, prepare_methods
@@ -305,17 +305,6 @@ ROWS = (
     ("drift_psnr_db", "drift outside (dB)"),
     ("latent_shape", "latent"),
 )
-
-
-def cell_text(value) -> str:
-    """A value as the page's numbers table writes it (web/numbers.py _cell)."""
-    if value is None:
-        return "—"
-    if isinstance(value, list):
-        return "×".join(map(str, value))
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    return str(value)
 
 
 def numbers_text(result: dict) -> str:

@@ -5,6 +5,7 @@ The JSON on /compare keeps the machine names (inpaint_core.analysis.report.summa
 
 from html import escape
 
+from inpaint_core.analysis.report import cell_text
 from inpaint_core.compare import MethodResult
 
 NUMBERS_CSS = """
@@ -46,16 +47,6 @@ def preview_note(method: MethodResult) -> str:
     return f"from cache (took {said})" if method.latent_cached else said
 
 
-def _cell(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, list):
-        return "×".join(map(str, value))
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    return str(value)
-
-
 def _heading(text: str) -> str:
     """A column's heading: its method in bold, its settings (after the first ' · ') in small type below."""
     title, _, settings = text.partition(" · ")
@@ -74,7 +65,7 @@ def numbers_table(vae_name: str, columns: list[tuple[str, dict, dict]]) -> str:
     ]
     body = "".join(
         f"<tr><th>{escape(label)}<div class='meaning'>{escape(meaning)}</div></th>"
-        + "".join(f"<td>{escape(_cell(values[i]))}</td>" for _, values in cells)
+        + "".join(f"<td>{escape(cell_text(values[i]))}</td>" for _, values in cells)
         + "</tr>"
         for i, (label, meaning) in enumerate(meanings)
     )

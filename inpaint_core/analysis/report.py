@@ -205,3 +205,15 @@ def sampler_view(
     view = latent_view(method.prepared.noise_mask[0, 0], comparison.downscale_ratio, backend).cpu()
     scale = max(1, display_side // max(view.shape))
     return view.repeat_interleave(scale, 0).repeat_interleave(scale, 1)
+
+
+def cell_text(value) -> str:
+    """A number as the page's table and the Inspector node write it: "—" for none, shapes as 1×16×64×64,
+    floats to one decimal."""
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return "×".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
