@@ -117,7 +117,7 @@ def details(inspector: Inspector) -> dict:
         with gr.Tabs():
             for place, slot in PLACES.items():
                 ui |= detail_tab(place, slot, METHODS[slot].title)
-            with gr.Tab("Difference and numbers"):
+            with gr.Tab("Numbers"):
                 ui["difference"] = gr.AnnotatedImage(
                     label="Where the noise masks differ", format="jpeg", color_map=DIFF_COLOURS | SIDE_COLOURS,
                     elem_id="difference",
