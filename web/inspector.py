@@ -114,9 +114,7 @@ class Inspector:
         self.files = ImageFiles(files)
         self.pruner = Pruner(files, FOLDER_BYTES)
         self.large_work = LargeWork()  # one large image at a time on a CPU
-        self.painter = Painter(
-            self.files.folder / "examples", max_side
-        )  # photos decoded once, whatever the strokes on them
+        self.painter = Painter(self.files.folder / "examples", max_side)  # each photo decoded once, not per stroke
         self.throughput = Throughput()  # seconds per megapixel of this server's encodes: a large image is told first
         self.reusing = Reusing()  # a new mask_offset's latent from the pass of the pixels encoded last: what changed
 

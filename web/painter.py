@@ -46,8 +46,10 @@ def allowed_file(path, examples: Path) -> Path:
         raise ValueError("the image must be a file uploaded to this page")
     resolved = Path(path).resolve()
     roots = (Path(get_upload_folder()).resolve(), examples.resolve())
-    if not any(resolved.is_relative_to(root) for root in roots) or not resolved.is_file():
+    if not any(resolved.is_relative_to(root) for root in roots):
         raise ValueError("the image must be a file uploaded to this page")
+    if not resolved.is_file():
+        raise ValueError("the image is no longer on the server (uploads are removed after an hour): upload it again")
     return resolved
 
 
