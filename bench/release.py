@@ -4,11 +4,15 @@ the previous offset's pixels, vaes/incremental.py), and a tiled decode beside th
     python -m bench.release --sizes 1024 2048                  # TAEF2 (bundled) and a TAESD-layout net, the CPU
     python -m bench.release --sizes 2048 --seams-only          # tiled against whole decode at 2048²
     python -m bench.release --sizes 2048 --nets taef2 --no-seams
+    python -m bench.release --device cuda --sizes 1024 2048 4096 --nets taef2 --no-seams   # on a GPU
 
 The cat resized to size² with its example mask; the previous release at mask_offset --before, this one at
 --after (WAS greys the band between). TAESD's weights are not bundled: a net of its layout with random weights
 (tests/conftest.py tiny_layout_vae) stands in, its arithmetic and cost the same. Times are one run each (the
 2-core CPU is shared; ±30%). "max |Δ|": incremental against whole, latents and decoded floats.
+On a GPU (--device cuda, the VAE in the page's half precision) each figure is the median of --repeats after a
+warm-up, and "release" is what the server does on a release: WAS's pixels prepared on the GPU, then the
+incremental encode and decode with the preview back on the CPU.
 """
 
 import argparse
@@ -19,9 +23,11 @@ import numpy as np
 import torch
 from PIL import Image
 
+from bench.timing import median_seconds, sync
 from inpaint_core import load_vae
 from inpaint_core.compare import Reusing, encode_and_decode
 from inpaint_core.preparations.methods import seed_preparation
+from inpaint_core.vaes.device import model_dtype
 from tests.conftest import tiny_layout_vae
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
@@ -42,8 +48,10 @@ def seconds(fn):
 
 
 def release(vae, size: int, before: int, after: int) -> None:
-    image, mask = cat_and_mask(size)
+    image, mask = (t.to(vae.device) for t in cat_and_mask(size))
     previous, pixels = (seed_preparation("was", image, mask, o, 8).encoded[:1] for o in (before, after))
+    if vae.device.type == "cuda":
+        return gpu_release(vae, image, mask, previous, pixels, after)
     band = (previous != pixels).any(-1).float().mean().item()
     whole, whole_s = seconds(lambda: encode_and_decode(vae, pixels))
     reusing = Reusing()
@@ -57,6 +65,31 @@ def release(vae, size: int, before: int, after: int) -> None:
         f"{w['decode'] / 1e3:.2f})  first {first_s:6.2f} s  incremental {incremental_s:6.2f} s (encode "
         f"{i['encode'] / 1e3:.2f} [{latent.reuse['encode']}] + decode {i['decode'] / 1e3:.2f} [{latent.reuse['decode']}])"
         f"  {whole_s / incremental_s:4.1f}×  max |Δ| latents {latents_diff:.1e}, preview {decoded_diff} of 255",
+        flush=True,
+    )
+
+
+def gpu_release(vae, image, mask, previous, pixels, after: int, repeats: int = 10) -> None:
+    """Median times on the GPU: whole encode + decode, and the release (prepare, incremental from `previous`)."""
+    whole = median_seconds(lambda: encode_and_decode(vae, pixels), vae.device, repeats)
+
+    def one_release():
+        reusing = Reusing()  # only the previous offset's pass kept, as after a release
+        reusing(vae, previous)
+        sync(vae.device)
+        start = time.perf_counter()
+        prepared = seed_preparation("was", image, mask, after, 8).encoded[:1]
+        latent = reusing(vae, prepared)
+        sync(vae.device)
+        return time.perf_counter() - start, latent
+
+    one_release()
+    times, latents = zip(*(one_release() for _ in range(repeats)), strict=True)
+    diff = (latents[-1].latents - encode_and_decode(vae, pixels).latents).abs().max().item()
+    print(
+        f"{vae.name:>34} {image.shape[1]:>5}²  {torch.cuda.get_device_name()} {vae.dtype}  whole encode + decode "
+        f"{whole * 1e3:7.1f} ms   release (prepare + incremental) {np.median(times) * 1e3:7.1f} ms "
+        f"[{latents[-1].reuse}]  max |Δ| latents {diff:.1e}",
         flush=True,
     )
 
@@ -86,13 +119,16 @@ def main() -> None:
     parser.add_argument("--seams-only", action="store_true")
     parser.add_argument("--no-seams", action="store_true")
     parser.add_argument("--nets", nargs="+", choices=["taef2", "taesd-layout"], default=["taef2", "taesd-layout"])
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     torch.set_grad_enabled(False)
-    taef2 = load_vae(args.vae, "cpu")
+    taef2 = load_vae(args.vae, args.device)
     for size in args.sizes:
         if not args.seams_only:
             for net in args.nets:
-                release(taef2 if net == "taef2" else tiny_layout_vae(), size, args.before, args.after)
+                dtype = model_dtype(torch.device(args.device), True)
+                tiny = tiny_layout_vae(device=args.device, dtype=dtype) if net != "taef2" else None
+                release(tiny or taef2, size, args.before, args.after)
         if not args.no_seams:
             seams(taef2, size)
 

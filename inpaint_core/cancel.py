@@ -26,6 +26,15 @@ def cancel_when(gone: Callable[[], bool]) -> Iterator[None]:
         _gone.reset(token)
 
 
+@contextmanager
+def also_cancel_when(gone: Callable[[], bool]) -> Iterator[None]:
+    """Inside this block checkpoints also raise Cancelled once `gone()` is true (work superseded by newer
+    work of the same caller, say), besides whatever cancel_when holds around it."""
+    outer = _gone.get()
+    with cancel_when(lambda: gone() or (outer is not None and outer())):
+        yield
+
+
 def checkpoint() -> None:
     """Raise Cancelled if the work's caller is gone; nothing outside cancel_when."""
     gone = _gone.get()

@@ -41,19 +41,19 @@ def chelsea() -> torch.Tensor:
     return torch.from_numpy(pixels)[None]
 
 
-def tiny_layout_vae(latent_channels: int = 4, pool: bool = False, seed: int = 0):
+def tiny_layout_vae(latent_channels: int = 4, pool: bool = False, seed: int = 0, device="cpu", dtype=torch.float32):
     """A VAE of the tiny autoencoder layout with random weights (TAESD's: no group norms; `pool`: TAEF2's), in
-    TAESD's latent scale, float32 on the CPU: the layout's arithmetic without weights to download."""
+    TAESD's latent scale, float32 on the CPU unless said: the layout's arithmetic without weights to download."""
     from inpaint_core import VAE
     from inpaint_core.vaes.comfy_tiny import comfy_tiny_codec
     from inpaint_core.vaes.tiny_autoencoder import decoder, encoder
 
     torch.manual_seed(seed)
     nets = [build(latent_channels, pool=pool).eval().requires_grad_(False) for build in (encoder, decoder)]
-    nets = [net.to(memory_format=torch.channels_last) for net in nets]
-    cpu = torch.device("cpu")
-    encode, decode = comfy_tiny_codec(*nets, 0.18215, 0.0, cpu, torch.float32)
-    return VAE("TAESD layout (random weights)", encode, decode, latent_channels, cpu, torch.float32)
+    device = torch.device(device)
+    nets = [net.to(device, dtype, memory_format=torch.channels_last) for net in nets]
+    encode, decode = comfy_tiny_codec(*nets, 0.18215, 0.0, device, dtype)
+    return VAE("TAESD layout (random weights)", encode, decode, latent_channels, device, dtype)
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from gradio.data_classes import ImageData
 
 from inpaint_core.analysis.report import summary
 from inpaint_core.cache import LRUCache
+from inpaint_core.cancel import Cancelled, also_cancel_when
 from inpaint_core.compare import Comparison, MethodResult, Reusing, add_latents, encode_and_decode, prepare_methods
 from inpaint_core.editor import EditorInput, from_editor, image_mask
 from inpaint_core.files.image_files import ImageFiles
@@ -39,6 +40,7 @@ from .numbers import numbers_table
 from .painter import Painter
 from .panels import as_sent, name_of
 from .prune import Pruner
+from .superseded import LatestEdits
 
 CACHE_BYTES = 1 << 30  # per cache (preparations, latents); the newest entry is kept whatever its size
 KEPT_LATENT_BYTES = 64 << 20  # when a large image needs the room, other edits' latents up to this each stay,
@@ -117,18 +119,23 @@ class Inspector:
         self.painter = Painter(self.files.folder / "examples", max_side)  # each photo decoded once, not per stroke
         self.throughput = Throughput()  # seconds per megapixel of this server's encodes: a large image is told first
         self.reusing = Reusing()  # a new mask_offset's latent from the pass of the pixels encoded last: what changed
+        self.latest = LatestEdits()  # each session's newest edit: work for an older one stops
 
-    def read_editor(self, value) -> EditorInput | None:
+    def read_editor(self, value, request: gr.Request = None) -> EditorInput | None:
         """The painter's photo and mask (or an image-editor value), once per change (kept in the session's
-        State)."""
+        State); the session's work for an earlier edit stops at its next checkpoint."""
         if isinstance(value, dict) and "background" in value:
             if value["background"] is None:
                 return None
             try:
-                return from_editor(value, self.max_side)
+                editor = from_editor(value, self.max_side)
             except ValueError as error:
                 raise gr.Error(str(error)) from error
-        return self.painter.read(value)
+        else:
+            editor = self.painter.read(value)
+        if editor is not None:
+            self.latest.note(request, editor.content_key)
+        return editor
 
     def edit(self, editor: EditorInput | None, vae_label: str) -> dict | None:
         """The live panels' payload for an edit and a VAE: the rounded mask and each method's crop."""
@@ -231,6 +238,23 @@ class Inspector:
         release_freed_memory()
 
     def settle(
+        self, editor, vae_label, grow_mask_by, mask_offset, backend, shown=None, left_method="comfy", left_settings="",
+        right_method="was", right_settings="", denoise=1.0, progress=gr.Progress(), request: gr.Request = None,
+    ):  # fmt: skip
+        """Inspector.settled, stopped at its next checkpoint once the session has painted past `editor`: then
+        nothing on the page changes (the newer edit's settle follows)."""
+        args = (editor, vae_label, grow_mask_by, mask_offset, backend, shown, left_method, left_settings,
+                right_method, right_settings, denoise, progress)  # fmt: skip
+        superseded = self.latest.superseded(request, editor.content_key if editor is not None else "")
+        try:
+            with also_cancel_when(superseded):
+                return self.settled(*args)
+        except Cancelled:
+            if not superseded():
+                raise
+            return Settled(*(gr.skip() for _ in Settled._fields))
+
+    def settled(
         self, editor, vae_label, grow_mask_by, mask_offset, backend, shown=None, left_method="comfy", left_settings="",
         right_method="was", right_settings="", denoise=1.0, progress=gr.Progress(),
     ):  # fmt: skip

@@ -361,6 +361,8 @@
   async function onValue() {
     const value = props.value;
     if (!value || typeof value !== "object") return;
+    live.deferred = live.painting; // a stroke under way: the server's answers are for an older mask, taken after
+    if (live.painting) return;
     if (value.kind === "invalid") { // a settings box refused: the column shows its last valid settings
       for (const column of COLUMNS) {
         const refused = value.places[column];
@@ -418,6 +420,7 @@
     behind(true);
     live.paintMs.push(performance.now() - started);
     if (live.paintMs.length > 1000) live.paintMs.shift();
+    if (final && live.deferred) setTimeout(onValue, 0); // what the server sent during the stroke
     return true;
   };
 

@@ -57,3 +57,17 @@ def test_the_report_on_cuda_is_the_report_on_the_cpu():
         for draw in (edge_cell_map, halo_cell_map):
             assert torch.equal(draw(on["cpu"], cpu), draw(on["cuda"], cuda))
         torch.testing.assert_close(sampler_view(on["cuda"], cuda), sampler_view(on["cpu"], cpu), atol=1e-6, rtol=0)
+
+
+def test_a_release_on_cuda_encodes_whole(taef2_dir, chelsea):
+    from inpaint_core.compare import Reusing, encode_and_decode
+
+    vae = load_vae(str(taef2_dir), "cuda")
+    image = chelsea.to("cuda")
+    mask = torch.zeros(image.shape[:3], device="cuda")
+    mask[:, 100:200, 150:300] = 1
+    reusing, before, after = Reusing(), prepare_was(image, mask, -4), prepare_was(image, mask, 12)
+    reusing(vae, before.encoded[:1])
+    latent = reusing(vae, after.encoded[:1])
+    assert latent.reuse == {} and not reusing.codecs  # no pass kept, none reused: whole costs less here
+    assert torch.equal(latent.latents, encode_and_decode(vae, after.encoded[:1]).latents)

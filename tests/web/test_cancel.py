@@ -2,6 +2,7 @@
 
 import threading
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -68,3 +69,23 @@ def test_the_cpu_falls_idle_within_seconds_of_the_client_closing(small_tiles_url
     assert busy > 1.0  # it was encoding
     time.sleep(2.0)  # the stream's close reaches the server; the work stops at its next tile
     assert cpu_seconds(2.0) < 0.4
+
+
+def test_a_settle_for_an_edit_painted_past_stops_and_changes_nothing(tmp_path):
+    from tests.conftest import ASSETS
+    from tests.web.events import nothing
+    from tests.web.test_app import coffee
+
+    inspector = app.Inspector(app.VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path)
+    session, label = SimpleNamespace(session_hash="s"), inspector.registry.labels[0]
+    old = inspector.read_editor(coffee(), session)
+    photo = Image.open(ASSETS / "coffee.png")
+    corner = Image.new("RGBA", photo.size)
+    corner.paste((255, 255, 255, 255), (0, 0, 64, 64))
+    inspector.read_editor({"background": photo, "layers": [corner]}, session)  # a newer stroke
+    stale = inspector.settle(old, label, 6, 6, "comfyui", progress=nothing, request=session)
+    assert all(isinstance(value, type(app.gr.skip())) for value in stale)  # the page keeps what it shows
+    assert inspector.latents.sizes() == []  # stopped before its first encode
+    other = SimpleNamespace(session_hash="t")
+    assert inspector.settle(old, label, 6, 6, "comfyui", progress=nothing, request=other).live["kind"] == "decoded"
+    assert len(inspector.latents.sizes()) == 2  # another session's settle runs whole

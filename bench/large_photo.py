@@ -1,0 +1,129 @@
+"""A 4096² photo as a user has it, on the real page in headless Chromium: picked, painted, compared.
+
+    python -m bench.large_photo                       # a 3.5 MB JPEG and a 35 MB PNG, the approximate VAE
+    python -m bench.large_photo --vae assets/taef2    # TAEF2 (minutes a compare on a 2-core CPU)
+
+Each photo (the rocket example resized to --size², with grain so the files are the size of a camera's) is
+picked through the painter's file input. Reported: the bytes uploaded (the file as it is, once), the time
+until both live panels show it, two strokes' move → both panels painted, the bytes each stroke sends, the
+time until both decoded previews are of the painted mask, and each distinct line the page showed meanwhile
+(its progress, sampled every 250 ms).
+"""
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from tests.browser.test_browser import CHROMIUM, FLAGS, open_page, server_calls
+from tests.browser.test_painting import on_photo
+from tests.conftest import fresh_folder
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+LINES = """() => [
+  document.querySelector('#editor .message')?.textContent,
+  ...[...document.querySelectorAll('#live .decoded .note')].map((n) => n.textContent),
+  ...[...document.querySelectorAll('.progress-text, .eta-bar + *, .meta-text, .meta-text-center')].map((n) => n.textContent),
+].filter((t) => t && t.trim())"""
+
+
+def photos(size: int, folder: Path) -> list[Path]:
+    """A JPEG of about 3.5 MB and a PNG of about 35 MB, size² each."""
+    base = np.asarray(Image.open(ASSETS / "rocket.jpg").convert("RGB").resize((size, size), Image.BICUBIC), np.int16)
+    grain = np.random.default_rng(0).normal(0, 1, base.shape)
+    jpeg, png = folder / f"photo-{size}.jpg", folder / f"photo-{size}.png"
+    Image.fromarray(np.clip(base + 4 * grain, 0, 255).astype(np.uint8)).save(jpeg, quality=93)
+    Image.fromarray(np.clip(base + 8 * grain, 0, 255).astype(np.uint8)).save(png, compress_level=6)
+    return [jpeg, png]
+
+
+def watch(tab, until: str, timeout_s: float, seen: list) -> float:
+    """Seconds until the page's `until` holds, noting each new line it shows meanwhile."""
+    start = time.monotonic()
+    while not tab.evaluate(until):
+        for line in tab.evaluate(LINES):
+            if line not in (s for _, s in seen):
+                seen.append((time.monotonic() - start, line))
+        if time.monotonic() - start > timeout_s:
+            raise TimeoutError(f"not within {timeout_s} s: {until}")
+        tab.wait_for_timeout(250)
+    return time.monotonic() - start
+
+
+def try_photo(tab, photo: Path, timeout_s: float) -> dict:
+    sizes, seen = [], []
+    tab.on("request", lambda r: sizes.append(len(r.post_data_buffer or b"")) if "/upload" in r.url else None)
+    tab.locator("#editor input.photo-file").set_input_files(str(photo))
+    shown = watch(
+        tab,
+        "window.inpaintLive.edit?.width === window.inpaintPainter.width && !!window.inpaintLive.columns?.right",
+        timeout_s,
+        seen,
+    )
+    tab.evaluate("window.inpaintPainter.latencyMs.length = 0")
+    calls, sent = server_calls(tab), []
+    for y in (0.45, 0.55):
+        (x, y0), *rest = on_photo(tab, [(0.3 + 0.4 * i / 30, y) for i in range(31)])
+        tab.mouse.move(x, y0)
+        tab.mouse.down()
+        for point in rest:
+            tab.mouse.move(*point)
+            tab.wait_for_timeout(16)
+        tab.mouse.up()
+        tab.wait_for_timeout(500)
+        sent.append(tab.evaluate("window.inpaintPainter.sent"))
+    latency = tab.evaluate("window.inpaintPainter.latencyMs")
+    compared = watch(tab, "window.inpaintLive.decoded?.key === window.inpaintLive.edit?.key && "
+                     "!String(window.inpaintLive.edit?.key).startsWith('painted:')", timeout_s, seen)  # fmt: skip
+    return {"uploaded": sizes, "shown": shown, "latency": latency, "sent": sent, "compared": compared,
+            "uploads after": sum("/upload" in c for c in calls), "seen": seen}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=4096)
+    parser.add_argument("--vae", default="approx")
+    parser.add_argument("--timeout", type=float, default=1800)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    import app
+
+    with fresh_folder() as images, fresh_folder() as folder, sync_playwright() as playwright:
+        files = photos(args.size, folder)
+        argv = ["--vae", args.vae, "--device", "cpu", "--max-side", str(args.size)]
+        settings = app.parse_settings(argv)
+        sources, note = app.choose_sources(settings)
+        import torch
+
+        inspector = app.Inspector(app.VAERegistry(sources, torch.device("cpu")), args.size, images)
+        app.limit_decoding(args.size)
+        page = app.build_page(inspector, note)
+        page.queue(max_size=64, default_concurrency_limit=2)
+        _, url, _ = page.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True,
+                                max_file_size=f"{app.MAX_FILE_MB}mb")  # fmt: skip
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        for photo in files:
+            tab = open_page(browser, url)
+            got = try_photo(tab, photo, args.timeout)
+            tab.close()
+            lat = sorted(got["latency"])
+            print(f"{photo.name}: {photo.stat().st_size / 1e6:.1f} MB, {args.vae}")
+            print(
+                f"  uploaded {[f'{b / 1e6:.1f} MB' for b in got['uploaded']]}; uploads after the first: {got['uploads after']}"
+            )
+            print(f"  both live panels show it after {got['shown']:.1f} s")
+            print(f"  stroke move -> both panels painted: median {statistics.median(lat):.0f} ms, max {max(lat):.0f} ms "
+                  f"(n={len(lat)}); mask PNG a stroke {got['sent']} bytes")  # fmt: skip
+            print(f"  both decoded previews of the painted mask {got['compared']:.1f} s after the last stroke")
+            for at, line in got["seen"]:
+                print(f"    {at:6.1f} s  {line}")
+        browser.close()
+        page.close()
+
+
+if __name__ == "__main__":
+    main()
