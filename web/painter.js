@@ -8,9 +8,10 @@
   const PINK = [255, 60, 120];
   const UNDO_BYTES = 64 << 20; // masks kept for undo, at most
   const $ = (selector) => element.querySelector(selector);
-  const stage = $(".stage"), photoCanvas = $("canvas.photo"), maskCanvas = $("canvas.mask");
+  const stage = $(".stage"), photoCanvas = $("canvas.photo"), maskCanvas = $("canvas.mask"), cursor = $(".cursor");
   const paint = {
-    width: 0, height: 0, image: null, mask: null, overlay: null, erase: false, undo: [], strokes: 0, sent: 0,
+    width: 0, height: 0, image: null, mask: null, overlay: null, erase: false, undo: [], redo: [], strokes: 0, sent: 0,
+    view: { zoom: 1, x: 0, y: 0 }, pan: null, pointers: new Map(), space: false,
     stroke: null, frame: 0, dirty: null, since: null, latencyMs: [], // a move's event to both panels painted
   };
   window.inpaintPainter = paint;
@@ -31,6 +32,8 @@
     paint.overlay = paint.context.createImageData(bitmap.width, bitmap.height);
     paint.mask = new Uint8Array(bitmap.width * bitmap.height);
     paint.undo = [];
+    paint.redo = [];
+    setView(1, 0, 0);
     const side = Math.max(bitmap.width, bitmap.height);
     setSize(Math.max(2, Math.round(side / 40)));
     element.querySelector(".painter").classList.add("ready");
@@ -141,12 +144,27 @@
 
   function remember() {
     paint.undo.push(paint.mask.slice());
+    paint.redo = [];
     while (paint.undo.length * paint.mask.length > UNDO_BYTES) paint.undo.shift();
   }
 
   function buttons() {
     $(".undo").disabled = !paint.undo.length;
+    $(".redo").disabled = !paint.redo.length;
     $(".clear").disabled = !paint.mask || !paint.mask.some((v) => v);
+    $(".invert").disabled = !paint.mask;
+  }
+
+  /** The brush's outline at the pointer, its size in screen pixels at the current zoom. */
+  function showCursor(event) {
+    if (!paint.mask) return;
+    const box = maskCanvas.getBoundingClientRect(), within = stage.getBoundingClientRect();
+    const scale = Math.min(box.width / paint.width, box.height / paint.height);
+    const side = Math.max(2, Number($(".brush-size").value) * scale);
+    cursor.style.width = cursor.style.height = `${side}px`;
+    cursor.style.left = `${event.clientX - within.left}px`;
+    cursor.style.top = `${event.clientY - within.top}px`;
+    cursor.classList.add("on");
   }
 
   /** Image pixels under a pointer event (the canvas shows the photo contained in its box). */
@@ -158,7 +176,10 @@
   }
 
   maskCanvas.addEventListener("pointerdown", (event) => {
-    if (!paint.mask || event.button > 0) return;
+    if (!paint.mask) return;
+    paint.pointers.set(event.pointerId, [event.clientX, event.clientY]);
+    if (event.button === 1 || paint.space || paint.pointers.size > 1) return startPan(event);
+    if (event.button > 0) return;
     event.preventDefault();
     maskCanvas.setPointerCapture(event.pointerId);
     remember();
@@ -167,6 +188,9 @@
     schedule();
   });
   maskCanvas.addEventListener("pointermove", (event) => {
+    showCursor(event);
+    if (paint.pointers.has(event.pointerId)) paint.pointers.set(event.pointerId, [event.clientX, event.clientY]);
+    if (paint.pan) return movePan();
     if (!paint.stroke) return;
     paint.since ??= event.timeStamp;
     const points = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
@@ -186,8 +210,70 @@
     buttons();
     send();
   }
-  maskCanvas.addEventListener("pointerup", endStroke);
-  maskCanvas.addEventListener("pointercancel", endStroke);
+  function pointerGone(event) {
+    paint.pointers.delete(event.pointerId);
+    if (paint.pan && paint.pointers.size) paint.pan = { ...gesture(), view: { ...paint.view } }; // one finger left
+    else if (paint.pan) { paint.pan = null; stage.classList.toggle("panning", paint.space); }
+    if (paint.pan) return;
+    endStroke();
+  }
+  maskCanvas.addEventListener("pointerup", pointerGone);
+  maskCanvas.addEventListener("pointercancel", pointerGone);
+  maskCanvas.addEventListener("pointerleave", () => cursor.classList.remove("on"));
+
+  // ---- zoom and pan: the view (both canvases) scaled and moved inside the stage ----
+  function setView(zoom, x, y) {
+    const z = Math.min(32, Math.max(1, zoom)), box = stage.getBoundingClientRect();
+    const limit = (v, side) => Math.min(0, Math.max(side * (1 - z), v)); // the image never leaves the stage
+    paint.view = { zoom: z, x: limit(x, box.width), y: limit(y, box.height) };
+    $(".view").style.transform = z === 1 ? "" : `translate(${paint.view.x}px, ${paint.view.y}px) scale(${z})`;
+  }
+  /** Zoom by `factor`, the stage point (client px) under it staying where it is. */
+  function zoomAt(factor, clientX, clientY) {
+    const box = stage.getBoundingClientRect(), { zoom, x, y } = paint.view;
+    const px = clientX - box.left, py = clientY - box.top, z = Math.min(32, Math.max(1, zoom * factor));
+    setView(z, px - ((px - x) * z) / zoom, py - ((py - y) * z) / zoom);
+  }
+  function zoomCentre(factor) {
+    const box = stage.getBoundingClientRect();
+    zoomAt(factor, box.left + box.width / 2, box.top + box.height / 2);
+  }
+  function gesture() {
+    const points = [...paint.pointers.values()];
+    const centre = points.reduce((a, p) => [a[0] + p[0] / points.length, a[1] + p[1] / points.length], [0, 0]);
+    const spread = points.length > 1 ? Math.hypot(points[0][0] - points[1][0], points[0][1] - points[1][1]) : 0;
+    return { centre, spread };
+  }
+  /** A pan (middle button, Space held, or a second finger: the stroke it began is undone). */
+  function startPan(event) {
+    event.preventDefault();
+    maskCanvas.setPointerCapture(event.pointerId);
+    if (paint.stroke) { // the stroke the first finger began: undone, and the server told it is unchanged
+      paint.stroke = null;
+      paint.mask.set(paint.undo.pop());
+      redrawAll();
+      buttons();
+      send();
+    }
+    paint.pan = { ...gesture(), view: { ...paint.view } };
+    stage.classList.add("panning");
+  }
+  function movePan() {
+    const now = gesture(), from = paint.pan, box = stage.getBoundingClientRect();
+    const factor = from.spread && now.spread ? now.spread / from.spread : 1;
+    const z = Math.min(32, Math.max(1, from.view.zoom * factor)), k = z / from.view.zoom;
+    const [cx, cy] = [from.centre[0] - box.left, from.centre[1] - box.top];
+    setView(z, now.centre[0] - box.left - (cx - from.view.x) * k, now.centre[1] - box.top - (cy - from.view.y) * k);
+  }
+  stage.addEventListener("wheel", (event) => {
+    if (!paint.mask || !(event.ctrlKey || event.metaKey)) return; // a plain wheel scrolls the page
+    event.preventDefault();
+    zoomAt(Math.exp(-event.deltaY * 0.002), event.clientX, event.clientY);
+  }, { passive: false });
+  $(".zoom-in").addEventListener("click", () => zoomCentre(1.5));
+  $(".zoom-out").addEventListener("click", () => zoomCentre(1 / 1.5));
+  $(".zoom-fit").addEventListener("click", () => setView(1, 0, 0));
+  $(".mask-opacity").addEventListener("input", (event) => { maskCanvas.style.opacity = String(event.target.value / 100); });
 
   /** The mask as a PNG at the photo's size (painted: alpha 255), in this component's value, to the server. */
   async function send() {
@@ -217,29 +303,52 @@
   $(".brush").addEventListener("click", () => tool(false));
   $(".eraser").addEventListener("click", () => tool(true));
   $(".brush-size").addEventListener("input", (event) => setSize(Number(event.target.value)));
-  function undo() {
-    if (!paint.undo.length) return;
-    paint.mask.set(paint.undo.pop());
+  /** The mask from one history onto the other (undo: from paint.undo to paint.redo). */
+  function step(from, to) {
+    if (!from.length) return;
+    to.push(paint.mask.slice());
+    paint.mask.set(from.pop());
+    redrawAll();
+    buttons();
+    send();
+  }
+  const undo = () => step(paint.undo, paint.redo), redo = () => step(paint.redo, paint.undo);
+  /** Every pixel of the mask changed by `change` (clear, invert), as one step of the history. */
+  function whole(change) {
+    remember();
+    for (let i = 0; i < paint.mask.length; i++) paint.mask[i] = change(paint.mask[i]);
     redrawAll();
     buttons();
     send();
   }
   $(".undo").addEventListener("click", undo);
-  $(".clear").addEventListener("click", () => {
-    remember();
-    paint.mask.fill(0);
-    redrawAll();
-    buttons();
-    send();
-  });
+  $(".redo").addEventListener("click", redo);
+  $(".clear").addEventListener("click", () => whole(() => 0));
+  $(".invert").addEventListener("click", () => whole((v) => 1 - v));
   document.addEventListener("keydown", (event) => {
     if (!paint.mask || event.target.closest?.("input, textarea, [contenteditable]")) return;
-    if ((event.ctrlKey || event.metaKey) && event.key === "z") { event.preventDefault(); undo(); }
-    else if (event.key === "b") tool(false);
-    else if (event.key === "e") tool(true);
+    const key = event.key.toLowerCase(), command = event.ctrlKey || event.metaKey;
+    if (command && (key === "y" || (key === "z" && event.shiftKey))) { event.preventDefault(); redo(); }
+    else if (command && key === "z") { event.preventDefault(); undo(); }
+    else if (command) return;
+    else if (key === "b") tool(false);
+    else if (key === "e") tool(true);
+    else if (key === "i") whole((v) => 1 - v);
+    else if (key === "[" || key === "]") {
+      const size = Number($(".brush-size").value);
+      setSize(Math.max(1, key === "[" ? Math.floor(size / 1.2) : Math.ceil(size * 1.2)));
+    }
+    else if (key === "+" || key === "=") zoomCentre(1.5);
+    else if (key === "-") zoomCentre(1 / 1.5);
+    else if (key === "0") setView(1, 0, 0);
+    else if (key === " " && stage.matches(":hover")) { event.preventDefault(); paint.space = true; stage.classList.add("panning"); }
+  });
+  document.addEventListener("keyup", (event) => {
+    if (event.key === " ") { paint.space = false; if (!paint.pan) stage.classList.remove("panning"); }
   });
 
-  /** A mask file: painted where its alpha is above 0, or, without transparency, where it is bright. */
+  /** A mask file, read as ComfyUI's LoadImage reads a mask: with transparency, the mask is 1 − alpha (painted
+   * where it rounds to 1: alpha ≤ 127); without, painted where it is bright (white on black). */
   async function takeMask(file) {
     if (!paint.mask) return say("Upload an image first, then its mask.");
     let bitmap;
@@ -253,7 +362,7 @@
     remember();
     for (let i = 0; i < paint.mask.length; i++) {
       const o = i * 4;
-      paint.mask[i] = transparent ? rgba[o + 3] > 0 : rgba[o] + rgba[o + 1] + rgba[o + 2] > 381;
+      paint.mask[i] = transparent ? rgba[o + 3] <= 127 : rgba[o] + rgba[o + 1] + rgba[o + 2] > 381;
     }
     say("");
     redrawAll();

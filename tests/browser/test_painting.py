@@ -138,3 +138,80 @@ def test_touch_strokes_on_a_phone(browser, app_url):
         assert tab.errors == []
     finally:
         context.close()
+
+
+def photo_of(tmp_path, size=(400, 300)):
+    """An uploaded photo of a size no example has, shown by the painter and the live panels."""
+    from tests.conftest import ASSETS
+
+    photo = tmp_path / "photo.png"
+    Image.open(ASSETS / "coffee.png").convert("RGB").resize(size).save(photo)
+    return photo
+
+
+def test_redo_invert_brush_keys_zoom_opacity_and_a_loadimage_mask(page, tmp_path):
+    page.locator("#editor input.photo-file").set_input_files(str(photo_of(tmp_path)))
+    page.wait_for_function("window.inpaintLive.edit && window.inpaintLive.edit.width === 400", timeout=60_000)
+    calls = server_calls(page)
+    stroke(page, [(0.2 + 0.03 * i, 0.3) for i in range(8)], calls)
+    painted = editor_layer(page)
+    assert painted.sum() > 0
+    page.keyboard.press("Control+z")
+    assert editor_layer(page).sum() == 0
+    page.keyboard.press("Control+Shift+z")
+    assert np.array_equal(editor_layer(page), painted)
+    page.keyboard.press("Control+z")
+    page.keyboard.press("Control+y")
+    assert np.array_equal(editor_layer(page), painted)
+
+    page.locator("#editor button.invert").click()
+    assert np.array_equal(editor_layer(page), ~painted)
+    live_equals_core(page, ~painted)
+    server_follows(page, ~painted)
+    page.keyboard.press("i")
+    assert np.array_equal(editor_layer(page), painted)
+
+    size = lambda: int(page.locator("#editor .brush-size").input_value())  # noqa: E731
+    before = size()
+    page.keyboard.press("]")
+    assert size() > before
+    page.keyboard.press("[")
+    page.keyboard.press("[")
+    assert size() < before
+
+    page.locator("#editor .mask-opacity").fill("30")
+    assert page.evaluate("getComputedStyle(document.querySelector('#editor canvas.mask')).opacity") == "0.3"
+
+    page.locator("#editor button.clear").click()
+    fit = page.locator("#editor canvas.mask").bounding_box()
+    for _ in range(3):  # 1.5³ times, about the stage's centre
+        page.locator("#editor button.zoom-in").click()
+    zoomed = page.locator("#editor canvas.mask").bounding_box()
+    assert zoomed["width"] == pytest.approx(fit["width"] * 3.375, rel=1e-3)
+    box = page.locator("#editor .stage").bounding_box()
+    x, y = box["x"] + box["width"] / 2 + 90, box["y"] + box["height"] / 2 - 40  # off the centre
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 3, y, steps=2)
+    page.mouse.up()
+    scale = min(zoomed["width"] / 400, zoomed["height"] / 300)  # the photo contained in the zoomed canvas
+    shown_x = (x - zoomed["x"] - (zoomed["width"] - 400 * scale) / 2) / scale
+    shown_y = (y - zoomed["y"] - (zoomed["height"] - 300 * scale) / 2) / scale
+    rows, cols = np.nonzero(editor_layer(page))
+    assert abs(rows.mean() - shown_y) < 2 and abs(cols.mean() - shown_x) < 2  # painted where the pointer shows
+    assert abs(shown_x - 200) > 15  # off the centre: a wrong zoom origin would move it
+    page.locator("#editor button.zoom-fit").click()
+
+    rgba = np.full((300, 400, 4), 255, np.uint8)
+    rgba[50:120, 60:200, 3] = 0  # ComfyUI's LoadImage: mask = 1 - alpha, so the transparent box is the mask
+    rgba[120:130, 60:200, 3] = 127  # rounds to 1 too
+    file = tmp_path / "comfy-mask.png"
+    Image.fromarray(rgba).save(file)
+    page.locator("#editor input.mask-file").set_input_files(str(file))
+    expected = np.zeros((300, 400), bool)
+    expected[50:130, 60:200] = True
+    page.wait_for_function(f"window.inpaintPainter.mask.reduce((a, b) => a + b, 0) === {expected.sum()}")
+    assert np.array_equal(editor_layer(page), expected)
+    live_equals_core(page, expected)
+    server_follows(page, expected)
+    assert page.errors == []
