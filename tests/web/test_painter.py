@@ -72,3 +72,26 @@ def test_an_upload_removed_since_says_so(uploaded, tmp_path):
     gone = uploaded.with_name("gone.png")
     with pytest.raises(gr.Error, match="no longer on the server"):
         Painter(tmp_path).read({"image": str(gone), "mask": ""})
+
+
+def test_a_large_image_keeps_its_own_photo_and_drops_the_others(uploaded, tmp_path):
+    """Before a large image on a CPU the painter's other photos go (make_room_for), its own stays."""
+    import torch
+
+    from inpaint_core.vaes.registry import VAERegistry
+    from tests.web.events import nothing
+    from web.inspector import Inspector
+    from web.large_work import LargeWork
+
+    inspector = Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, tmp_path)
+    other = uploaded.with_name("other.png")
+    Image.open(ASSETS / "coffee.png").transpose(Image.FLIP_LEFT_RIGHT).save(other)
+    inspector.read_editor({"image": str(other), "mask": ""})
+    mask = np.zeros((400, 600), dtype=bool)
+    mask[100:200, 250:400] = True
+    edit = inspector.read_editor({"image": str(uploaded), "mask": png_url(mask)})
+    inspector.large_work = LargeWork(large_pixels=1)  # every image is large: room is made first
+    inspector.run(edit, inspector.registry.labels[0], 6, 6, nothing)
+    kept = [inspector.painter.photos.peek(key).key for key, _ in inspector.painter.photos.sizes()]
+    assert kept == [edit.image_key]
+    other.unlink()
