@@ -33,13 +33,24 @@ class Latent:
     squared_error: torch.Tensor  # (H', W') decoded minus encoded pixels, squared, summed over RGB, on the VAE's device
     timings_ms: dict[str, float]
     reuse: dict[str, str] = field(default_factory=dict)  # step: what it recomputed ("whole decode: group norms")
+    whole_pass: Callable[[], torch.Tensor] | None = field(default=None, repr=False, compare=False)
 
     @property
     def nbytes(self) -> int:
         return self.latents.nbytes + self.decoded.nbytes + self.squared_error.nbytes
 
+    def whole_latents(self) -> torch.Tensor:
+        """The latents as one whole encode gives them, as ComfyUI's VAEEncode does (bit for bit on the CPU):
+        `latents` where they came so; where an earlier pass was updated (equal within float rounding: a box's
+        convolutions round as their size has them), a whole encode, made on the first call and kept."""
+        if self.whole_pass is not None:
+            self.latents, self.whole_pass = self.whole_pass(), None
+            self.reuse["encode"] = f"{self.reuse.get('encode', '')}; latents from a whole encode".lstrip("; ")
+        return self.latents
+
     def to_cpu(self) -> "Latent":
-        """The same latent wholly on the CPU (to cross a process boundary)."""
+        """The same latent wholly on the CPU (to cross a process boundary): the whole encode made first."""
+        self.whole_latents()
         return replace(self, squared_error=self.squared_error.cpu())
 
 
@@ -191,7 +202,9 @@ def encode_and_decode(vae: VAE, pixels: torch.Tensor, codec: IncrementalVAE | No
     encoded = pixels[0, :height, :width].to(decoded.device, decoded.dtype)
     error = (decoded[:height, :width] - encoded).square_().sum(-1)  # stays on the VAE's device
     preview = decoded.mul(255).round_().to(torch.uint8).cpu()  # a quarter of the float traffic
-    return Latent(latents.cpu(), preview, error, clock.milliseconds(), reuse)
+    updated = codec is not None and not reuse["encode"].startswith("whole")
+    whole_pass = (lambda: vae.encode(pixels[:1]).cpu()) if updated else None
+    return Latent(latents.cpu(), preview, error, clock.milliseconds(), reuse, whole_pass)
 
 
 Encoder = Callable[[VAE, torch.Tensor], Latent]
@@ -200,7 +213,8 @@ Encoder = Callable[[VAE, torch.Tensor], Latent]
 class Reusing:
     """An Encoder (for add_latents) that encodes and decodes through each VAE's IncrementalVAE, so pixels that
     differ from ones it encoded before in a few places (a new mask_offset of the same image) cost what changed.
-    Latents equal encode_and_decode's within float rounding. Keeps the codecs of its `most` latest VAEs."""
+    Latents equal encode_and_decode's within float rounding (their whole_latents() bit for bit). Keeps the codecs
+    of its `most` latest VAEs."""
 
     def __init__(self, most: int = 2):
         self.most = most
