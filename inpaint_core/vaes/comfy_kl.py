@@ -23,7 +23,8 @@ class ComfyAttention:
     """A diffusers attention processor for a VAE's `Attention` (group norm, one head, residual): ComfyUI's
     AttnBlock with normal_attention, on the same weights."""
 
-    def __call__(self, attn, hidden_states: torch.Tensor, *args, **kwargs) -> torch.Tensor:
+    def __call__(self, attn, hidden_states: torch.Tensor, encoder_hidden_states=None, attention_mask=None, temb=None):
+        """(B, C, H, W) -> the block's output; a VAE's attention takes no other input (diffusers names them)."""
         assert attn.residual_connection and hidden_states.ndim == 4, "a VAE's attention: (B, C, H, W), residual"
         x = hidden_states  # (B, C, H, W)
         h = attn.group_norm(x)
