@@ -41,7 +41,6 @@ from inpaint_core.inspector_node import CHOICES, InpaintEncodeInspector
 from inpaint_core.preparations import run_method
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
-WHOLE_BUDGET = 2**40  # bytes: no tiling, as ComfyUI on a CPU with this much memory encodes the image whole
 NOISE_MASK_SETTINGS = ({"expand": 6, "tapered_corners": True, "feather": 0},
                        {"expand": -3, "tapered_corners": False, "feather": 5})  # fmt: skip
 PROBE = "InpaintCheck_SaveLatentAndMask"
@@ -143,12 +142,12 @@ def editor_values() -> dict[str, dict]:
 
 
 def page(page_vae: str, folder: str):
-    """The page's Inspector with one VAE (encoded whole: see WHOLE_BUDGET) and its API."""
+    """The page's Inspector with one VAE at its default memory budget (these images encode whole) and its API."""
     from inpaint_core.vaes.registry import VAERegistry
     from web.api import Api
     from web.inspector import Inspector
 
-    return Api(Inspector(VAERegistry([page_vae], torch.device("cpu"), WHOLE_BUDGET), 4096, Path(folder)))
+    return Api(Inspector(VAERegistry([page_vae], torch.device("cpu")), 4096, Path(folder)))
 
 
 def page_files(api, value: dict, grow: int, offset: int) -> list[list[Path]]:

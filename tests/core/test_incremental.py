@@ -76,7 +76,7 @@ def test_the_latents_a_page_downloads_are_a_whole_encode_s_bit_for_bit(taesd_lay
     image = torch.rand(1, 152, 200, 3, generator=torch.Generator().manual_seed(0))
     reusing, updated = Reusing(), 0
     with torch.inference_mode():
-        assert reusing(taesd_layout, image).whole_pass is None  # the first pass is whole
+        assert reusing(taesd_layout, image).whole_encode is None  # the first pass is whole
         for top, left in ((60, 50), (128, 40), (100, 100)):
             after = image.clone()
             after[:, top : top + 2, left : left + 30] = 0.5  # a thin band greyed, as a mask_offset release greys
@@ -84,7 +84,7 @@ def test_the_latents_a_page_downloads_are_a_whole_encode_s_bit_for_bit(taesd_lay
             whole = taesd_layout.encode(after)  # tests/core/test_comfy_tiny.py: ComfyUI's, bit for bit
             assert "recomputed" in latent.reuse["encode"]
             updated += not torch.equal(latent.latents, whole)
-            assert torch.equal(latent.whole_latents(), whole) and latent.whole_latents() is latent.latents
+            assert torch.equal(latent.whole_latents(after), whole) and latent.whole_latents(after) is latent.latents
             assert latent.reuse["encode"].endswith("latents from a whole encode")
     assert updated  # the updated passes rounded otherwise: the whole encode was needed
 
