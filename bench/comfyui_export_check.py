@@ -141,13 +141,15 @@ def editor_values() -> dict[str, dict]:
     }
 
 
-def page(page_vae: str, folder: str):
-    """The page's Inspector with one VAE at its default memory budget (these images encode whole) and its API."""
+def page(page_vae: str, folder: str, memory_mb: int | None = None):
+    """The page's Inspector with one VAE (at the page's `--vae-memory-mb`: None for its default) and its API."""
     from inpaint_core.vaes.registry import VAERegistry
     from web.api import Api
     from web.inspector import Inspector
 
-    return Api(Inspector(VAERegistry([page_vae], torch.device("cpu")), 4096, Path(folder)))
+    return Api(
+        Inspector(VAERegistry([page_vae], torch.device("cpu"), memory_mb and memory_mb << 20), 4096, Path(folder))
+    )
 
 
 def page_files(api, value: dict, grow: int, offset: int) -> list[list[Path]]:
@@ -259,6 +261,7 @@ def main() -> None:
     parser.add_argument("--comfy-url", default="http://127.0.0.1:8188")
     parser.add_argument("--comfy-dir", type=Path, help="ComfyUI's folder (input/, output/)")
     parser.add_argument("--page-vae", help="the page's VAE source: the same file ComfyUI's VAELoader loads")
+    parser.add_argument("--vae-memory-mb", type=int, help="the page's setting (docs/settings.md; default its own)")
     parser.add_argument("--amounts", nargs="+", default=["6,-4", "11,5"], help="grow_mask_by,mask_offset pairs")
     parser.add_argument("--inspector", action="store_true", help="run the Inpaint Encode Inspector node too")
     parser.add_argument("--browser", nargs="?", const="/usr/bin/chromium", help="check the canvas in this Chromium")
@@ -268,7 +271,7 @@ def main() -> None:
         return make_vaes(args.make_vaes)
     args.comfy_url = args.comfy_url.rstrip("/")
     for case, value in editor_values().items():
-        api = page(args.page_vae, args.files)
+        api = page(args.page_vae, args.files, args.vae_memory_mb)
         vae = api.inspector.registry.get(api.inspector.registry.labels[0])
         args.ratio = vae.downscale_ratio
         for pair in args.amounts:  # one page, as a user moves its sliders: the next offset's latent is updated
