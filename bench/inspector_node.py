@@ -8,6 +8,7 @@ recommendation, the panels, and with the VAE its encode and decode. "fresh" is a
 seen (the recommendation's cache cleared: what a new mask costs), "kept" the same mask again.
 The mask is an ellipse at the image's size (LoadImage's MASK of the exported image), or with --mask NAME an
 example's (assets/NAME_mask.png); with --mask-scale 2, at twice the image's size, so each seed resizes it first.
+--parts adds where a seed's fresh run goes: the node's steps (inpaint_core.inspector_node's calls) timed one by one.
 """
 
 import argparse
@@ -19,9 +20,19 @@ import numpy as np
 import torch
 from PIL import Image
 
-from inpaint_core import approximate_vae
+from inpaint_core import approximate_vae, inspector_node
 from inpaint_core.analysis import recommend as recommend_module
 from inpaint_core.inspector_node import CHOICES, InpaintEncodeInspector
+
+PARTS = {  # the seed path's steps, by the names inspector_node calls them
+    "prepare_methods": "preparations",
+    "add_latents": "encode and decode",
+    "method_table": "report: table",
+    "recommend_grow_mask_by": "report: recommendation",
+    "recommend_mask_offset": "report: recommendation",
+    "warnings": "report: warnings",
+    "_side_by_side": "panels",
+}
 
 
 def ellipse(size: int) -> torch.Tensor:
@@ -42,6 +53,37 @@ def once(fn, before=lambda: None) -> float:
     return (time.perf_counter() - start) * 1e3
 
 
+def timed_parts(spent: dict) -> None:
+    """Wrap the node's steps (PARTS) so each call adds its milliseconds to spent[part]."""
+
+    def wrap(fn, part):
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            out = fn(*args, **kwargs)
+            spent[part] = spent.get(part, 0.0) + (time.perf_counter() - start) * 1e3
+            return out
+
+        return timed
+
+    for name, part in PARTS.items():
+        setattr(inspector_node, name, wrap(getattr(inspector_node, name), part))
+
+
+def parts(node, image, mask, vae, args) -> None:
+    """Per seed: the median over runs of each step's time, fresh mask (the rest: drawing the layers' masks)."""
+    spent = {}
+    timed_parts(spent)
+    for choice in list(CHOICES)[:2]:
+        runs = []
+        for _ in range(args.repeats):
+            spent.clear()
+            total = once(lambda c=choice: node.inspect(image, mask, c, args.amount, args.backend, vae),
+                         recommend_module._KEPT.clear)  # fmt: skip
+            runs.append({**spent, "the rest": total - sum(spent.values())})
+        steps = {part: statistics.median(run[part] for run in runs) for part in runs[0]}
+        print(f"  {choice}: " + ", ".join(f"{part} {ms:.1f}" for part, ms in steps.items()) + " ms (medians)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=1024)
@@ -51,6 +93,7 @@ def main():
     parser.add_argument("--mask", default="ellipse", help="ellipse, or an example: astronaut, chelsea, coffee, rocket")
     parser.add_argument("--mask-scale", type=int, default=1, help="the mask's size over the image's")
     parser.add_argument("--no-vae", action="store_true", help="no VAE: the grid and masks only")
+    parser.add_argument("--parts", action="store_true", help="where a seed's fresh run goes, step by step")
     args = parser.parse_args()
     torch.manual_seed(0)
     image = torch.rand(1, args.size, args.size, 3)
@@ -73,6 +116,9 @@ def main():
         fresh, kept = (sorted(times[choice, kind]) for kind in ("fresh", "kept"))
         print(f"  {choice:48s} fresh {fresh[0]:6.1f} / {statistics.median(fresh):6.1f}   "
               f"kept {kept[0]:6.1f} / {statistics.median(kept):6.1f}")  # fmt: skip
+    if args.parts:
+        with torch.inference_mode():
+            parts(node, image, mask, vae, args)
 
 
 if __name__ == "__main__":

@@ -33,14 +33,25 @@ class Latent:
     squared_error: torch.Tensor  # (H', W') decoded minus encoded pixels, squared, summed over RGB, on the VAE's device
     timings_ms: dict[str, float]
     reuse: dict[str, str] = field(default_factory=dict)  # step: what it recomputed ("whole decode: group norms")
+    whole_encode: Callable[[torch.Tensor], torch.Tensor] | None = field(default=None, repr=False, compare=False)
 
     @property
     def nbytes(self) -> int:
         return self.latents.nbytes + self.decoded.nbytes + self.squared_error.nbytes
 
+    def whole_latents(self, pixels: torch.Tensor) -> torch.Tensor:
+        """The latents of `pixels` (those these were made of) as one whole encode gives them, as ComfyUI's
+        VAEEncode does (bit for bit on the CPU): `latents` where they came so; where an earlier pass was updated
+        (equal within float rounding: a box's convolutions round as their size has them), a whole encode, made
+        on the first call and kept in their place."""
+        if self.whole_encode is not None:
+            self.latents, self.whole_encode = self.whole_encode(pixels[:1]).cpu(), None
+            self.reuse["encode"] = f"{self.reuse.get('encode', '')}; latents from a whole encode".lstrip("; ")
+        return self.latents
+
     def to_cpu(self) -> "Latent":
         """The same latent wholly on the CPU (to cross a process boundary)."""
-        return replace(self, squared_error=self.squared_error.cpu())
+        return replace(self, squared_error=self.squared_error.cpu(), whole_encode=None)
 
 
 @dataclass
@@ -88,6 +99,10 @@ class MethodResult:
         tensors = {id(t): t for t in kept if t is not None}
         host = 3 * self.size[0] * self.size[1] if prepared is not None else 0
         return sum(t.nbytes for t in tensors.values()) + host
+
+    def whole_latents(self) -> torch.Tensor:
+        """The latent's values as one whole encode of the encoded pixels gives them (Latent.whole_latents)."""
+        return self.latent.whole_latents(self.preparation.encoded)
 
     def once(self, name: str, make: Callable[[], Any]) -> Any:
         """make(), the first time `name` is asked for; then the same value, kept with this result."""
@@ -191,7 +206,8 @@ def encode_and_decode(vae: VAE, pixels: torch.Tensor, codec: IncrementalVAE | No
     encoded = pixels[0, :height, :width].to(decoded.device, decoded.dtype)
     error = (decoded[:height, :width] - encoded).square_().sum(-1)  # stays on the VAE's device
     preview = decoded.mul(255).round_().to(torch.uint8).cpu()  # a quarter of the float traffic
-    return Latent(latents.cpu(), preview, error, clock.milliseconds(), reuse)
+    updated = codec is not None and not reuse["encode"].startswith("whole")
+    return Latent(latents.cpu(), preview, error, clock.milliseconds(), reuse, vae.encode if updated else None)
 
 
 Encoder = Callable[[VAE, torch.Tensor], Latent]
@@ -200,7 +216,8 @@ Encoder = Callable[[VAE, torch.Tensor], Latent]
 class Reusing:
     """An Encoder (for add_latents) that encodes and decodes through each VAE's IncrementalVAE, so pixels that
     differ from ones it encoded before in a few places (a new mask_offset of the same image) cost what changed.
-    Latents equal encode_and_decode's within float rounding. Keeps the codecs of its `most` latest VAEs.
+    Latents equal encode_and_decode's within float rounding (their whole_latents() bit for bit). Keeps the codecs
+    of its `most` latest VAEs.
 
     On a GPU it encodes whole: there the box-by-box update costs more than the whole pass (bench/release.py:
     35 against 12 ms at 1024², 407 against 244 ms at 4096², TAEF2 in half precision on an H100)."""

@@ -4,8 +4,8 @@ Given an IMAGE, a MASK, an optional VAE, one preparation (either seed encoder, G
 GrowMask + InpaintModelConditioning) with its amount and the sampler's backend, it returns the page's panels
 as an IMAGE (wire it to Preview Image), the recommended amount as an INT (wire it to the encoder's amount),
 its sentence and the page's numbers as STRINGs. Its numbers are the page's, computed by the same functions
-(analysis.report's summary for the seeds); the panels are drawn here in torch (ComfyUI has it, the pack
-loads nothing else), in the page's colours.
+(for the seeds, analysis.report's method_table and warnings, analysis.recommend's advice); the panels are drawn
+here in torch (ComfyUI has it, the pack loads nothing else), in the page's colours.
 
 As on the page: the first image of a batch; a seed gets the mask as it is (the node resizes it), another
 method the mask resized bilinearly to the image (not rounded); GrowMask's tapered_corners, FeatherMask's
@@ -13,16 +13,19 @@ feather and InpaintModelConditioning's noise_mask at their defaults. Without a V
 the grid (of `downscale_ratio`) and the masks only.
 """
 
+from functools import partial
+
+import numpy as np
 import torch
 
 from .analysis.cells import psnr_outside
-from .analysis.recommend import WHO
-from .analysis.report import cell_text, cropped_input, edge_cell_map, grid_lines, halo_cell_map, summary
+from .analysis.recommend import WHO, recommend_grow_mask_by, recommend_mask_offset
+from .analysis.report import cell_text, cropped_input, edge_cell_map, grid_lines, halo_cell_map, method_table, warnings
 from .analysis.samplers import BACKENDS, check_backend, latent_view
 from .checks import check_ratio
 from .compare import Latent, add_latents, encode_and_decode, prepare_methods
 from .preparations.methods import METHODS, SEEDS, noise_mask_over_encoded, run_method
-from .prepare import GROW_MASK_BY, MASK_OFFSET, resize_mask
+from .prepare import GROW_MASK_BY, resize_mask
 from .settings import Choice, Int
 
 # The choices a user picks from, by the nodes they name; each maps to a method of preparations.METHODS.
@@ -164,15 +167,18 @@ class _Device:
 
 
 def _seed(pixels, mask, method, amount, backend, vae, ratio) -> dict:
-    """Either seed: the page's comparison of both nodes (the other at its default), reported for this one."""
-    grow = amount if method == "comfy" else GROW_MASK_BY.default
-    offset = amount if method == "was" else MASK_OFFSET.default
+    """Either seed: the page's comparison of both nodes, reported for this one as the page reports it (its
+    table, recommendation and warnings). Of the other seed only its crop and rounded mask reach the report
+    (ComfyUI's mask for the empty-mask and grid warnings), so it is prepared at its neutral amount, 0."""
+    grow = amount if method == "comfy" else 0
+    offset = amount if method == "was" else 0
     comparison = prepare_methods(pixels, mask, ratio, grow, offset)
     if vae is not None:
         add_latents(comparison, _Device(vae), methods=(method,))
-    report = summary(comparison, backend, shown=(method,))
     result = getattr(comparison, method)
-    advice = report["recommendation"][method]
+    recommend = recommend_grow_mask_by if method == "comfy" else partial(recommend_mask_offset, mask_offset=offset)
+    advice = recommend(result.mask, ratio, backend).as_dict()
+    report = {method: method_table(comparison, result, backend), "warnings": warnings(comparison, backend, (method,))}
     grey, noise = (m[0, 0].cpu() > 0 for m in (result.prepared.neutralise_mask, result.prepared.noise_mask))
     over = [(grey, GREY), (noise, NOISE)] if not torch.equal(grey, noise) else [(noise, NOISE)]
     cells = [(grid_lines(comparison, result), GRID), (edge_cell_map(comparison, result), EDGE),
@@ -255,10 +261,10 @@ def _draw(out: torch.Tensor, base: torch.Tensor, layers: list) -> None:
                 if combination >> i & 1:
                     keep, add = keep * (1 - opacity), add * (1 - opacity) + colour * opacity
             table[combination] = torch.cat([torch.tensor([keep]), add])
-        code = torch.zeros(base.shape[:2], dtype=torch.long)  # which layers cover each pixel, a bit each
+        code = torch.zeros(base.shape[:2], dtype=torch.uint8)  # which layers cover each pixel, a bit each
         for i, (mask, _) in enumerate(layers):
             code.add_(mask.cpu().view(torch.uint8), alpha=1 << i)
-        blend = torch.nn.functional.embedding(code, table)  # the fastest gather on a CPU
+        blend = torch.nn.functional.embedding(code.int(), table)  # the fastest gather on a CPU
         torch.addcmul(blend[..., 1:], base.float(), blend[..., :1], out=out)
         return
     if base.dtype == torch.uint8:
@@ -273,7 +279,7 @@ def _side_by_side(panels: list) -> torch.Tensor:
     """(1, H, W, 3): the panels (base, layers) drawn left to right, top-aligned, GAP px apart on dark grey."""
     height = max(base.shape[0] for base, _ in panels)
     width = sum(base.shape[1] for base, _ in panels) + GAP * (len(panels) - 1)
-    out = torch.empty((height, width, 3))
+    out = _empty(height, width, 3)
     left = 0
     for base, layers in panels:
         h, w = base.shape[:2]
@@ -282,6 +288,12 @@ def _side_by_side(panels: list) -> torch.Tensor:
         out[:, left + w : left + w + GAP] = GAP_VALUE
         left += w + GAP
     return out[None]
+
+
+def _empty(*shape: int) -> torch.Tensor:
+    """An uninitialised float32 CPU tensor in numpy's memory: numpy asks Linux for huge pages for a large array
+    (madvise), so the first writes to a 1024×3088 picture fault a few dozen pages rather than ten thousand."""
+    return torch.from_numpy(np.empty(shape, np.float32))
 
 
 def _result(method, panels, recommended, amount, sentence, table, warnings) -> dict:

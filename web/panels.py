@@ -144,7 +144,7 @@ def downloads(folder: Path, method: MethodResult) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     latent_path = folder / f"{stem}.latent"
     mask_png, pixels_png = folder / f"{stem}-noise-mask.png", folder / f"{stem}-neutralised.png"
-    write_once(latent_path, lambda path: save_latent(method.latent.latents, path))
+    write_once(latent_path, lambda path: save_latent(method.whole_latents(), path))
     write_once(mask_png, lambda path: save_png(method.noise_mask.numpy() * 255, path))
     write_once(pixels_png, lambda path: save_png(to_uint8(method.prepared.pixels[0]), path))
     return [latent_path, mask_png, pixels_png]

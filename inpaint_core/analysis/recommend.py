@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ..masks import offset_mask
@@ -35,16 +36,23 @@ class Recommendation:
 
 
 @dataclass(frozen=True)
-class _Found:
-    """What a mask's halo counts say, kept by content: the counts, and the best amounts (None: none)."""
+class _Grow:
+    """What a mask's halo counts say of grow_mask_by, kept by content: the counts and the best (None: none)."""
 
     empty: bool
-    grow_counts: list[int]  # per grow_mask_by 0..64
-    offset_counts: list[int]  # per mask_offset -128..128
-    grow: int | None
-    offset: int | None
+    counts: list[int]  # per grow_mask_by 0..64
+    best: int | None
+
+
+@dataclass(frozen=True)
+class _Offset:
+    """What a mask's halo counts say of mask_offset, kept by content."""
+
+    empty: bool
+    counts: list[int]  # per mask_offset -128..128
+    best: int | None
     first_nonempty: int  # the smallest mask_offset whose noise mask is not empty
-    offset_area: float  # the noise mask's area at `offset` over the painted area (1 where there is none)
+    area: float  # the noise mask's area at `best` over the painted area (1 where there is none)
 
 
 def recommend(
@@ -62,14 +70,19 @@ def recommend(
     check_backend(backend)
     if mask_offset is not None:
         MASK_OFFSET.check(mask_offset)
-    comfy = _found(comfy_mask, ratio, backend)
-    was = _found(was_mask, ratio, backend)  # the same record where the crops agree (a ratio of 8)
-    return {"comfy": _grow_advice(comfy, backend), "was": _offset_advice(was, backend, mask_offset)}
+    if comfy_mask.shape == was_mask.shape and torch.equal(comfy_mask, was_mask):  # the crops agree (a ratio of 8)
+        grow, offset = _found(comfy_mask, ratio, backend, ("grow", "offset"))
+    else:
+        (grow,), (offset,) = (
+            _found(comfy_mask, ratio, backend, ("grow",)),
+            _found(was_mask, ratio, backend, ("offset",)),
+        )
+    return {"comfy": _grow_advice(grow, backend), "was": _offset_advice(offset, backend, mask_offset)}
 
 
 def recommend_grow_mask_by(mask: torch.Tensor, ratio: int, backend: str = "comfyui") -> Recommendation:
     """ComfyUI's VAEEncodeForInpaint: the smallest grow_mask_by in 0..64 that leaves no grey halo."""
-    return _grow_advice(_found(mask, ratio, check_backend(backend)), backend)
+    return _grow_advice(*_found(mask, ratio, check_backend(backend), ("grow",)), backend)
 
 
 def recommend_mask_offset(
@@ -79,44 +92,44 @@ def recommend_mask_offset(
     that leaves no grey halo, with a noise mask neither empty nor the whole image."""
     if mask_offset is not None:
         MASK_OFFSET.check(mask_offset)
-    return _offset_advice(_found(mask, ratio, check_backend(backend)), backend, mask_offset)
+    return _offset_advice(*_found(mask, ratio, check_backend(backend), ("offset",)), backend, mask_offset)
 
 
-def _grow_advice(found: _Found, backend: str) -> Recommendation:
+def _grow_advice(found: _Grow, backend: str) -> Recommendation:
     who, name = WHO[backend], GROW_MASK_BY.name
     if found.empty:
         return Recommendation("comfy", None, "The mask is empty: there is nothing to grow.")
-    if found.grow is None:
+    if found.best is None:
         return Recommendation(
             "comfy",
             None,
             f"No {name} in {GROW_MASK_BY.min}..{GROW_MASK_BY.max} is enough: even at {GROW_MASK_BY.max}, "
-            f"{found.grow_counts[-1]} latent cells holding grey are not fully repainted by {who}.",
+            f"{found.counts[-1]} latent cells holding grey are not fully repainted by {who}.",
         )
     return Recommendation(
         "comfy",
-        found.grow,
-        f"Set {name} to {found.grow}: the smallest grow that leaves no grey pixel in a latent cell "
+        found.best,
+        f"Set {name} to {found.best}: the smallest grow that leaves no grey pixel in a latent cell "
         f"{who} does not fully repaint.",
     )
 
 
-def _offset_advice(found: _Found, backend: str, current: int | None) -> Recommendation:
+def _offset_advice(found: _Offset, backend: str, current: int | None) -> Recommendation:
     who, name = WHO[backend], MASK_OFFSET.name
     if found.empty:
         return Recommendation("was", None, "The mask is empty: there is nothing to offset.")
-    if found.offset is not None:
-        change = found.offset_area
+    if found.best is not None:
+        change = found.area
         kept = f"{change:.0%}" if change >= 0.01 else "less than 1%"
-        scale = "" if found.offset == 0 else f"; it keeps {kept} of the painted area"
+        scale = "" if found.best == 0 else f"; it keeps {kept} of the painted area"
         scale = scale if change <= 1 else f"; it grows the painted area {change:.1f} times"
         return Recommendation(
             "was",
-            found.offset,
-            f"Set {name} to {found.offset}: the offset nearest 0 that leaves no grey pixel in a latent cell "
+            found.best,
+            f"Set {name} to {found.best}: the offset nearest 0 that leaves no grey pixel in a latent cell "
             f"{who} does not fully repaint{scale}.",
         )
-    counts = found.offset_counts
+    counts = found.counts
     if current is not None and counts[current - MASK_OFFSET.min] > 0:
         at, count = current, counts[current - MASK_OFFSET.min]
     else:  # the fewest where the noise mask is not empty (where it is, nothing is grey)
@@ -151,17 +164,37 @@ def _best_offset(halo: HaloCounts, counts: list[int], first_nonempty: int) -> in
     return None
 
 
-def _found(mask: torch.Tensor, ratio: int, backend: str) -> _Found:
+def _found(mask: torch.Tensor, ratio: int, backend: str, parts: tuple[str, ...]) -> list[_Grow | _Offset]:
+    """The records of `parts` ("grow", "offset") for a mask, kept by content; those not kept are counted
+    together (their distances worked out once)."""
     key = (_digest(mask), tuple(mask.shape), ratio, backend)
     with _KEPT_LOCK:
-        if key in _KEPT:
-            _KEPT.move_to_end(key)
-            return _KEPT[key]
-    halo = HaloCounts(mask, ratio, backend)
-    empty = not bool(halo.hit.view(torch.uint8).amax())
-    grow_counts, offset_counts = halo.grow.tolist(), halo.offset.tolist()
+        found = {part: _KEPT[(*key, part)] for part in parts if (*key, part) in _KEPT}
+        for part in found:
+            _KEPT.move_to_end((*key, part))
+    missing = [part for part in parts if part not in found]
+    if missing:
+        halo = HaloCounts(mask, ratio, backend)
+        empty = not bool(halo.hit.view(torch.uint8).amax())
+        made = {part: (_grow_record if part == "grow" else _offset_record)(halo, empty) for part in missing}
+        with _KEPT_LOCK:
+            for part, record in made.items():
+                _KEPT[(*key, part)] = record
+            while len(_KEPT) > KEPT_MASKS:
+                _KEPT.popitem(last=False)
+        found |= made
+    return [found[part] for part in parts]
+
+
+def _grow_record(halo: HaloCounts, empty: bool) -> _Grow:
+    counts = halo.grow.tolist()
+    return _Grow(empty, counts, None if empty else next((k for k, c in enumerate(counts) if c == 0), None))
+
+
+def _offset_record(halo: HaloCounts, empty: bool) -> _Offset:
+    counts = halo.offset.tolist()
     first_nonempty = max(1 - int(halo.inside.max()), MASK_OFFSET.min)
-    offset = None if empty else _best_offset(halo, offset_counts, first_nonempty)
+    offset = None if empty else _best_offset(halo, counts, first_nonempty)
     area = 1.0
     if offset:  # what the offset does to the painted area, for the sentence
         painted = halo.hit.float()
@@ -169,29 +202,16 @@ def _found(mask: torch.Tensor, ratio: int, backend: str) -> _Found:
             (halo.inside > -offset).sum() if offset < 0 else offset_mask(painted, offset).sum()
         )  # eroded: deep enough
         area = kept.item() / painted.sum().item()
-    found = _Found(
-        empty=empty,
-        grow_counts=grow_counts,
-        offset_counts=offset_counts,
-        grow=None if empty else next((k for k, c in enumerate(grow_counts) if c == 0), None),
-        offset=offset,
-        first_nonempty=first_nonempty,
-        offset_area=area,
-    )
-    with _KEPT_LOCK:
-        _KEPT[key] = found
-        while len(_KEPT) > KEPT_MASKS:
-            _KEPT.popitem(last=False)
-    return found
+    return _Offset(empty, counts, offset, first_nonempty, area)
 
 
-KEPT_MASKS = 32  # a few kB each
+KEPT_MASKS = 64  # records, two a mask (grow, offset): a few kB each
 _KEPT: OrderedDict = OrderedDict()
 _KEPT_LOCK = threading.Lock()  # a page's handlers ask from several threads
 
 
 def _digest(mask: torch.Tensor) -> bytes:
-    """A digest of a 0/1 mask's set pixels (hashed in place, no copy)."""
+    """A digest of a 0/1 mask's set pixels, a bit each (the key holds the shape)."""
     hit = mask.detach()
     hit = (hit if hit.dtype == torch.bool else hit > 0.5).cpu().contiguous()
-    return hashlib.blake2b(hit.numpy(), digest_size=16).digest()
+    return hashlib.blake2b(np.packbits(hit.numpy()), digest_size=16).digest()

@@ -74,8 +74,7 @@ def warnings(comparison: Comparison, backend: str = "comfyui", shown: tuple[str,
     notes = []
     ratio = comparison.downscale_ratio
     comfy, was = comparison.comfy, comparison.was
-    mask_area = _counts(comparison, comfy, backend)["mask_area"]
-    if mask_area == 0:
+    if _mask_area(comfy) == 0:
         notes.append("The mask is empty: nothing will be inpainted. Paint over the area to change.")
     was_h, was_w = was.size
     if "was" in shown and ratio != WAS_CROP_MULTIPLE and (was_h % ratio or was_w % ratio):
@@ -84,15 +83,15 @@ def warnings(comparison: Comparison, backend: str = "comfyui", shown: tuple[str,
             f"(ComfyUI crops to {comfy.size[1]}×{comfy.size[0]}): its noise mask and its latent do not line up, "
             "and the sampler stretches one onto the other."
         )
-    was_counts = _counts(comparison, was, backend)
-    if "was" in shown and was_counts["mask_area"] > 0 and was_counts["noise_mask_area"] == 0:
+    was_counts = _counts(comparison, was, backend) if "was" in shown else {}
+    if was_counts and was_counts["mask_area"] > 0 and was_counts["noise_mask_area"] == 0:
         notes.append(
             f"{MASK_OFFSET.name}={was.amount} erodes the mask to nothing: WAS's noise mask is empty, "
             "so nothing will be inpainted."
         )
-    for method in comparison.methods:
+    for method in (m for m in comparison.methods if m.method in shown):  # counted only where shown
         counts = _counts(comparison, method, backend)
-        if method.method not in shown or counts["noise_mask_area"] < method.size[0] * method.size[1]:
+        if counts["noise_mask_area"] < method.size[0] * method.size[1]:
             continue
         if method.method == "was" and counts["mask_area"] < counts["noise_mask_area"]:
             notes.append(
@@ -109,9 +108,9 @@ def warnings(comparison: Comparison, backend: str = "comfyui", shown: tuple[str,
             f"The mask misses the latent grid: {grid['partial']} of the {grid['touched']} latent cells "
             f"({ratio} px) it touches are only partly inside it, so samplers see a faint, blurred mask there."
         )
-    for method in comparison.methods:
+    for method in (m for m in comparison.methods if m.method in shown):
         halo = _counts(comparison, method, backend)["halo_risk_cells"]
-        if halo and method.method in shown:
+        if halo:
             notes.append(
                 f"{METHODS[method.method].title}: grey will survive in {halo} latent cells, where {WHO[backend]} keeps "
                 "part of the encoded latent because its mask stays below 1 there."
@@ -137,14 +136,21 @@ def _grid(comparison: Comparison, method: MethodResult) -> dict[str, int]:
     return method.once("grid", count)
 
 
+def _mask_area(method: MethodResult) -> int:
+    """The input mask's area in the method's crop (method_table's mask_area), once per method result."""
+    return method.once("mask_area", lambda: int((method.prepared.mask[0, 0] > 0).sum()))
+
+
 def _counts(comparison: Comparison, method: MethodResult, backend: str = "comfyui") -> dict[str, int]:
     """The areas and cell counts of method_table, counted in integers (exact at any size), once per method
     result and backend (one device sync)."""
 
     def count() -> dict[str, int]:
         prepared, cells = method.prepared, _cells(comparison, method, backend)
-        values = [prepared.mask, prepared.noise_mask, prepared.neutralise_mask]
-        counts = torch.stack([(v[0, 0] > 0).sum() for v in values] + [cells["edge"].sum(), cells["halo"].sum()])
+        values, areas = [prepared.mask, prepared.noise_mask, prepared.neutralise_mask], {}
+        for v in values:  # a seed's grey is its input mask (ComfyUI) or its noise mask (WAS): one tensor, counted once
+            areas.setdefault(id(v), (v[0, 0] > 0).sum())
+        counts = torch.stack([areas[id(v)] for v in values] + [cells["edge"].sum(), cells["halo"].sum()])
         names = ["mask_area", "noise_mask_area", "grey_area", "edge_cells", "halo_risk_cells"]
         return dict(zip(names, map(int, counts.tolist()), strict=True))
 

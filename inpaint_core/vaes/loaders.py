@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from .approx import approximate_vae
+from .comfy_kl import use_comfy_attention
 from .comfy_tiny import comfy_tiny_codec
 from .device import default_device, model_dtype
 from .state_dicts import read_state_dict
@@ -142,6 +143,8 @@ def wrap_diffusers(model, name: str, device: torch.device) -> VAE:
             model.encoder.layers, lambda z: layers(torch.tanh(z / 3) * 3), scale, shift, device, model.dtype
         )
     else:
+        if device.type == "cpu":
+            use_comfy_attention(model)  # ComfyUI's CPU attention arithmetic: its latents bit for bit
         encode = lambda x: model.encode(x * 2 - 1).latent_dist.mean  # noqa: E731
         decode = lambda z: (model.decode(z).sample + 1) / 2  # noqa: E731
     # AutoencoderKL's activations: ComfyUI 0.8 (comfy/sd.py) budgets 1767 (encode) and 2178 (decode)

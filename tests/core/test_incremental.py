@@ -70,6 +70,25 @@ def test_the_page_s_latents_for_a_run_of_mask_offsets_equal_the_whole_image_s(ta
     assert comparison.was.latent.reuse["decode"] == "whole: group norms"
 
 
+def test_the_latents_a_page_downloads_are_a_whole_encode_s_bit_for_bit(taesd_layout):
+    """What is taken home (.latent) is what ComfyUI's VAEEncode makes, one whole encode: a pass updated in small
+    boxes rounds as their sizes have it, so whole_latents() encodes whole, once, where a pass was updated."""
+    image = torch.rand(1, 152, 200, 3, generator=torch.Generator().manual_seed(0))
+    reusing, updated = Reusing(), 0
+    with torch.inference_mode():
+        assert reusing(taesd_layout, image).whole_encode is None  # the first pass is whole
+        for top, left in ((60, 50), (128, 40), (100, 100)):
+            after = image.clone()
+            after[:, top : top + 2, left : left + 30] = 0.5  # a thin band greyed, as a mask_offset release greys
+            latent = reusing(taesd_layout, after)
+            whole = taesd_layout.encode(after)  # tests/core/test_comfy_tiny.py: ComfyUI's, bit for bit
+            assert "recomputed" in latent.reuse["encode"]
+            updated += not torch.equal(latent.latents, whole)
+            assert torch.equal(latent.whole_latents(after), whole) and latent.whole_latents(after) is latent.latents
+            assert latent.reuse["encode"].endswith("latents from a whole encode")
+    assert updated  # the updated passes rounded otherwise: the whole encode was needed
+
+
 def test_changed_outputs_are_those_whose_inputs_changed(taesd_layout):
     """grown() marks exactly what can change: an output outside it is the old one bit for bit, and boxes cover it."""
     stage = taesd_layout.encoder.stages[1]

@@ -80,6 +80,19 @@ def test_the_seeds_numbers_are_the_pages(method, amount, backend, scale):
     assert 0 <= float(panels.min()) and float(panels.max()) <= 1
 
 
+@pytest.mark.parametrize(("method", "amount"), [("comfy", 7), ("was", -2), ("was", 4)])
+def test_where_the_crops_differ_the_numbers_are_still_the_pages(method, amount):
+    """A ratio of 16 crops ComfyUI's node to 16 px and WAS's to 8 (99×141: 96×128 against 96×136), so the other
+    seed's crop reaches the warnings; the node, which prepares the other at 0, says what the page says."""
+    image, mask = scene(height=99, width=141, seed=amount + 5)
+    found = inspect(image, mask, method, amount, "comfyui", None, downscale_ratio=16)
+    grow, offset = (amount, MASK_OFFSET.default) if method == "comfy" else (GROW_MASK_BY.default, amount)
+    page = summary(prepare_methods(image, mask, 16, grow, offset), "comfyui", shown=(method,))
+    assert found["table"] == {k: v for k, v in page[method].items() if k != "time_ms"}
+    assert found["warnings"] == page["warnings"] and found["sentence"] == page["recommendation"][method]["sentence"]
+    assert any("do not line up" in note for note in page["warnings"]) == (method == "was")
+
+
 def test_the_panels_are_the_crop_with_its_masks_the_cells_and_the_decode():
     image, mask = scene()
     vae = approximate_vae()

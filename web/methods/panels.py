@@ -142,7 +142,7 @@ def downloads(folder: Path, key: tuple, result: MethodResult) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{preparation.method}-{name[:6]}"  # what it is first, then which image and settings
     files = [folder / f"{stem}.latent", folder / f"{stem}-pixels.png"]
-    write_once(files[0], lambda path: save_latent(result.latent.latents, path))
+    write_once(files[0], lambda path: save_latent(result.whole_latents(), path))
     write_once(files[1], lambda path: save_png(to_uint8(preparation.neutralised[0]), path))
     if preparation.noise_mask is not None:
         files.insert(1, folder / f"{stem}-noise-mask.png")
