@@ -11,6 +11,7 @@ time until both decoded previews are of the painted mask, and each distinct line
 """
 
 import argparse
+import re
 import statistics
 import time
 from pathlib import Path
@@ -45,7 +46,7 @@ def watch(tab, until: str, timeout_s: float, seen: list) -> float:
     start = time.monotonic()
     while not tab.evaluate(until):
         for line in tab.evaluate(LINES):
-            if line not in (s for _, s in seen):
+            if re.sub(r"[0-9.]+", "#", line) not in (re.sub(r"[0-9.]+", "#", s) for _, s in seen):
                 seen.append((time.monotonic() - start, line))
         if time.monotonic() - start > timeout_s:
             raise TimeoutError(f"not within {timeout_s} s: {until}")
@@ -53,10 +54,19 @@ def watch(tab, until: str, timeout_s: float, seen: list) -> float:
     return time.monotonic() - start
 
 
+TIMELINE = """(since) => performance.getEntriesByType('resource')
+  .filter((e) => e.startTime >= since && /upload|file=|queue/.test(e.name))
+  .map((e) => [Math.round(e.startTime - since), Math.round(e.responseEnd - since), e.name.replace(/.*\\//, '').slice(0, 40),
+    e.decodedBodySize])"""
+
+
 def try_photo(tab, photo: Path, timeout_s: float) -> dict:
     sizes, seen = [], []
-    tab.on("request", lambda r: sizes.append(len(r.post_data_buffer or b"")) if "/upload" in r.url else None)
+    tab.on("requestfinished", lambda r: sizes.append(r.sizes()["requestBodySize"]) if "/upload" in r.url else None)
+    since = tab.evaluate("performance.now()")
     tab.locator("#editor input.photo-file").set_input_files(str(photo))
+    tab.wait_for_function("window.inpaintPainter.width > 0")
+    painted_at = tab.evaluate("performance.now()") - since
     shown = watch(
         tab,
         "window.inpaintLive.edit?.width === window.inpaintPainter.width && !!window.inpaintLive.columns?.right",
@@ -78,7 +88,8 @@ def try_photo(tab, photo: Path, timeout_s: float) -> dict:
     latency = tab.evaluate("window.inpaintPainter.latencyMs")
     compared = watch(tab, "window.inpaintLive.decoded?.key === window.inpaintLive.edit?.key && "
                      "!String(window.inpaintLive.edit?.key).startsWith('painted:')", timeout_s, seen)  # fmt: skip
-    return {"uploaded": sizes, "shown": shown, "latency": latency, "sent": sent, "compared": compared,
+    timeline = tab.evaluate(TIMELINE, since)
+    return {"uploaded": sizes, "shown": shown, "painter": painted_at / 1e3, "timeline": timeline, "latency": latency, "sent": sent, "compared": compared,
             "uploads after": sum("/upload" in c for c in calls), "seen": seen}  # fmt: skip
 
 
@@ -115,7 +126,9 @@ def main() -> None:
             print(
                 f"  uploaded {[f'{b / 1e6:.1f} MB' for b in got['uploaded']]}; uploads after the first: {got['uploads after']}"
             )
-            print(f"  both live panels show it after {got['shown']:.1f} s")
+            print(f"  the painter shows it after {got['painter']:.1f} s; both live panels after {got['shown']:.1f} s")
+            for start, end, name, size in got["timeline"]:
+                print(f"    {start / 1e3:6.1f} → {end / 1e3:6.1f} s  {name}  ({size / 1e6:.2f} MB)")
             print(f"  stroke move -> both panels painted: median {statistics.median(lat):.0f} ms, max {max(lat):.0f} ms "
                   f"(n={len(lat)}); mask PNG a stroke {got['sent']} bytes")  # fmt: skip
             print(f"  both decoded previews of the painted mask {got['compared']:.1f} s after the last stroke")

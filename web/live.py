@@ -3,7 +3,6 @@ slider position with no server call. The server sends it, once per edit, the rou
 frame and each method's crop; and, when the latents are ready, the decoded previews with what they were
 made for."""
 
-import base64
 from pathlib import Path
 
 import gradio as gr
@@ -62,11 +61,27 @@ def file_url(path: Path) -> str:
     return f"gradio_api/file={path}"
 
 
+HASH_PRIMES = (16777619, 1000003)  # live_masks.js maskDigest's
+
+
+def mask_digest(mask: np.ndarray) -> str:
+    """A 0/1 mask's digest, as the browser's maskDigest computes it: per prime p, the bits packed by
+    numpy.packbits read as the base-p number sum(byte[i] * p**(n-1-i)) modulo 2**32, in hex."""
+    packed = np.packbits(mask.reshape(-1).astype(bool)).astype(np.uint64)
+    hashes = []
+    for prime in HASH_PRIMES:  # uint64 products and sums wrap modulo 2**64, so their low 32 bits are exact
+        powers = np.cumprod(np.full(len(packed), prime, np.uint64))
+        powers = np.concatenate([np.ones(1, np.uint64), powers[:-1]])[::-1]
+        hashes.append(int((packed * powers).sum(dtype=np.uint64)) & 0xFFFFFFFF)
+    return ".".join(f"{h:x}" for h in hashes)
+
+
 def edit_payload(editor: EditorInput, key: str, ratio: int, image: Path) -> dict:
-    """What the browser needs to draw both methods at any amount: the mask as packed bits, the crops.
-    `key` names the edit and the VAE (the decoded previews say which they belong to)."""
+    """What the browser needs to draw both methods at any amount: the photo, the crops, and the digest of the
+    rounded mask. The browser already holds that mask (its painter sent it, or loaded the same example file):
+    the digest tells it which of its masks this edit is. `key` names the edit and the VAE (the decoded
+    previews say which they belong to)."""
     height, width = editor.size
-    bits = np.packbits(rounded_mask(editor).numpy().reshape(-1))
     return {
         "kind": "edit",
         "key": key,
@@ -74,7 +89,7 @@ def edit_payload(editor: EditorInput, key: str, ratio: int, image: Path) -> dict
         "width": width,
         "height": height,
         "image": file_url(image),
-        "mask": base64.b64encode(bits.tobytes()).decode("ascii"),
+        "digest": mask_digest(rounded_mask(editor).numpy()),
         "crops": {name: list(crop_box(height, width, METHODS[name].crop_multiple or ratio)) for name in SEEDS},
     }
 

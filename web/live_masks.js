@@ -138,7 +138,20 @@ function unpackBits(base64, n) {
   return out;
 }
 
+/** A 0/1 mask's digest, as web/live.py's mask_digest: two 32-bit polynomial hashes of its bits packed as
+ * numpy.packbits packs them (most significant first, the last byte padded with 0), in hex. */
+function maskDigest(mask) {
+  let h1 = 0, h2 = 0;
+  for (let i = 0; i < mask.length; i += 8) {
+    let byte = 0;
+    for (let b = i; b < i + 8; b++) byte = (byte << 1) | (b < mask.length && mask[b] ? 1 : 0);
+    h1 = (Math.imul(h1, 16777619) + byte) >>> 0;
+    h2 = (Math.imul(h2, 1000003) + byte) >>> 0;
+  }
+  return `${h1.toString(16)}.${h2.toString(16)}`;
+}
+
 window.inpaintLiveMasks = {
   FAR, chessboardDistance, cityBlockDistance, comfyLevels, wasLevels, growMaskLevels, atAmount, growMask, offsetMask,
-  growMaskNode, sortByLevel, unpackBits,
+  growMaskNode, sortByLevel, unpackBits, maskDigest,
 };

@@ -338,16 +338,14 @@
   }
 
   // ---- from the server ----
-  /** An edit of the photo and crops shown, whose mask is the one painted here: only its key is new (the
-   * server's name for this mask, which its decoded latents carry). A mask the painter has moved past is
-   * left alone: the painter's newer one is on its way. */
+  /** An edit of the photo and crops shown, whose mask is the one painted here (by digest): only its key is
+   * new (the server's name for this mask, which its decoded latents carry). A mask the painter has moved past
+   * is left alone: the painter's newer one is on its way. */
   function samePhoto(value) {
     const edit = live.edit;
     if (!edit || edit.image !== value.image || edit.ratio !== value.ratio || edit.width !== value.width
       || edit.height !== value.height) return false;
-    const mask = M.unpackBits(value.mask, value.width * value.height);
-    let same = true;
-    for (let i = 0; i < mask.length && same; i++) same = mask[i] === edit.mask[i];
+    const same = M.maskDigest(edit.mask) === value.digest;
     if (same) {
       live.photoPending = false;
       edit.key = value.key;
@@ -358,11 +356,16 @@
     return same || String(edit.key).startsWith("painted:");
   }
 
+  /** The painter's mask where it shows a photo of this edit's size, else null (it is still loading it). */
+  function paintersMask(value) {
+    const painter = window.inpaintPainter;
+    return painter?.mask && painter.width === value.width && painter.height === value.height ? painter.mask : null;
+  }
+
   async function onValue() {
     const value = props.value;
     if (!value || typeof value !== "object") return;
-    live.deferred = live.painting; // a stroke under way: the server's answers are for an older mask, taken after
-    if (live.painting) return;
+    if (live.painting) return; // a stroke under way: the server's answers are for an older mask, taken after it
     if (value.kind === "invalid") { // a settings box refused: the column shows its last valid settings
       for (const column of COLUMNS) {
         const refused = value.places[column];
@@ -378,7 +381,7 @@
       return;
     }
     if (value.kind !== "edit" || (live.edit && live.edit.key === value.key && live.edit.ratio === value.ratio)) return;
-    if (samePhoto(value)) return;
+    if (samePhoto(value) || !paintersMask(value)) return; // the painter, once it shows the photo, paints it
     const arrival = (live.arrivals = (live.arrivals || 0) + 1);
     const image = await loadImage(value.image);
     if (arrival !== live.arrivals) return; // a newer edit arrived while this image loaded
@@ -388,7 +391,10 @@
     const context = canvas.getContext("2d", { willReadFrequently: true });
     context.drawImage(image, 0, 0, value.width, value.height);
     live.base = context.getImageData(0, 0, value.width, value.height).data;
-    live.edit = { ...value, mask: M.unpackBits(value.mask, value.width * value.height) };
+    const painted = paintersMask(value);
+    if (!painted) return;
+    live.edit = { ...value, mask: painted.slice() };
+    if (M.maskDigest(live.edit.mask) !== value.digest) live.edit.key = "painted:loading"; // the painter's is on its way
     live.photoPending = false;
     behind(false);
     live.columns = {};
@@ -402,6 +408,7 @@
   /** The painter's mask (image size, 0/1): both columns and the difference redrawn from it; the decoded
    * latents and the server's panels are marked as behind until the server has read this mask. */
   live.paint = (mask, width, height, dirty = [0, 0, width - 1, height - 1], final = false) => {
+    if (final) setTimeout(onValue, 0); // the server's latest edit may name this mask (a photo or example loaded)
     const edit = live.edit;
     if (!edit || live.photoPending || edit.width !== width || edit.height !== height) return false;
     const started = performance.now();
@@ -420,7 +427,6 @@
     behind(true);
     live.paintMs.push(performance.now() - started);
     if (live.paintMs.length > 1000) live.paintMs.shift();
-    if (final && live.deferred) setTimeout(onValue, 0); // what the server sent during the stroke
     return true;
   };
 

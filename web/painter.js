@@ -410,8 +410,8 @@
     const canvas = new OffscreenCanvas(photo.width, photo.height), context = canvas.getContext("2d");
     context.drawImage(mask, 0, 0);
     const rgba = context.getImageData(0, 0, photo.width, photo.height).data;
-    for (let i = 0; i < paint.mask.length; i++) setPixel(i, rgba[i * 4 + 3] > 0 ? 1 : 0);
-    paint.context.putImageData(paint.overlay, 0, 0); // the server reads the same mask: nothing to send
+    for (let i = 0; i < paint.mask.length; i++) paint.mask[i] = rgba[i * 4 + 3] > 0 ? 1 : 0;
+    redrawAll(); // to the live panels too; the server reads the same mask file: nothing to send
     buttons();
   }
   watch("value", onValue);

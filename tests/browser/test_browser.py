@@ -514,3 +514,21 @@ def test_growmask_in_a_column_follows_its_slider_without_the_server(page):
     pick(page, "right", "WAS VAE Encode for Inpaint · live")
     page.wait_for_function("window.inpaintLive.columns.right && window.inpaintLive.columns.right.kind === 'node'")
     assert page.errors == []
+
+
+def test_browser_mask_digest_equals_the_servers(page):
+    """The live panels know which of the painter's masks an edit is by this digest (web/live.py)."""
+    from web.live import mask_digest
+
+    large = np.random.default_rng(3).random((1024, 1024)) < 0.5
+    flipped = large.copy()
+    flipped[1023, 1023] = not flipped[1023, 1023]
+    masks = random_masks(2) + [large, flipped]
+    encoded = [[m.size, base64.b64encode(np.packbits(m.reshape(-1)).tobytes()).decode()] for m in masks]
+    digests = page.evaluate(
+        "(masks) => masks.map(([n, bits]) => window.inpaintLiveMasks.maskDigest("
+        "window.inpaintLiveMasks.unpackBits(bits, n)))",
+        encoded,
+    )
+    assert digests == [mask_digest(m) for m in masks]
+    assert digests[-1] != digests[-2]  # one pixel apart (the payload gives the size besides)

@@ -1,6 +1,5 @@
 """The /compare endpoint through gradio_client, against the core's own results."""
 
-import base64
 import json
 import pickle
 from pathlib import Path
@@ -180,8 +179,28 @@ def test_handlers_send_what_the_page_can_show(tmp_path, grow, offset):
     assert all(v == gr.skip() for v in again[4:15])  # what the page shows is not sent again
 
 
+def plain_digest(bits: np.ndarray) -> str:
+    """live.mask_digest as written: per prime, Horner's rule over the packed bytes modulo 2**32."""
+    packed = np.packbits(bits.astype(bool)).tolist()
+    hashes = []
+    for prime in (16777619, 1000003):
+        h = 0
+        for byte in packed:
+            h = (h * prime + byte) % 2**32
+        hashes.append(f"{h:x}")
+    return ".".join(hashes)
+
+
+@pytest.mark.parametrize("size", [1, 7, 8, 9, 4099])
+def test_the_mask_digest_is_horners_rule_on_the_packed_bits(size):
+    from web.live import mask_digest
+
+    for bits in (np.random.default_rng(size).integers(0, 2, size), np.ones(size, int), np.zeros(size, int)):
+        assert mask_digest(bits) == plain_digest(bits)
+
+
 def test_the_edit_payload_is_the_rounded_mask_and_the_crops():
-    """The bits the browser unpacks are the mask both nodes round, in the input's frame; crops as the nodes crop."""
+    """The digest names the mask both nodes round, in the input's frame; crops as the nodes crop."""
     from inpaint_core.prepare import centre_crop, prepare_comfy
     from inpaint_core.vaes.registry import VAERegistry
     from web.live import edit_payload, rounded_mask
@@ -189,8 +208,8 @@ def test_the_edit_payload_is_the_rounded_mask_and_the_crops():
     editor = app.Inspector(VAERegistry(["approx"], torch.device("cpu")), 4096, Path("/tmp")).read_editor(coffee())
     payload = edit_payload(editor, "key", 16, Path("input.jpg"))
     height, width = editor.pixels.shape[1:3]
-    bits = np.unpackbits(np.frombuffer(base64.b64decode(payload["mask"]), np.uint8))[: height * width]
-    assert np.array_equal(bits.reshape(height, width), rounded_mask(editor).numpy())
+    bits = rounded_mask(editor).numpy().astype(np.uint8).reshape(-1)
+    assert payload["digest"] == plain_digest(bits) and "mask" not in payload  # the browser holds the mask
     top, left, crop_h, crop_w = payload["crops"]["comfy"]
     prepared = prepare_comfy(editor.pixels, editor.mask, 0, downscale_ratio=16)
     cropped = bits.reshape(height, width)[top : top + crop_h, left : left + crop_w]
