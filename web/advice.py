@@ -48,13 +48,23 @@ def advice_html(report: dict, others: dict[str, str] | None = None) -> str:
             title, how = others[place]
             parts.append(f"<p><b>{escape(title)}:</b> {escape(how)}; no amount to recommend.</p>")
             continue
-        advice = report["recommendation"][method]
-        button = ""
-        if advice["amount"] is not None and advice["amount"] != report[method][name]:
-            amount = advice["amount"]
+        advice, current = report["recommendation"][method], report[method][name]
+        sentence, amount, button = advice["sentence"], advice["amount"], ""
+        if amount is not None and amount != current:
             button = f"<button data-slider='{place}-amount' data-amount='{amount}'>set {name} = {amount}</button>"
-        parts.append(f"<p><b>{title}:</b> {escape(advice['sentence'])}{button}</p>")
+        elif amount is not None:
+            sentence = as_set(sentence, name, amount)
+        parts.append(f"<p><b>{title}:</b> {escape(sentence)}{button}</p>")
     if report["warnings"]:
         items = "".join(f"<li>{escape(note)}</li>" for note in report["warnings"])
         parts.append(f"<ul class='warnings'>{items}</ul>")
     return f"<div class='advice'>{''.join(parts)}</div>"
+
+
+def as_set(sentence: str, name: str, amount: int) -> str:
+    """The recommendation once the slider holds it: 'Set grow_mask_by to 9: why.' -> 'grow_mask_by = 9, as
+    recommended: why.'"""
+    asked = f"Set {name} to {amount}: "
+    return (
+        f"{name} = {amount}, as recommended: {sentence.removeprefix(asked)}" if sentence.startswith(asked) else sentence
+    )

@@ -114,7 +114,7 @@ def details(inspector: Inspector) -> dict:
             *DENOISE_SLIDER, value=1.0, step=0.01, elem_id="cells-denoise",
             label="denoise for the cells DifferentialDiffusion repaints, in a column holding another method",
         )  # fmt: skip
-        with gr.Tabs():
+        with gr.Tabs(overflow_behavior="wrap", elem_id="details-tabs"):  # every tab in sight, a phone too (no "⋯")
             for place, slot in PLACES.items():
                 ui |= detail_tab(place, slot, METHODS[slot].title)
             with gr.Tab("Numbers"):

@@ -265,7 +265,7 @@
       }
       card.classList.toggle("stale", note !== "");
       card.querySelector(".note").textContent = note || (made ? `${made.timing}` : "");
-      stale ||= note !== "";
+      stale ||= note !== "" || (!server && made && state && made.amount !== amount); // an amount not yet sent
     }
     const advice = document.querySelector("#advice"); // it speaks of the amounts the server last saw
     if (advice) advice.style.opacity = stale ? "0.45" : "";

@@ -137,12 +137,33 @@ def _offset_advice(found: _Offset, backend: str, current: int | None) -> Recomme
         if not candidates:
             return Recommendation("was", None, f"Every {name} repaints the whole image: there is no edge to place.")
         count, at = min(candidates, key=lambda pair: (pair[0], abs(pair[1])))
+    if current is None or at == current:
+        return Recommendation(
+            "was",
+            None,
+            f"No {name} in {MASK_OFFSET.min}..{MASK_OFFSET.max} avoids a grey halo: WAS greys exactly its noise "
+            f"mask, so the {count} latent cells its edge cuts at {name}={at} keep part of the grey for {who}.",
+        )
+    fewest = f"the fewest latent cells its edge cuts, {count} at {name}={at}, keep part of the grey for {who}"
     return Recommendation(
         "was",
         None,
-        f"No {name} in {MASK_OFFSET.min}..{MASK_OFFSET.max} avoids a grey halo: WAS greys exactly its noise "
-        f"mask, so the {count} latent cells its edge cuts at {name}={at} keep part of the grey for {who}.",
+        f"{_nothing_to_cut(found, current, who)}, but no {name} that leaves an edge avoids a grey halo: WAS greys "
+        f"exactly its noise mask, and {fewest}.",
     )
+
+
+def _nothing_to_cut(found: _Found, current: int, who: str) -> str:
+    """Why `current` (whose noise mask has no edge) is not the amount a halo sentence names."""
+    name = MASK_OFFSET.name
+    if current < found.first_nonempty:  # eroded away: a pixel stays while its depth exceeds -current
+        depth = 1 - found.first_nonempty
+        return (
+            f"At {name}={current} WAS erodes away every painted pixel within {-current} px of an unpainted one, "
+            f"and none lies deeper than {depth} px, so it greys no pixel and repaints nothing; "
+            f"from {name}={found.first_nonempty} up some of the mask is left"
+        )
+    return f"At {name}={current} WAS's noise mask covers the whole image, so {who} repaints all of it"
 
 
 def _offsets(counts: list[int]):

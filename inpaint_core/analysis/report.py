@@ -86,8 +86,9 @@ def warnings(comparison: Comparison, backend: str = "comfyui", shown: tuple[str,
     was_counts = _counts(comparison, was, backend) if "was" in shown else {}
     if was_counts and was_counts["mask_area"] > 0 and was_counts["noise_mask_area"] == 0:
         notes.append(
-            f"{MASK_OFFSET.name}={was.amount} erodes the mask to nothing: WAS's noise mask is empty, "
-            "so nothing will be inpainted."
+            f"{MASK_OFFSET.name}={was.amount} erodes the mask to nothing: every painted pixel lies within "
+            f"{-was.amount} px of an unpainted one, so WAS's erosion removes them all; its noise mask is empty, it "
+            "greys no pixel and nothing will be inpainted."
         )
     for method in (m for m in comparison.methods if m.method in shown):  # counted only where shown
         counts = _counts(comparison, method, backend)

@@ -16,7 +16,7 @@ from inpaint_core.analysis.halo_counts import (
 )
 from inpaint_core.analysis.recommend import recommend, recommend_grow_mask_by, recommend_mask_offset
 from inpaint_core.analysis.view_support import support
-from inpaint_core.masks import grow_mask
+from inpaint_core.masks import grow_mask, offset_mask
 
 BACKENDS = ["comfyui", "diffusers", "fooocus"]
 
@@ -137,6 +137,41 @@ def test_when_no_offset_avoids_the_halo_the_sentence_counts_the_cut_cells():
         advice.sentence
     )
     assert advice.sentence.endswith(".") and ". " not in advice.sentence  # one sentence
+
+
+def test_an_offset_that_erodes_the_mask_away_says_why_and_why_it_names_another():
+    """A disc whose deepest pixel is d px from an unpainted one (chessboard, as WAS's square kernel reaches):
+    mask_offset=-128 leaves nothing, and the sentence says so with d, the first offset that keeps some, and
+    why the halo count it names is at another offset."""
+    ys, xs = torch.meshgrid(torch.arange(400), torch.arange(400), indexing="ij")
+    disc = ((ys - 200) ** 2 + (xs - 200) ** 2 < 90**2).float()
+    depth = next(e for e in range(1, 129) if not offset_mask(disc[None], -e).any())  # the plain erosion
+    counts = offset_halo_counts(disc, 8).tolist()
+    fewest = min((c, abs(n), n) for n, c in zip(range(-128, 129), counts, strict=True) if n > -depth and c > 0)
+    sentence = recommend_mask_offset(disc, 8, mask_offset=-128).sentence
+    assert sentence.startswith(
+        f"At mask_offset=-128 WAS erodes away every painted pixel within 128 px of an unpainted one, and none lies "
+        f"deeper than {depth} px, so it greys no pixel and repaints nothing; from mask_offset={1 - depth} up some of "
+        "the mask is left"
+    )
+    assert f"the fewest latent cells its edge cuts, {fewest[0]} at mask_offset={fewest[2]}," in sentence
+    assert sentence.endswith(".") and ". " not in sentence  # one sentence
+    kept = recommend_mask_offset(disc, 8, mask_offset=1 - depth).sentence  # some left: its own count is named
+    assert f"cuts at mask_offset={1 - depth} keep part" in kept and "erodes" not in kept
+
+
+def test_an_offset_that_covers_the_whole_image_says_so_before_naming_another():
+    """A small hole in a full mask: growing by 4 fills it, and for diffusers every offset with an edge keeps grey."""
+    ys, xs = torch.meshgrid(torch.arange(64), torch.arange(64), indexing="ij")
+    hole = 1 - (((ys - 32.3) ** 2 + (xs - 32.3) ** 2) < 25).float()
+    assert offset_mask(hole[None], 128).all()
+    counts = offset_halo_counts(hole, 8, "diffusers").tolist()
+    fewest = min((c, abs(n), n) for n, c in zip(range(-128, 129), counts, strict=True) if c > 0)
+    sentence = recommend_mask_offset(hole, 8, "diffusers", mask_offset=128).sentence
+    assert sentence.startswith(
+        "At mask_offset=128 WAS's noise mask covers the whole image, so diffusers' inpaint pipeline repaints all of it"
+    )
+    assert f"the fewest latent cells its edge cuts, {fewest[0]} at mask_offset={fewest[2]}," in sentence
 
 
 def test_results_are_kept_by_content():

@@ -101,8 +101,9 @@ def test_an_erosion_wider_than_the_mask_leaves_area_0_and_warns():
     report = summary(compare_methods(torch.rand(1, 48, 48, 3), stroke, pooling_vae(8), 6, -3))
     assert report["was"]["noise_mask_area"] == 0 and report["was"]["mask_area"] == 6 * 40
     assert (
-        "mask_offset=-3 erodes the mask to nothing: WAS's noise mask is empty, so nothing will be inpainted."
-        in (report["warnings"])
+        "mask_offset=-3 erodes the mask to nothing: every painted pixel lies within 3 px of an unpainted one, so "
+        "WAS's erosion removes them all; its noise mask is empty, it greys no pixel and nothing will be "
+        "inpainted." in report["warnings"]
     )
     kept = summary(compare_methods(torch.rand(1, 48, 48, 3), stroke, pooling_vae(8), 6, -2))
     assert kept["was"]["noise_mask_area"] == 2 * 36 and not any("erodes" in w for w in kept["warnings"])
