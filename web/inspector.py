@@ -246,7 +246,9 @@ class Inspector:
                 excess -= size
         self.latents.discard(lambda key, _: key in drop)
         self.reusing.clear()  # the passes kept for a release of another image
-        self.painter.photos.discard(lambda _, photo: photo.key != image_key)
+        photos = self.painter.photos  # discard hands keys (file, size, time) and sizes: the photos are peeked first
+        others = {key for key, _ in photos.sizes() if getattr(photos.peek(key), "key", image_key) != image_key}
+        photos.discard(lambda key, _: key in others)
         release_freed_memory()
 
     def settle(

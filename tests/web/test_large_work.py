@@ -1,7 +1,9 @@
 """One large image at a time on a CPU; small images and GPUs never wait."""
 
+import shutil
 import threading
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import torch
@@ -176,3 +178,28 @@ def test_a_second_large_compare_waits_until_the_first_has_written_its_files(tmp_
         thread.join(60)
     (first_start, first_end), (second_start, _) = sorted(spans)
     assert len(spans) == 2 and second_start >= first_end
+
+
+def test_a_large_image_after_painting_drops_the_other_photos_and_keeps_its_own(tmp_path):
+    from gradio.utils import get_upload_folder
+    from PIL import Image
+
+    from inpaint_core.vaes.registry import VAERegistry
+    from tests.conftest import ASSETS
+    from tests.web.events import nothing
+    from web.inspector import Inspector
+
+    folder = Path(get_upload_folder()) / f"large-work-test-{tmp_path.name}"
+    folder.mkdir(parents=True, exist_ok=True)
+    inspector = Inspector(VAERegistry(["approx"], CPU), 4096, tmp_path)
+    edits = []
+    for name in ("coffee", "chelsea"):  # two photos painted on the page
+        Image.open(ASSETS / f"{name}.png").save(folder / f"{name}.png")
+        edits.append(inspector.read_editor({"image": str(folder / f"{name}.png"), "mask": ""}))
+    inspector.large_work = LargeWork(large_pixels=1)  # every image is large
+    try:
+        inspector.run(edits[1], inspector.registry.labels[0], 6, -4, nothing)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    kept = [inspector.painter.photos.peek(key) for key, _ in inspector.painter.photos.sizes()]
+    assert [photo.key for photo in kept] == [edits[1].image_key]
