@@ -34,13 +34,14 @@ class Api:
         list of {"method", "settings", "denoise"}, at most four) adds, for each, its numbers and its files."""
         requested = parse_methods(methods)  # a bad request fails before any work
         editor = self.read(image)
-        pair = self.compare_nodes(editor, vae, grow_mask_by, mask_offset, backend, progress)
         numbers, files = [], []
-        for method, settings, denoise in requested:
-            progress(0.9, desc=f"{method}…")
-            shown = self.inspector.prepare_any(editor, vae, method, settings, denoise, progress)
-            numbers.append(method_numbers(shown))
-            files += [as_sent(path) for path in columns.method_files(self.inspector, editor, vae, shown)]
+        with self.inspector.large_request(editor, vae, progress, encodes=2 + len(requested)):
+            pair = self.compare_nodes(editor, vae, grow_mask_by, mask_offset, backend, progress)
+            for method, settings, denoise in requested:
+                progress(0.9, desc=f"{method}…")
+                shown = self.inspector.prepare_any(editor, vae, method, settings, denoise, progress)
+                numbers.append(method_numbers(shown))
+                files += [as_sent(path) for path in columns.method_files(self.inspector, editor, vae, shown)]
         return (*pair, numbers, files or None)
 
     def prepare(self, image, vae, method, settings, denoise=1.0, progress=gr.Progress()):
@@ -53,8 +54,10 @@ class Api:
         graph needs no other model, Python)."""
         editor = self.read(image)
         progress(0.2, desc=f"{method}…")
-        shown = self.inspector.prepare_any(editor, vae, method, settings, denoise, progress)
-        return tuple(as_sent(value) for value in columns.method_outputs(self.inspector, editor, vae, shown))
+        with self.inspector.large_request(editor, vae, progress, encodes=1):
+            shown = self.inspector.prepare_any(editor, vae, method, settings, denoise, progress)
+            outputs = columns.method_outputs(self.inspector, editor, vae, shown)
+        return tuple(as_sent(value) for value in outputs)
 
     def read(self, image) -> EditorInput:
         """The image-editor value as an edit, or gr.Error saying what is wrong with it."""
@@ -69,7 +72,7 @@ class Api:
         comparison = inspector.run(editor, vae, grow_mask_by, mask_offset, progress)
         report = inspector.report(comparison, backend)
         inspector.pruner.maybe()
-        batch, folder, source = inspector.files.batch(), inspector.files.folder, inspector.registry.sources[vae]
+        batch, folder, source = inspector.batch(editor, vae), inspector.files.folder, inspector.registry.sources[vae]
         six = [(panels.neutralised(batch, r), panels.overlay(batch, comparison, r), panels.decoded(batch, r))
                for r in comparison.methods]  # fmt: skip
         frames = [(method_panels.noise_in_frame(r.preparation, editor.size), (r.cache_key, r.amount))

@@ -6,9 +6,16 @@ for a list as the editor value, "Cannot move <the server's folder>/app.py…" fo
 "[Errno 36] File name too long" for a `data:` URL. Here every argument is checked first, by the handler's
 parameter name and what its component takes, and refused in one sentence that quotes at most 80 characters
 of what was given; anything Gradio still refuses is answered in one sentence without its text.
+
+The request body itself is read here first too (`read_body`, from web.guards' middleware): FastAPI answers a
+number past Python's 4300 digits, JSON nested past the recursion limit or bytes that are not UTF-8 with "There
+was an error parsing the body", and a syntax error or a body that is no object with pydantic's list, which
+repeats what was given. Each gets one sentence saying what is wrong and the form a route takes.
 """
 
 import inspect
+import json
+import sys
 from pathlib import Path
 
 import gradio as gr
@@ -23,8 +30,61 @@ MAX_PATH = 1024  # characters of a file's path
 UPLOAD = "a file uploaded to this server (POST /gradio_api/upload, as gradio_client's handle_file does)"
 
 
+MAX_DEPTH = 32  # levels of nesting in a request body; the API's deepest argument (a layer's meta) is at 6
+CALL_FORM = '{"data": [the arguments]}'
+JOIN_FORM = '{"data": [the arguments], "fn_index": n, "session_hash": "…"}'
+
+
 class Refused(ValueError):
     """An argument that is not what its component takes; the message is the sentence to show."""
+
+
+def _integer(text: str) -> int:
+    """A JSON integer, refused past the digits Python converts (json.loads's own error names no argument)."""
+    digits, most = len(text.lstrip("-")), sys.get_int_max_str_digits()
+    if most and digits > most:
+        raise Refused(f"a number in it has {digits} digits (at most {most})")
+    return int(text)
+
+
+def _deeper_than(value, most: int) -> bool:
+    """Whether lists and objects nest deeper than `most` levels (the outermost is level 1)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > most:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def _json_kind(value) -> str:
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    return "a list" if isinstance(value, list) else "text" if isinstance(value, str) else "a number"
+
+
+def read_body(body: bytes, form: str = CALL_FORM) -> dict:
+    """A route's JSON body as an object, or Refused in one sentence saying what is wrong and the form to send."""
+    try:
+        if not body.strip():
+            raise Refused("it is empty")
+        try:
+            value = json.loads(body, parse_int=_integer)
+        except RecursionError:
+            raise Refused(f"it nests deeper than {MAX_DEPTH} levels") from None
+        except UnicodeDecodeError:
+            raise Refused("it is not UTF-8 text") from None
+        except json.JSONDecodeError as error:
+            raise Refused(f"it is not JSON (at character {error.pos})") from None
+        if not isinstance(value, dict):
+            raise Refused(f"it is {_json_kind(value)}, not an object")
+        if _deeper_than(value, MAX_DEPTH):
+            raise Refused(f"it nests deeper than {MAX_DEPTH} levels")
+    except Refused as refused:
+        raise Refused(f"The request body is refused: {refused}; send {form}") from None
+    return value
 
 
 def parameter_names(block_fn) -> list[str]:

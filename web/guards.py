@@ -30,6 +30,8 @@ from urllib.parse import parse_qs
 
 import gradio as gr
 from fastapi import HTTPException
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from gradio.components.image_editor import EditorDataBlobs
 from gradio.data_classes import DataWithFiles
 from gradio.route_utils import FnIndexInferError
@@ -42,7 +44,7 @@ from starlette.responses import JSONResponse
 from inpaint_core.cancel import cancel_when
 from inpaint_core.quoting import quote
 
-from .arguments import install_argument_checks
+from .arguments import CALL_FORM, JOIN_FORM, Refused, install_argument_checks, read_body
 
 MB = 1 << 20
 BLOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -249,6 +251,17 @@ class Listeners:
         return True
 
 
+def _declared_length(scope) -> int:
+    """A request's Content-Length, or 0 where it names none."""
+    length = dict(scope["headers"]).get(b"content-length", b"")
+    return int(length) if length.isdigit() else 0
+
+
+def _too_large(what: str, limit: int) -> JSONResponse:
+    size = f"{limit // MB} MB" if limit >= MB else f"{limit // 1024} KB"
+    return JSONResponse({"detail": f"{what} may be at most {size}"}, 413)
+
+
 class TooLarge(Exception):
     """A request body passed GuardLimits.request_bytes while it was read."""
 
@@ -271,8 +284,7 @@ class GuardMiddleware:
         if method == "POST" and COMPONENT_SERVER.search(path):
             return await self._bounded_post(scope, receive, send, limits.request_bytes, "a post to component_server")
         if method == "POST" and CALL.search(path):
-            what = "an event's arguments (files go by POST /gradio_api/upload)"
-            return await self._bounded_post(scope, receive, send, limits.call_bytes, what)
+            return await self._checked_call(scope, receive, send)
         key = self._stream_key(scope) if method == "GET" else None
         if key is None:
             return await self.app(scope, receive, send)
@@ -283,10 +295,8 @@ class GuardMiddleware:
             self.guards.listeners.closed(key)
 
     async def _bounded_post(self, scope, receive, send, limit: int, what: str) -> None:
-        length = dict(scope["headers"]).get(b"content-length", b"")
-        size = f"{limit // MB} MB" if limit >= MB else f"{limit // 1024} KB"
-        too_large = JSONResponse({"detail": f"{what} may be at most {size}"}, 413)
-        if length.isdigit() and int(length) > limit:
+        too_large = _too_large(what, limit)
+        if _declared_length(scope) > limit:
             return await too_large(scope, receive, send)
         received, started = 0, False
 
@@ -308,6 +318,38 @@ class GuardMiddleware:
         except TooLarge:
             if not started:
                 await too_large(scope, receive, send)
+
+    async def _checked_call(self, scope, receive, send) -> None:
+        """An event's arguments: read whole (over `call_bytes`, a 413), refused in one sentence where the body is
+        no JSON object this server reads (web.arguments.read_body), then handed on as they came."""
+        limit = self.guards.limits.call_bytes
+        too_large = _too_large("an event's arguments (files go by POST /gradio_api/upload)", limit)
+        if _declared_length(scope) > limit:
+            return await too_large(scope, receive, send)
+        body, more = bytearray(), True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the caller has gone
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > limit:
+                return await too_large(scope, receive, send)
+        form = JOIN_FORM if scope["path"].rstrip("/").endswith("/queue/join") else CALL_FORM
+        try:
+            read_body(bytes(body), form)
+        except Refused as refused:
+            return await JSONResponse({"detail": str(refused)}, 400)(scope, receive, send)
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
 
     @staticmethod
     def _stream_key(scope) -> str | None:
@@ -333,6 +375,7 @@ class Guards:
     @property
     def app_kwargs(self) -> dict:
         handlers = dict.fromkeys((KeyError, ValidationError), component_server_error)
+        handlers[RequestValidationError] = request_body_error
         handlers[FnIndexInferError] = self.unknown_route
         return {"middleware": [Middleware(GuardMiddleware, guards=self)], "exception_handlers": handlers}
 
@@ -353,6 +396,23 @@ async def component_server_error(request, error: Exception) -> JSONResponse:
     said = str(error).splitlines()[0]
     detail = f"component_server takes {COMPONENT_SERVER_FIELDS}; {type(error).__name__}: {said}"
     return JSONResponse({"detail": detail}, status_code=400)
+
+
+async def request_body_error(request, error: RequestValidationError) -> JSONResponse:
+    """FastAPI's answer to a body its model refuses lists every error with what was given, so a 1 MB value comes
+    back whole; to an event's arguments, one sentence names the first field instead. Elsewhere FastAPI's own."""
+    path = request.url.path
+    if request.method != "POST" or not CALL.search(path):
+        return await request_validation_exception_handler(request, error)
+    first = (error.errors() or [{}])[0]
+    field = ".".join(str(part) for part in first.get("loc", ())[1:]) or "object"
+    form = JOIN_FORM if path.rstrip("/").endswith("/queue/join") else CALL_FORM
+    if first.get("type") == "missing":
+        wrong = "is missing"
+    else:
+        said = str(first.get("msg", "is not what this route takes")).split(",")[0].removeprefix("Input ")
+        wrong = f"{said}, got {quote(first.get('input'), 40)}"
+    return JSONResponse({"detail": f"The request body's {field} {wrong}; send {form}"}, 422)
 
 
 def _waiting(queue, session: str) -> list:

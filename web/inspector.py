@@ -21,7 +21,7 @@ from inpaint_core.cache import LRUCache
 from inpaint_core.cancel import Cancelled, also_cancel_when
 from inpaint_core.compare import Comparison, MethodResult, Reusing, add_latents, encode_and_decode, prepare_methods
 from inpaint_core.editor import EditorInput, from_editor, image_mask
-from inpaint_core.files.image_files import ImageFiles
+from inpaint_core.files.image_files import Batch, ImageFiles
 from inpaint_core.preparations import SEEDS, Preparation, differential_view, run_method
 from inpaint_core.preparations.differential import DENOISE
 from inpaint_core.vaes.registry import APPROX, VAERegistry, label_of
@@ -30,7 +30,7 @@ from . import gpu, panels
 from .advice import advice_html
 from .cost import Throughput, cost_sentence
 from .events import Files, Settled
-from .large_work import LargeWork
+from .large_work import LargeWork, OneAtATime
 from .live import decoded_payload, edit_payload, live_key
 from .methods import columns, pickers
 from .methods.numbers import method_numbers
@@ -159,7 +159,7 @@ class Inspector:
             progress(0.1, desc=f"Loading {vae_label}…")
             vae = self.registry.get(vae_label)
             device = torch.device("cpu") if self.zero_gpu else vae.device
-            with self.large_image(editor, vae, vae_label, progress, encodes=len(encoded)):
+            with self.large_image(editor, vae, vae_label, progress, encodes=len(encoded)) as large:
                 pixels, mask, image = self.on_device.get_or_make(  # each edit is made float and moved once
                     (editor.content_key, str(device)), lambda: _float_tensors(editor, device)
                 )[0]
@@ -169,8 +169,11 @@ class Inspector:
                     self.prepared,
                 )  # fmt: skip
                 progress(0.4, desc="Encoding and decoding…")
+                # a large image's pass is past what Reusing keeps, and holding its stages through the pass costs
+                # hundreds of MB at 4096²: plain tiles
+                reusing = encode_and_decode if large else self.reusing
                 encode = (lambda _, p: gpu.encode_in_gpu_worker(vae_label, p)) if self.zero_gpu else \
-                    self.throughput.timed(vae_label, self.reusing)  # fmt: skip
+                    self.throughput.timed(vae_label, reusing)  # fmt: skip
                 return add_latents(result, vae, self.latents, encode, tuple(encoded))
         except (ValueError, MemoryError) as error:
             raise gr.Error(str(error)) from error
@@ -204,7 +207,7 @@ class Inspector:
     @contextmanager
     def large_image(self, editor: EditorInput, vae, vae_label: str, progress=None, encodes: int = 1) -> Iterator:
         """Runs the block at once for small images and GPUs; a large image on a CPU is first told what it costs
-        (through `progress`) and waits for any other, then makes room in the caches."""
+        (through `progress`) and waits for any other, then makes room in the caches. Yields whether it is large."""
         seconds = self.throughput.seconds(vae_label, editor.size, encodes)
 
         def say(ahead: float | None = None) -> None:
@@ -216,7 +219,23 @@ class Inspector:
             if large:
                 say()
                 self.make_room_for(editor.content_key, editor.image_key)
+            yield large
+
+    @contextmanager
+    def large_request(self, editor: EditorInput, vae_label: str, progress=None, encodes: int = 2) -> Iterator:
+        """A whole request on an edit, its encodes and the files it writes, inside large_image's gate: a second
+        large image waits until the first has written its files, not only encoded."""
+        try:
+            vae = self.registry.get(vae_label)
+        except ValueError as error:
+            raise gr.Error(str(error)) from error
+        with self.large_image(editor, vae, vae_label, progress, encodes):
             yield
+
+    def batch(self, editor: EditorInput, vae_label: str) -> Batch:
+        """The files of one response: a large image's written one at a time (each holds a few hundred MB)."""
+        large = self.large_work.is_large(editor.size, self.registry.get(vae_label).device)
+        return OneAtATime(self.files) if large else self.files.batch()
 
     def make_room_for(self, content_key: str, image_key: str = "") -> None:
         """Before a large image on a CPU: drop other edits' preparations and float tensors (quick to make
@@ -234,7 +253,7 @@ class Inspector:
                 excess -= size
         self.latents.discard(lambda key, _: key in drop)
         self.reusing.clear()  # the passes kept for a release of another image
-        photos = self.painter.photos
+        photos = self.painter.photos  # discard hands keys (file, size, time) and sizes: the photos are peeked first
         others = {key for key, _ in photos.sizes() if getattr(photos.peek(key), "key", image_key) != image_key}
         photos.discard(lambda key, _: key in others)
         release_freed_memory()
@@ -271,16 +290,18 @@ class Inspector:
         if errors:
             return Settled.invalid(errors)
         picked = pickers.picked(grow_mask_by, mask_offset, left_method, left_settings, right_method, right_settings)
-        comparison, report, results = self.columns(editor, vae_label, picked, backend, denoise, progress)
-        self.pruner.maybe()
-        batch = self.files.batch()
-        held = [columns.draw(batch, editor, vae_label, comparison, place, r, backend) for place, r in results.items()]
-        frames = [(columns.frame(c, editor.size), c.key) for c in held]
-        difference = panels.difference(batch, comparison.image, comparison.comfy.cache_key[0], frames,
-                                       all(c.native for c in held))  # fmt: skip
+        with self.large_request(editor, vae_label, progress):
+            comparison, report, results = self.columns(editor, vae_label, picked, backend, denoise, progress)
+            self.pruner.maybe()
+            batch = self.batch(editor, vae_label)
+            held = [columns.draw(batch, editor, vae_label, comparison, place, r, backend) for place, r in
+                    results.items()]  # fmt: skip
+            frames = [(columns.frame(c, editor.size), c.key) for c in held]
+            difference = panels.difference(batch, comparison.image, comparison.comfy.cache_key[0], frames,
+                                           all(c.native for c in held))  # fmt: skip
+            batch.wait()
         details = [image for c in held for image in c.details] + [difference] + [c.decoded for c in held]
         table = numbers_table(comparison.vae_name, [columns.numbers_column(c, report, backend) for c in held])
-        batch.wait()
         names = [name_of(image) if image is not None else None for image in details]
         sent = [gr.skip() if (shown or {}).get(i) == name else as_sent(image) for i, (image, name) in
                 enumerate(zip(details, names, strict=True))]  # fmt: skip
@@ -316,14 +337,15 @@ class Inspector:
         if editor is None:
             raise gr.Error("There is no image yet: upload one or pick an example, then paint the area to inpaint.")
         picked = pickers.picked(grow_mask_by, mask_offset, left_method, left_settings, right_method, right_settings)
-        _, report, results = self.columns(editor, vae_label, picked, backend, 1.0, progress)
-        report = report | {"methods": []}
-        source, folder, out = self.registry.sources[vae_label], self.files.folder, []
-        for place, result in results.items():
-            native = result.method == PLACES[place]
-            out.append(columns.files(folder, editor, vae_label, source, result, native))
-            if not native:
-                report["methods"].append({"column": place} | method_numbers(result))
+        with self.large_request(editor, vae_label, progress):
+            _, report, results = self.columns(editor, vae_label, picked, backend, 1.0, progress)
+            report = report | {"methods": []}
+            source, folder, out = self.registry.sources[vae_label], self.files.folder, []
+            for place, result in results.items():
+                native = result.method == PLACES[place]
+                out.append(columns.files(folder, editor, vae_label, source, result, native))
+                if not native:
+                    report["methods"].append({"column": place} | method_numbers(result))
         return Files(report, *(as_sent(files) for files in out))
 
     def report(self, result: Comparison, backend, shown=SEEDS) -> dict:

@@ -136,6 +136,47 @@ def test_a_body_over_a_megabyte_is_refused_before_it_is_read(http):
     assert refused.json()["detail"] == "an event's arguments (files go by POST /gradio_api/upload) may be at most 1 MB"
 
 
+BODIES = {  # a raw body FastAPI cannot read, and what the sentence says of it
+    "a 5000-digit integer": ('{"data": [' + "9" * 5000 + "]}", "a number in it has 5000 digits (at most 4300)"),
+    "JSON nested 5000 deep": ('{"data": ' + "[" * 5000 + "]" * 5000 + "}", "it nests deeper than 32 levels"),
+    "JSON nested 40 deep": ('{"data": ' + "[" * 40 + "]" * 40 + "}", "it nests deeper than 32 levels"),
+    "broken JSON": ('{"data": [1,,]}', "it is not JSON (at character 12)"),
+    "bytes that are not UTF-8": (b"\xc3\x28", "it is not UTF-8 text"),
+    "a list": ("[1, 2]", "it is a list, not an object"),
+    "nothing": ("", "it is empty"),
+}
+FORMS = {"/call/compare": '{"data": [the arguments]}', "/queue/join": '{"data": [the arguments], "fn_index": n, '}
+
+
+@pytest.mark.parametrize("route", FORMS)
+@pytest.mark.parametrize("case", BODIES)
+def test_a_body_that_cannot_be_read_is_refused_in_one_sentence_of_the_apps(http, route, case):
+    body, said = BODIES[case]
+    refused = http.post(route, content=body, headers={"content-type": "application/json"})
+    assert refused.status_code == 400
+    detail = refused.json()["detail"]
+    assert detail.startswith(f"The request body is refused: {said}; send {FORMS[route]}"), detail
+    assert len(detail) <= 200 and "parsing" not in detail
+
+
+@pytest.mark.parametrize("route", FORMS)
+def test_a_body_field_of_the_wrong_kind_is_named_without_repeating_it(http, route):
+    refused = http.post(route, json={"data": "x" * 100_000, "fn_index": 0, "session_hash": "abc"})
+    assert refused.status_code == 422
+    detail = refused.json()["detail"]
+    assert detail.startswith("The request body's data should be a valid list, got 'xxx"), detail
+    assert "(100000 characters)" in detail and len(detail) <= 200
+    missing = http.post(route, json={"fn_index": 0, "session_hash": "abc"}).json()["detail"]
+    assert missing.startswith(f"The request body's data is missing; send {FORMS[route]}"), missing
+
+
+def test_a_body_nested_as_deep_as_the_api_needs_is_read():
+    from web.arguments import MAX_DEPTH, read_body
+
+    assert read_body(b'{"data": ' + b"[" * (MAX_DEPTH - 1) + b"]" * (MAX_DEPTH - 1) + b"}")["data"]
+    assert read_body(b'{"data": [' + b"9" * 4300 + b"]}")["data"][0] == int("9" * 4300)
+
+
 def test_gradio_client_callers_get_the_same_sentences(app_url, chelsea_with_mask):
     client = Client(app_url, verbose=False)
     args = {"image": chelsea_with_mask, "vae": "taef2", "grow_mask_by": 6, "mask_offset": 6}

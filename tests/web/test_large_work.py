@@ -1,7 +1,9 @@
 """One large image at a time on a CPU; small images and GPUs never wait."""
 
+import shutil
 import threading
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import torch
@@ -101,3 +103,103 @@ def test_other_edits_small_latents_stay_only_up_to_a_total_the_newest_first(tmp_
     monkeypatch.setattr(web.inspector, "KEPT_LATENTS_BYTES", 90)
     inspector.make_room_for("edit-this")
     assert [key[0][0] for key, _ in inspector.latents.sizes()] == ["edit-middle", "edit-new"]
+
+
+def test_a_request_inside_the_gate_enters_again_and_others_wait_until_it_leaves():
+    gate, order = LargeWork(large_pixels=1), []
+
+    def other():
+        with gate.hold((2, 2), CPU, waiting=lambda: order.append("other waits")):
+            order.append("other in")
+
+    with gate.hold((2, 2), CPU):  # a request around all its work
+        with gate.hold((2, 2), CPU, waiting=lambda: order.append("inner waits")):  # one of its steps: no wait
+            order.append("inner")
+        thread = threading.Thread(target=other)
+        thread.start()
+        time.sleep(0.2)
+        order.append("request out")
+    thread.join(5)
+    assert order == ["inner", "other waits", "request out", "other in"]
+
+
+def test_a_large_images_files_are_written_one_at_a_time(tmp_path):
+    import numpy as np
+
+    from inpaint_core.files.image_files import ImageFiles
+    from web.large_work import OneAtATime
+
+    files, inside, most, lock = ImageFiles(tmp_path, workers=4), 0, 0, threading.Lock()
+
+    def make():
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        time.sleep(0.05)
+        with lock:
+            inside -= 1
+        return np.zeros((8, 8, 3), np.uint8)
+
+    side_by_side = files.batch()
+    for n in range(4):
+        side_by_side.jpeg(("side by side", n), make)
+    side_by_side.wait()
+    assert most > 1  # a plain batch writes its files side by side
+    most, one = 0, OneAtATime(files)
+    written = [one.jpeg(("one", n), make) for n in range(3)] + [one.mask(("mask",), lambda: np.eye(8), "#ff0000")]
+    assert all(path.is_file() for path in written) and most == 1
+
+
+def test_a_second_large_compare_waits_until_the_first_has_written_its_files(tmp_path):
+    from inpaint_core.vaes.registry import VAERegistry
+    from tests.web.events import nothing
+    from tests.web.test_app import coffee
+    from web.api import Api
+    from web.inspector import Inspector
+
+    inspector = Inspector(VAERegistry(["approx"], CPU), 4096, tmp_path)
+    inspector.large_work = LargeWork(large_pixels=1)  # every image is large
+    api, label, spans = Api(inspector), inspector.registry.labels[0], []
+    compare_nodes = api.compare_nodes
+
+    def timed(*args):  # the encodes, then every panel and download written
+        start = time.monotonic()
+        out = compare_nodes(*args)
+        spans.append((start, time.monotonic()))
+        return out
+
+    api.compare_nodes = timed
+    threads = [threading.Thread(target=api.compare, args=(coffee(), label, 6 + n, -4, "comfyui", "", nothing))
+               for n in range(2)]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    (first_start, first_end), (second_start, _) = sorted(spans)
+    assert len(spans) == 2 and second_start >= first_end
+
+
+def test_a_large_image_after_painting_drops_the_other_photos_and_keeps_its_own(tmp_path):
+    from gradio.utils import get_upload_folder
+    from PIL import Image
+
+    from inpaint_core.vaes.registry import VAERegistry
+    from tests.conftest import ASSETS
+    from tests.web.events import nothing
+    from web.inspector import Inspector
+
+    folder = Path(get_upload_folder()) / f"large-work-test-{tmp_path.name}"
+    folder.mkdir(parents=True, exist_ok=True)
+    inspector = Inspector(VAERegistry(["approx"], CPU), 4096, tmp_path)
+    edits = []
+    for name in ("coffee", "chelsea"):  # two photos painted on the page
+        Image.open(ASSETS / f"{name}.png").save(folder / f"{name}.png")
+        edits.append(inspector.read_editor({"image": str(folder / f"{name}.png"), "mask": ""}))
+    inspector.large_work = LargeWork(large_pixels=1)  # every image is large
+    try:
+        inspector.run(edits[1], inspector.registry.labels[0], 6, -4, nothing)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    kept = [inspector.painter.photos.peek(key) for key, _ in inspector.painter.photos.sizes()]
+    assert [photo.key for photo in kept] == [edits[1].image_key]

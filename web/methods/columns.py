@@ -186,7 +186,7 @@ def method_files(inspector, editor: EditorInput, vae_label: str, result: MethodR
 def method_outputs(inspector, editor: EditorInput, vae_label: str, result: MethodResult) -> tuple:
     """A method's panels as the third column and /prepare show them: its pixels, noise mask, decoded latent,
     cells by stage, a line of numbers and its downloads (files named by content; written before it returns)."""
-    batch = inspector.files.batch()
+    batch = inspector.batch(editor, vae_label)
     drawn = method_panels.draw(batch, editor, vae_label, result)
     downloads = method_files(inspector, editor, vae_label, result)
     batch.wait()
