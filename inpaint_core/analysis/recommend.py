@@ -153,7 +153,7 @@ def _offset_advice(found: _Offset, backend: str, current: int | None) -> Recomme
     )
 
 
-def _nothing_to_cut(found: _Found, current: int, who: str) -> str:
+def _nothing_to_cut(found: _Offset, current: int, who: str) -> str:
     """Why `current` (whose noise mask has no edge) is not the amount a halo sentence names."""
     name = MASK_OFFSET.name
     if current < found.first_nonempty:  # eroded away: a pixel stays while its depth exceeds -current
