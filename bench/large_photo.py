@@ -4,7 +4,7 @@
     python -m bench.large_photo --vae assets/taef2    # TAEF2 (minutes a compare on a 2-core CPU)
 
 Each photo (the rocket example resized to --size², with grain so the files are the size of a camera's) is
-picked through the painter's file input. Reported: the bytes uploaded (the file as it is, once), the time
+picked through the painter's file input. Reported: the uploads (the file as it is, once), the time
 until both live panels show it, two strokes' move → both panels painted, the bytes each stroke sends, the
 time until both decoded previews are of the painted mask, and each distinct line the page showed meanwhile
 (its progress, sampled every 250 ms).
@@ -62,7 +62,7 @@ TIMELINE = """(since) => performance.getEntriesByType('resource')
 
 def try_photo(tab, photo: Path, timeout_s: float) -> dict:
     sizes, seen = [], []
-    tab.on("requestfinished", lambda r: sizes.append(r.sizes()["requestBodySize"]) if "/upload" in r.url else None)
+    tab.on("requestfinished", lambda r: sizes.append(r.url) if "/upload" in r.url else None)
     since = tab.evaluate("performance.now()")
     tab.locator("#editor input.photo-file").set_input_files(str(photo))
     tab.wait_for_function("window.inpaintPainter.width > 0")
@@ -123,9 +123,7 @@ def main() -> None:
             tab.close()
             lat = sorted(got["latency"])
             print(f"{photo.name}: {photo.stat().st_size / 1e6:.1f} MB, {args.vae}")
-            print(
-                f"  uploaded {[f'{b / 1e6:.1f} MB' for b in got['uploaded']]}; uploads after the first: {got['uploads after']}"
-            )
+            print(f"  uploads of the photo: {len(got['uploaded'])}, then {got['uploads after']} during the strokes")
             print(f"  the painter shows it after {got['painter']:.1f} s; both live panels after {got['shown']:.1f} s")
             for start, end, name, size in got["timeline"]:
                 print(f"    {start / 1e3:6.1f} → {end / 1e3:6.1f} s  {name}  ({size / 1e6:.2f} MB)")
