@@ -77,6 +77,18 @@ def release_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+def trimmed(encode):
+    """`encode`, then the heap it freed handed back: a large image's next encode starts from what is held."""
+
+    def encode_and_trim(vae, pixels):
+        try:
+            return encode(vae, pixels)
+        finally:
+            release_freed_memory()
+
+    return encode_and_trim
+
+
 def _mentions(key, part) -> bool:
     """Whether a cache key (nested tuples) holds `part` anywhere."""
     return key == part or (isinstance(key, tuple) and any(_mentions(k, part) for k in key))
@@ -170,8 +182,8 @@ class Inspector:
                 )  # fmt: skip
                 progress(0.4, desc="Encoding and decoding…")
                 # a large image's pass is past what Reusing keeps, and holding its stages through the pass costs
-                # hundreds of MB at 4096²: plain tiles
-                reusing = encode_and_decode if large else self.reusing
+                # hundreds of MB at 4096²: plain tiles, and the heap the tiles freed handed back after each
+                reusing = trimmed(encode_and_decode) if large else self.reusing
                 encode = (lambda _, p: gpu.encode_in_gpu_worker(vae_label, p)) if self.zero_gpu else \
                     self.throughput.timed(vae_label, reusing)  # fmt: skip
                 return add_latents(result, vae, self.latents, encode, tuple(encoded))
