@@ -15,7 +15,6 @@ the grid (of `downscale_ratio`) and the masks only.
 
 from functools import partial
 
-import numpy as np
 import torch
 
 from .analysis.cells import psnr_outside
@@ -292,7 +291,12 @@ def _side_by_side(panels: list) -> torch.Tensor:
 
 def _empty(*shape: int) -> torch.Tensor:
     """An uninitialised float32 CPU tensor in numpy's memory: numpy asks Linux for huge pages for a large array
-    (madvise), so the first writes to a 1024×3088 picture fault a few dozen pages rather than ten thousand."""
+    (madvise), so the first writes to a 1024×3088 picture fault a few dozen pages rather than ten thousand.
+    Without numpy (the library needs only torch), a torch tensor."""
+    try:
+        import numpy as np
+    except ImportError:
+        return torch.empty(shape, dtype=torch.float32)
     return torch.from_numpy(np.empty(shape, np.float32))
 
 

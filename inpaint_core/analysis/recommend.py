@@ -12,7 +12,6 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from ..masks import offset_mask
@@ -234,5 +233,11 @@ _KEPT_LOCK = threading.Lock()  # a page's handlers ask from several threads
 def _digest(mask: torch.Tensor) -> bytes:
     """A digest of a 0/1 mask's set pixels, a bit each (the key holds the shape)."""
     hit = mask.detach()
-    hit = (hit if hit.dtype == torch.bool else hit > 0.5).cpu().contiguous()
-    return hashlib.blake2b(np.packbits(hit.numpy()), digest_size=16).digest()
+    hit = (hit if hit.dtype == torch.bool else hit > 0.5).cpu().reshape(-1)
+    bits = torch.nn.functional.pad(hit.to(torch.uint8), (0, -len(hit) % 8)).reshape(-1, 8)
+    packed = (bits << torch.arange(7, -1, -1, dtype=torch.uint8)).sum(1, dtype=torch.uint8)  # numpy.packbits' order
+    try:
+        data = packed.numpy().tobytes()
+    except RuntimeError:  # torch without numpy (the library needs only torch)
+        data = bytes(packed.tolist())
+    return hashlib.blake2b(data, digest_size=16).digest()
