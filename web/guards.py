@@ -2,7 +2,8 @@
 
 Read from Gradio 6.31's source (gradio/components/image_editor.py, routes.py, queueing.py):
 
-- Each brush stroke posts the editor's background, composite and layers to `ImageEditor.accept_blobs`
+- Each brush stroke on a gr.ImageEditor (here the API's; the page paints with its own painter) posts the
+  editor's background, composite and layers to `ImageEditor.accept_blobs`
   (`/gradio_api/component_server`) under a new random id; the change event then sends only that id, and
   `preprocess` pops it. One dict for all sessions holds the ids no event reads (strokes made while an
   `always_last` event was pending, posts by API callers) for the life of the process, and a layer's
@@ -16,6 +17,9 @@ Read from Gradio 6.31's source (gradio/components/image_editor.py, routes.py, qu
   A session may keep only one event of each listener waiting, as a page does.
 - `component_server` reads a multipart post's fields and its component by id unchecked: a missing field or
   an unknown id answers 400 naming the fields (`component_server_error`), not 500.
+- An event's arguments are read whole by the middleware (at most `call_bytes`) and refused in one sentence
+  where the body is no JSON object the server reads (web.arguments.read_body); a body field of the wrong
+  kind gets one sentence naming it (`request_body_error`), not FastAPI's list that repeats what was sent.
 """
 
 import asyncio
