@@ -67,7 +67,7 @@ def test_a_release_on_cuda_encodes_whole(taef2_dir, chelsea):
     mask = torch.zeros(image.shape[:3], device="cuda")
     mask[:, 100:200, 150:300] = 1
     reusing, before, after = Reusing(), prepare_was(image, mask, -4), prepare_was(image, mask, 12)
-    reusing(vae, before.encoded[:1])
-    latent = reusing(vae, after.encoded[:1])
+    reusing(vae, before.pixels[:1])
+    latent = reusing(vae, after.pixels[:1])
     assert latent.reuse == {} and not reusing.codecs  # no pass kept, none reused: whole costs less here
-    assert torch.equal(latent.latents, encode_and_decode(vae, after.encoded[:1]).latents)
+    assert torch.equal(latent.latents, encode_and_decode(vae, after.pixels[:1]).latents)
