@@ -61,8 +61,8 @@ TIMELINE = """(since) => performance.getEntriesByType('resource')
 
 
 def try_photo(tab, photo: Path, timeout_s: float) -> dict:
-    sizes, seen = [], []
-    tab.on("requestfinished", lambda r: sizes.append(r.url) if "/upload" in r.url else None)
+    uploads, seen = [], []
+    tab.on("requestfinished", lambda r: uploads.append(r.url) if "/upload" in r.url else None)
     since = tab.evaluate("performance.now()")
     tab.locator("#editor input.photo-file").set_input_files(str(photo))
     tab.wait_for_function("window.inpaintPainter.width > 0")
@@ -89,7 +89,7 @@ def try_photo(tab, photo: Path, timeout_s: float) -> dict:
     compared = watch(tab, "window.inpaintLive.decoded?.key === window.inpaintLive.edit?.key && "
                      "!String(window.inpaintLive.edit?.key).startsWith('painted:')", timeout_s, seen)  # fmt: skip
     timeline = tab.evaluate(TIMELINE, since)
-    return {"uploaded": sizes, "shown": shown, "painter": painted_at / 1e3, "timeline": timeline, "latency": latency, "sent": sent, "compared": compared,
+    return {"uploads": uploads, "shown": shown, "painter": painted_at / 1e3, "timeline": timeline, "latency": latency, "sent": sent, "compared": compared,
             "uploads after": sum("/upload" in c for c in calls), "seen": seen}  # fmt: skip
 
 
@@ -123,7 +123,7 @@ def main() -> None:
             tab.close()
             lat = sorted(got["latency"])
             print(f"{photo.name}: {photo.stat().st_size / 1e6:.1f} MB, {args.vae}")
-            print(f"  uploads of the photo: {len(got['uploaded'])}, then {got['uploads after']} during the strokes")
+            print(f"  uploads of the photo: {len(got['uploads'])}, then {got['uploads after']} during the strokes")
             print(f"  the painter shows it after {got['painter']:.1f} s; both live panels after {got['shown']:.1f} s")
             for start, end, name, size in got["timeline"]:
                 print(f"    {start / 1e3:6.1f} → {end / 1e3:6.1f} s  {name}  ({size / 1e6:.2f} MB)")

@@ -13,19 +13,29 @@ from web.large_work import LargeWork
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 
 
+class Overlap:
+    """A block entered from several threads: `most` is how many were inside it at once."""
+
+    def __init__(self):
+        self.inside, self.most, self.lock = 0, 0, threading.Lock()
+
+    def __enter__(self):
+        with self.lock:
+            self.inside += 1
+            self.most = max(self.most, self.inside)
+
+    def __exit__(self, *_):
+        with self.lock:
+            self.inside -= 1
+
+
 def run_together(gate: LargeWork, sizes, device) -> tuple[int, list[str]]:
     """Each size in its own thread, holding the gate for 0.2 s: the most inside at once, and who waited."""
-    inside, most, waited, lock = 0, 0, [], threading.Lock()
+    overlap, waited = Overlap(), []
 
     def work(name, size):
-        nonlocal inside, most
-        with gate.hold(size, device, waiting=lambda: waited.append(name)):
-            with lock:
-                inside += 1
-                most = max(most, inside)
+        with gate.hold(size, device, waiting=lambda: waited.append(name)), overlap:
             time.sleep(0.2)
-            with lock:
-                inside -= 1
 
     threads = [threading.Thread(target=work, args=(f"t{i}", size)) for i, size in enumerate(sizes)]
     for thread in threads:
@@ -33,7 +43,7 @@ def run_together(gate: LargeWork, sizes, device) -> tuple[int, list[str]]:
         time.sleep(0.02)
     for thread in threads:
         thread.join()
-    return most, waited
+    return overlap.most, waited
 
 
 def test_large_images_on_a_cpu_pass_one_at_a_time_and_the_others_are_told_they_wait():
@@ -129,26 +139,21 @@ def test_a_large_images_files_are_written_one_at_a_time(tmp_path):
     from inpaint_core.files.image_files import ImageFiles
     from web.large_work import OneAtATime
 
-    files, inside, most, lock = ImageFiles(tmp_path, workers=4), 0, 0, threading.Lock()
+    files, overlap = ImageFiles(tmp_path, workers=4), Overlap()
 
     def make():
-        nonlocal inside, most
-        with lock:
-            inside += 1
-            most = max(most, inside)
-        time.sleep(0.05)
-        with lock:
-            inside -= 1
+        with overlap:
+            time.sleep(0.05)
         return np.zeros((8, 8, 3), np.uint8)
 
     side_by_side = files.batch()
     for n in range(4):
         side_by_side.jpeg(("side by side", n), make)
     side_by_side.wait()
-    assert most > 1  # a plain batch writes its files side by side
-    most, one = 0, OneAtATime(files)
+    assert overlap.most > 1  # a plain batch writes its files side by side
+    overlap.most, one = 0, OneAtATime(files)
     written = [one.jpeg(("one", n), make) for n in range(3)] + [one.mask(("mask",), lambda: np.eye(8), "#ff0000")]
-    assert all(path.is_file() for path in written) and most == 1
+    assert all(path.is_file() for path in written) and overlap.most == 1
 
 
 def test_a_second_large_compare_waits_until_the_first_has_written_its_files(tmp_path):
