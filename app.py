@@ -31,7 +31,7 @@ from web.gpu import ZERO_GPU
 from web.guards import install_guards
 from web.inspector import Inspector
 from web.methods.pickers import PLACES
-from web.painter import MAX_FILE_MB
+from web.painter import AFTER_STROKE, MAX_FILE_MB
 
 STATE_SECONDS = 3600  # a session's edit is dropped an hour after its last change, or when its tab closes
 
@@ -121,9 +121,9 @@ def wire_edits(ui: dict, inspector: Inspector) -> None:
     """An example or a stroke: the edit read once, the live panels' payload; a value the server sets on a
     slider redraws its masks too. Edits are light and must not wait behind encoding: a queue of their own."""
     quiet = dict(trigger_mode="always_last", show_progress="hidden", api_visibility="private",
-                 concurrency_id="edit", concurrency_limit=4)  # fmt: skip
+                 concurrency_id="edit", concurrency_limit=4, js=AFTER_STROKE)  # fmt: skip
     example = partial(load_example, folder=inspector.files.folder / "examples")
-    ui["examples"].click(example, ui["examples"], ui["painter"], **(quiet | {"trigger_mode": "once"}))
+    ui["examples"].click(example, ui["examples"], ui["painter"], **(quiet | {"trigger_mode": "once", "js": None}))
     ui["painter"].change(inspector.read_editor, ui["painter"], ui["state"], **quiet)
     ui["third"].wire(ui["state"], ui["vae"])
     gr.on([ui["state"].change, ui["vae"].change], inspector.edit, [ui["state"], ui["vae"]], ui["live"],
@@ -141,6 +141,7 @@ def wire_settle(ui: dict, inspector: Inspector) -> None:
         fn=inspector.settle, inputs=[ui[name] for name in SettleInputs._fields],
         outputs=[ui[name] for name in Settled._fields], trigger_mode="always_last", show_progress="minimal",
         show_progress_on=[ui["wipe"]], api_visibility="private", postprocess=False, concurrency_id="encode",
+        js=AFTER_STROKE,
     )  # fmt: skip
     triggers = ["state", "vae", "backend"]
     gr.on([ui[name].change for name in triggers] + [ui[name].release for name in

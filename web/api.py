@@ -79,6 +79,8 @@ class Api:
                   for r in comparison.methods]  # fmt: skip
         difference = panels.difference(batch, comparison.image, comparison.comfy.cache_key[0], frames, True)
         files = [columns.files(folder, editor, vae, source, r, native=True) for r in comparison.methods]
+        if note := columns.tiled_latents_note(inspector.registry.get(vae), editor):
+            gr.Warning(note)
         batch.wait()
         values = (*six[0], *six[1], difference, report, *files)
         return tuple(as_sent(value) for value in values)

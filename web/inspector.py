@@ -358,6 +358,8 @@ class Inspector:
                 out.append(columns.files(folder, editor, vae_label, source, result, native))
                 if not native:
                     report["methods"].append({"column": place} | method_numbers(result))
+        if note := columns.tiled_latents_note(self.registry.get(vae_label), editor):
+            gr.Warning(note)
         return Files(report, *(as_sent(files) for files in out))
 
     def report(self, result: Comparison, backend, shown=SEEDS) -> dict:

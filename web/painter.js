@@ -13,7 +13,13 @@
     width: 0, height: 0, image: null, mask: null, overlay: null, erase: false, undo: [], redo: [], strokes: 0, sent: 0,
     view: { zoom: 1, x: 0, y: 0 }, pan: null, pointers: new Map(), space: false,
     stroke: null, frame: 0, dirty: null, since: null, latencyMs: [], // a move's event to both panels painted
+    waiting: [], // the page's server events held until the stroke under way ends (web/painter.py AFTER_STROKE)
   };
+  /** Resolves once no stroke is under way: nothing reaches the server while the hand paints. */
+  paint.idle = () => (paint.stroke ? new Promise((resolve) => paint.waiting.push(resolve)) : Promise.resolve());
+  function strokeOver() {
+    for (const resolve of paint.waiting.splice(0)) resolve();
+  }
   window.inpaintPainter = paint;
 
   function say(message) {
@@ -209,6 +215,7 @@
     paint.strokes += 1;
     buttons();
     send();
+    strokeOver();
   }
   function pointerGone(event) {
     paint.pointers.delete(event.pointerId);
@@ -254,6 +261,7 @@
       redrawAll();
       buttons();
       send();
+      strokeOver();
     }
     paint.pan = { ...gesture(), view: { ...paint.view } };
     stage.classList.add("panning");

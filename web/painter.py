@@ -24,6 +24,12 @@ HERE = Path(__file__).parent
 MASK_BYTES = 8 << 20  # a mask PNG of a 4096² photo is far smaller: anything larger is not a mask
 PHOTO_BYTES = 512 << 20  # photos kept decoded (the newest whatever its size)
 MAX_FILE_MB = 100  # an upload's size at most: a 4096² PNG of a photo is about 35 MB
+# `js=` for every server event a stroke sets off: its inputs, once no stroke is under way. Gradio runs it again
+# before sending an event it held back (trigger_mode="always_last"), so no request leaves during a stroke.
+AFTER_STROKE = (
+    "(...inputs) => { const go = () => (inputs.length === 1 ? inputs[0] : inputs);"
+    " const painter = window.inpaintPainter; return painter?.idle ? painter.idle().then(go) : go(); }"
+)
 
 
 def painter_component(max_side: int, max_file_mb: int) -> gr.HTML:

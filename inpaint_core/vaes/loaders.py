@@ -147,12 +147,13 @@ def wrap_diffusers(model, name: str, device: torch.device) -> VAE:
             use_comfy_attention(model)  # ComfyUI's CPU attention arithmetic: its latents bit for bit
         encode = lambda x: model.encode(x * 2 - 1).latent_dist.mean  # noqa: E731
         decode = lambda z: (model.decode(z).sample + 1) / 2  # noqa: E731
-    # AutoencoderKL's activations: ComfyUI 0.8 (comfy/sd.py) budgets 1767 (encode) and 2178 (decode)
-    # bytes per image pixel per dtype byte; tiny autoencoders keep the VAE's default.
-    channels = 2200 if type(model).__name__ == "AutoencoderKL" else VAE.activation_channels
+    # An AutoencoderKL's peak activations per image pixel per dtype byte: 650 encoding, 880 decoding at 384² to
+    # 768² on a CPU (`python -m bench.memory_vae --vae <SD1.x file> --sizes 384 512 768 --budget-mib 20000`),
+    # with a margin; ComfyUI 0.8 (comfy/sd.py) budgets 1767 and 2178. Tiny autoencoders keep the default.
+    kl = type(model).__name__ == "AutoencoderKL"
     return VAE(
         name, encode, decode, config.latent_channels, device, model.dtype, downscale_ratio=ratio,
-        activation_channels=channels,
+        activation_channels=720 if kl else VAE.activation_channels, decode_channels=960 if kl else None,
     )  # fmt: skip
 
 

@@ -5,7 +5,7 @@
 Raw latents are what ComfyUI's LATENT carries: unscaled, unshifted.
 
 Memory: before running, each step estimates its activations from the input's size, the VAE's
-`activation_channels` and its dtype, and runs in tiles (tiling.py) where they would pass
+`activation_channels` (`decode_channels` for decoding, where given) and its dtype, and runs in tiles (tiling.py) where they would pass
 `memory_budget`, so a large image on a CPU is tiled before the machine runs out, not after. Inputs
 within the budget run whole, exactly as before; on a CPU, those beyond it run in tiles of at most
 CPU_TILE_BYTES (smaller tiles cost little time there: `python -m bench.memory_vae --tile-mib N`).
@@ -46,6 +46,7 @@ class VAE:
     # Activation bytes per image pixel at a pass's peak, per byte of dtype: tiny autoencoders hold
     # about 240 (bench/memory_vae.py measures 780-960 B/px in float32), so 256.
     activation_channels: int = 256
+    decode_channels: int | None = None  # where decoding holds more than encoding (an AutoencoderKL's decoder)
     memory_budget: int | None = None  # bytes; None: CPU_MEMORY_BUDGET, or a share of the GPU's free memory
 
     @property
@@ -77,7 +78,8 @@ class VAE:
         """The tile side, in the step's input units (pixels to encode, latent cells to decode), that keeps
         its activations within the memory budget less `held` bytes; None where the whole input fits."""
         pixels_per_unit = self.downscale_ratio**2 if step == "decode" else 1
-        per_unit = batch * pixels_per_unit * self.activation_channels * self.dtype.itemsize
+        channels = (step == "decode" and self.decode_channels) or self.activation_channels
+        per_unit = batch * pixels_per_unit * channels * self.dtype.itemsize
         if self.memory_budget is None and self.device.type == "cuda":
             card = torch.cuda.get_device_properties(self.device).total_memory
             if height * width * per_unit <= GPU_ASK_SHARE * card:
@@ -88,6 +90,15 @@ class VAE:
         if self.device.type != "cuda":
             budget = min(budget, CPU_TILE_BYTES)
         return tile_for_budget(height, width, per_unit, budget, self._tile_unit(step))
+
+    def encodes_as_whole(self, height: int, width: int) -> bool:
+        """Whether encoding an image of this size gives the whole encode's latents: it runs whole, or in exact
+        tiles (a tiny autoencoder); other networks' tiles differ slightly (tiling.run_tiled)."""
+        return isinstance(self.encoder, StagedNet) or self.tile_side("encode", 1, height, width) is None
+
+    def whole_encode_mib(self, height: int, width: int) -> int:
+        """The memory budget, in MiB, under which an image of this size encodes whole."""
+        return -(-height * width * self.activation_channels * self.dtype.itemsize // 2**20)
 
     def _tile_unit(self, step: str) -> int:
         """Tiles in multiples of 8 latent cells: their quarter overlaps and half overlaps stay whole cells."""

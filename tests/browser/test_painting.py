@@ -109,6 +109,31 @@ def test_strokes_undo_eraser_and_a_mask_file(page, tmp_path):
     assert page.errors == []
 
 
+def test_what_one_stroke_sets_off_waits_while_the_next_is_painted(page):
+    """A stroke begun at once after another, and held for seconds: the first's server events (its mask, the
+    edit payload, the settle, held or not) wait until it ends; then the server follows the second."""
+    load_example(page, 0)
+    first = on_photo(page, [(0.1 + 0.05 * i, 0.15) for i in range(6)])
+    second = on_photo(page, [(0.1 + 0.05 * i, 0.85) for i in range(30)])
+    page.mouse.move(*first[0])
+    page.mouse.down()
+    for x, y in first[1:]:
+        page.mouse.move(x, y, steps=2)
+    page.mouse.up()
+    page.mouse.move(*second[0])
+    page.mouse.down()  # the first stroke's events are all still ahead
+    calls = server_calls(page)
+    for x, y in second[1:]:
+        page.mouse.move(x, y, steps=2)
+        page.wait_for_timeout(100)  # three seconds of painting: time enough for any of them to leave
+    assert calls == [], f"requests left while the second stroke was painted: {calls}"
+    page.mouse.up()
+    page.wait_for_timeout(200)
+    assert calls, "nothing was sent when the stroke ended"
+    server_follows(page, editor_layer(page))
+    assert page.errors == []
+
+
 def test_touch_strokes_on_a_phone(browser, app_url):
     context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
     tab = context.new_page()

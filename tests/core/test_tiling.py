@@ -79,3 +79,28 @@ def test_within_the_budget_the_network_runs_whole_bit_for_bit(taef2, chelsea):
     images = image.movedim(-1, 1).contiguous(memory_format=torch.channels_last)
     with torch.inference_mode():
         assert torch.equal(taef2.encode(image), taef2.encoder(images))
+
+
+def test_the_budget_a_kl_vae_names_for_a_whole_encode_gives_the_whole_encode(tmp_path):
+    """The page's note on tiled .latent files names a budget; at it the encode runs whole (ComfyUI's latents),
+    one MiB short it runs in tiles that differ, and the note says so."""
+    from inpaint_core import load_vae
+    from inpaint_core.editor import EditorInput
+    from tests.core.test_vae import small_kl
+    from web.methods.columns import tiled_latents_note
+
+    torch.manual_seed(0)
+    small_kl().save_pretrained(tmp_path / "kl")
+    vae = load_vae(str(tmp_path / "kl"), "cpu")
+    pixels = torch.rand(1, 96, 128, 3)
+    vae.memory_budget = 2**40
+    whole = vae.encode(pixels)
+    edit = EditorInput((pixels * 255).to(torch.uint8), torch.zeros(1, 96, 128, dtype=torch.bool), "an edit")
+    mib = vae.whole_encode_mib(96, 128)
+    for budget, tiled in ((mib * 2**20, False), ((mib - 1) * 2**20, True)):
+        vae.memory_budget = budget
+        assert vae.encodes_as_whole(96, 128) is not tiled
+        note = tiled_latents_note(vae, edit)
+        assert (note is not None) is tiled
+        assert torch.equal(vae.encode(pixels), whole) is not tiled
+    assert "128×96" in note and f"--vae-memory-mb {-(-mib // 256) * 256}" in note

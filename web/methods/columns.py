@@ -178,6 +178,19 @@ def files(folder: Path, editor: EditorInput, vae_label: str, vae_source: str, re
     return downloads + export(folder, editor, vae_label, vae_source, result)
 
 
+def tiled_latents_note(vae, editor: EditorInput) -> str | None:
+    """Where the .latent files are encoded in tiles that change them (not a tiny autoencoder's exact tiles):
+    a sentence saying ComfyUI's whole encode will differ, and the budget that would match it; else None."""
+    height, width = (side // vae.downscale_ratio * vae.downscale_ratio for side in editor.size)
+    if vae.encodes_as_whole(height, width):
+        return None
+    return (
+        f"The .latent files were encoded in tiles: this {width}×{height} image is over {vae.display_name}'s memory "
+        "budget, and ComfyUI encodes it whole, so its latents will differ slightly. For files equal to ComfyUI's, "
+        f"start the page with --vae-memory-mb {-(-vae.whole_encode_mib(height, width) // 256) * 256}."
+    )
+
+
 def method_files(inspector, editor: EditorInput, vae_label: str, result: MethodResult) -> list[Path]:
     """files() of another method, with the inspector's folder and the VAE's source."""
     return files(inspector.files.folder, editor, vae_label, inspector.registry.sources[vae_label], result, False)

@@ -11,6 +11,7 @@ import gradio as gr
 
 from inpaint_core.preparations import METHODS
 
+from ..painter import AFTER_STROKE
 from ..panels import as_sent
 from . import columns
 from .panels import STAGE_COLOURS
@@ -80,7 +81,8 @@ class ThirdColumn:
     def wire(self, state, vae) -> None:
         """Events: a method change fills the settings box with its defaults and runs; Run, the settings box
         losing focus, denoise released, a new edit or VAE run."""
-        run = dict(trigger_mode="always_last", concurrency_id="encode", postprocess=False, show_progress="minimal")
+        run = dict(trigger_mode="always_last", concurrency_id="encode", postprocess=False, show_progress="minimal",
+                   js=AFTER_STROKE)  # fmt: skip
         inputs = [state, vae, self.method, self.settings, self.denoise]
         self.method.change(
             lambda m: (default_settings(m), settings_help(m)), self.method, [self.settings, self.help],
