@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> None:
     guards = install_guards(page)  # bounded blobs and queue places per session; work of callers gone is dropped
     page.launch(
         server_name=args.host, server_port=args.port, max_file_size=f"{MAX_FILE_MB}mb", allowed_paths=[str(ASSETS)],
-        show_error=True, app_kwargs=guards.app_kwargs,
+        show_error=True, app_kwargs=guards.app_kwargs, theme=parts.theme(),
     )  # fmt: skip
 
 

@@ -115,7 +115,12 @@ def app_url(taef2_dir):
         page.queue(max_size=64)
         guards = install_guards(page)  # as python app.py runs it
         _, url, _ = page.launch(
-            prevent_thread_lock=True, server_name="127.0.0.1", quiet=True, show_error=True, app_kwargs=guards.app_kwargs
+            prevent_thread_lock=True,
+            server_name="127.0.0.1",
+            quiet=True,
+            show_error=True,
+            app_kwargs=guards.app_kwargs,
+            theme=app.parts.theme(),
         )
         yield url
         page.close()

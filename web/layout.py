@@ -20,6 +20,16 @@ from .painter import MAX_FILE_MB, painter_component
 from .panels import CELL_COLOURS, DIFF_COLOURS, MASK_COLOURS, SIDE_COLOURS
 
 
+def theme() -> gr.themes.Base:
+    """Gradio's default theme, its fonts in weights 400 and 700. The semibold files Gradio bundles are subsets
+    (Source Sans Pro's 55 glyphs, no W or a; IBM Plex Mono's 75): a semibold "WAS" drew its A from the subset
+    and the rest from other faces, so bold text asks for the bold files, which hold every glyph."""
+    return gr.themes.Default(
+        font=[gr.themes.GoogleFont("Source Sans Pro", weights=(400, 700)), "ui-sans-serif", "system-ui", "sans-serif"],
+        font_mono=[gr.themes.GoogleFont("IBM Plex Mono", weights=(400, 700)), "ui-monospace", "Consolas", "monospace"],
+    )
+
+
 def detail_tab(place: str, method: str, title: str) -> dict:
     """One column's server-drawn panels: what the VAE encodes, its masks, its latent cells, the sampler's view;
     keyed `<place>_<panel>` as web.events names them."""

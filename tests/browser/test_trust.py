@@ -222,3 +222,22 @@ def test_every_detail_tab_is_in_sight(tab):
         assert tabs.nth(i).is_visible()
         on_screen(tab, f"#details-tabs [role=tab] >> nth={i}")
     assert not tab.get_by_role("button", name="More tabs").is_visible()  # nothing folded under "⋯"
+
+
+def test_bold_text_draws_every_letter_from_one_bold_face(tab):
+    """Gradio bundles its semibold faces as subsets (Source Sans Pro's holds 55 glyphs, no W or a): bold text
+    in them drew "WAS" from two faces, its A small. Each bold run now comes from one full bold face."""
+    if not tab.evaluate("window.inpaintLive.edit"):
+        load_example(tab, 3)
+    tab.wait_for_function(f"{DECODED} && document.querySelector('#numbers-table th')", timeout=180_000)
+    cdp = tab.context.new_cdp_session(tab)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+    for selector in ("#live [data-column=right] h3", "#numbers-table thead th:last-child", "#live .difference h3"):
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+        assert fonts, selector
+        for font in fonts:
+            assert font["isCustomFont"] and "SemiBold" not in font["postScriptName"], (selector, fonts)
+    cdp.detach()
