@@ -80,7 +80,7 @@ class Api:
         difference = panels.difference(batch, comparison.image, comparison.comfy.cache_key[0], frames, True)
         files = [columns.files(folder, editor, vae, source, r, native=True) for r in comparison.methods]
         if note := columns.tiled_latents_note(inspector.registry.get(vae), editor):
-            gr.Warning(note)
+            report["warnings"].append(note)  # the files' caveat, beside the numbers' own
         batch.wait()
         values = (*six[0], *six[1], difference, report, *files)
         return tuple(as_sent(value) for value in values)

@@ -160,3 +160,25 @@ def test_a_mask_layer_of_another_size_is_resized_as_the_nodes_do(client, tmp_pat
     Image.fromarray(layer).save(half)
     table = compare(client, editor_value(ASSETS / "chelsea.png", [half]), grow_mask_by=0)[7]
     assert 0.8 * 40 * 60 < table["comfy"]["mask_area"] < 1.2 * 40 * 60
+
+
+def test_tiled_latent_files_are_said_to_differ_from_comfyuis_whole_encode(tmp_path):
+    """An AutoencoderKL over its budget encodes in overlapping tiles: /compare's warnings say its .latent files
+    differ from ComfyUI's whole encode and name the budget that matches; within the budget they say nothing."""
+    from inpaint_core import load_vae
+    from tests.core.test_vae import small_kl
+
+    small_kl().save_pretrained(tmp_path / "kl")
+    registry = VAERegistry([str(tmp_path / "kl")], torch.device("cpu"))
+    label = registry.labels[0]
+    registry._loaded[label] = vae = load_vae(str(tmp_path / "kl"), "cpu")
+    inspector = app.Inspector(registry, 4096, tmp_path / "files")
+    value = {"background": Image.open(ASSETS / "chelsea.png"), "layers": [Image.open(ASSETS / "chelsea_mask.png")]}
+    height, width = (side // vae.downscale_ratio * vae.downscale_ratio for side in (300, 451))  # the nodes' crop
+    whole = vae.whole_encode_mib(height, width)
+    for budget, tiled in ((whole, False), (whole - 1, True)):
+        vae.memory_budget = budget * 2**20
+        report = Api(inspector).compare(value, label, 6, 6, progress=nothing)[7]
+        said = [w for w in report["warnings"] if "encoded in tiles" in w]
+        assert len(said) == int(tiled), report["warnings"]
+    assert f"{width}×{height}" in said[0] and f"--vae-memory-mb {-(-whole // 256) * 256}" in said[0]
