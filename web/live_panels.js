@@ -24,6 +24,11 @@
   const PLACES = props.places, COLUMNS = Object.keys(PLACES);
   const PINK = [255, 60, 120], ORANGE = [255, 140, 0], BLUE = [30, 144, 255], MAGENTA = [192, 64, 192], BLACK = [0, 0, 0];
   const GREY_MASKED = mix([128, 128, 128], PINK, 0.3);
+  const word = (rgba) => new Uint32Array(new Uint8Array(rgba).buffer)[0]; // a pixel as the canvas's 32-bit word
+  const GREY_WORD = word([...GREY_MASKED, 255]);
+  // Each colour's blend as lookup tables (tint): a panel's pixel is three reads, rounded as `mix` rounds.
+  const PINKED = tint(PINK, 0.55);
+  const DIFFERENCE = [tint(BLACK, 0.45), tint(BLUE, 0.85), tint(ORANGE, 0.85), tint(MAGENTA, 0.35)]; // by 2 * left + right
   const live = {
     edit: null, columns: {}, decoded: null, released: { left: true, right: true }, drawMs: [], paintMs: [],
     chosen: { ...PLACES }, // the method each column holds
@@ -35,28 +40,46 @@
     return [0, 1, 2].map((c) => Math.round(a[c] * (1 - t) + b[c] * t));
   }
 
+  /** Uint32Array(3 * 256): at c * 256 + v, base value v of channel c mixed toward `colour` by t, rounded as mix, as
+   * that channel's part of an opaque pixel's word. */
+  function tint(colour, t) {
+    const table = new Uint32Array(768);
+    for (let c = 0; c < 3; c++) {
+      for (let v = 0; v < 256; v++) {
+        const rgba = [0, 0, 0, 255];
+        rgba[c] = Math.round(v * (1 - t) + colour[c] * t);
+        table[c * 256 + v] = word(rgba);
+      }
+    }
+    return table;
+  }
+
+  /** The base's pixel at byte `b` through a tint's table: an opaque pixel's word. */
+  function tinted(base, b, table) {
+    return table[base[b]] | table[256 + base[b + 1]] | table[512 + base[b + 2]];
+  }
+
   function sliderValue(column) {
     const input = document.querySelector(`#${column}-amount input[type=range]`);
     const value = input ? Number(input.value) : NaN;
     return Number.isFinite(value) ? value : live.columns[column]?.amount ?? 0;
   }
 
-  function loadImage(url) {
-    return new Promise((resolve, reject) => {
-      const image = new Image();
-      image.onload = () => resolve(image);
-      image.onerror = () => reject(new Error(`could not load ${url}`));
-      image.src = url;
-    });
+  /** The image at `url`, decoded off the page's thread. */
+  async function loadImage(url) {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`could not load ${url} (${response.status})`);
+    return createImageBitmap(await response.blob());
   }
 
-  /** A canvas of w x h with its pixels as a Uint8ClampedArray we write and put back in dirty rectangles. */
+  /** A canvas of w x h with its pixels as a Uint8ClampedArray we write and put back in dirty rectangles (and
+   * `words`, the same pixels as 32-bit words). */
   function surface(canvas, w, h) {
     canvas.width = w;
     canvas.height = h;
     const context = canvas.getContext("2d", { willReadFrequently: true });
     const data = context.createImageData(w, h);
-    return { canvas, context, data, w, h };
+    return { canvas, context, data, words: new Uint32Array(data.data.buffer), w, h };
   }
 
   function put(target, x0, y0, x1, y1) {
@@ -69,12 +92,23 @@
   function setUpLive(column, spec, levels, mask) {
     const [top, left, h, w] = spec.box;
     const [lo, hi] = spec.range;
-    const sorted = M.sortByLevel(levels, lo, hi + 1);
     const target = surface(element.querySelector(`[data-column=${column}] canvas`), w, h);
-    const state = { ...spec, column, top, left, w, h, mask, levels, sorted, target, amount: null, noise: new Uint8Array(w * h) };
+    const noise = new Uint8Array(w * h);
+    const state = { ...spec, column, top, left, w, h, mask, levels, sorted: null, unsorted: true, target, amount: null, noise };
+    state.near = nearBox(state);
     live.columns[column] = state;
-    const [min, max] = spec.range;
-    setAmount(column, Math.max(min, Math.min(max, sliderValue(column))), true); // the slider is what the user set
+    // the slider is what the user set; the difference is drawn once both columns are (showColumns)
+    setAmount(column, Math.max(lo, Math.min(hi, sliderValue(column))), true, false);
+    setTimeout(() => live.columns[column] === state && sortedLevels(state), 0); // shown first; a step sorts if sooner
+  }
+
+  /** The column's levels sorted (M.sortByLevel), sorted anew where they changed since. */
+  function sortedLevels(state) {
+    if (state.unsorted) {
+      state.sorted = M.sortByLevel(state.levels, state.range[0], state.range[1] + 1, state.w, state.near);
+      state.unsorted = false;
+    }
+    return state.sorted;
   }
 
   function cut(values, width, [top, left, h, w], Type) {
@@ -111,35 +145,61 @@
     setUpLive(column, { ...spec, kind: "grow", frame, levelsOf }, levels, cut(edit.mask, edit.width, spec.box, Uint8Array));
   }
 
-  /** Writes `base` (at `b`) mixed toward `colour` by `t` (0: the base as it is) into `data` at `o`, rounded as mix. */
-  function blend(data, o, base, b, colour, t) {
-    for (let c = 0; c < 3; c++) data[o + c] = Math.round(base[b + c] * (1 - t) + colour[c] * t);
-    data[o + 3] = 255;
+  function colourMethodPixel(state, i) {
+    const x = i % state.w, y = (i - x) / state.w;
+    const grey = state.grey === "mask" ? state.mask : state.grey === "noise" ? state.noise : null;
+    colourMethodRun(state, grey, y, x, x);
   }
 
-  function colourMethodPixel(state, i) {
-    const { top, left, w } = state, base = live.base, data = state.target.data.data;
-    const frame = ((Math.floor(i / w) + top) * live.edit.width + (i % w) + left) * 4;
-    const grey = state.grey === "mask" ? state.mask[i] : state.grey === "noise" ? state.noise[i] : 0;
-    if (grey) blend(data, i * 4, GREY_MASKED, 0, GREY_MASKED, 0);
-    else blend(data, i * 4, base, frame, PINK, state.noise[i] ? 0.55 : 0);
+  /** A column's pixels x0..x1 of its row y (in its box). */
+  function colourMethodRun(state, grey, y, x0, x1) {
+    const { top, left, w } = state, out = state.target.words;
+    let f = (y + top) * live.edit.width + x0 + left;
+    for (let i = y * w + x0, end = y * w + x1; i <= end; i++, f++) out[i] = methodWord(state, grey, i, f);
+  }
+
+  /** A column's pixel i (the photo's pixel f): grey where `grey` is 1, else the photo, pink where noise. */
+  function methodWord(state, grey, i, f) {
+    return grey !== null && grey[i] ? GREY_WORD : state.noise[i] ? tinted(live.base, 4 * f, PINKED) : live.baseWords[f];
+  }
+
+  /** A column's noise mask at `amount` and its pixels, all of them: the photo row by row, then, near the mask,
+   * the pixels that are grey or in the noise mask. */
+  function drawColumn(state, amount) {
+    const { levels, noise, top, left, w, h, near } = state, width = live.edit.width, out = state.target.words;
+    for (let y = 0; y < h; y++) out.set(live.baseWords.subarray((y + top) * width + left, (y + top) * width + left + w), y * w);
+    noise.fill(0);
+    const grey = state.grey === "mask" ? state.mask : state.grey === "noise" ? noise : null;
+    for (let y = near ? near[1] : 0; near && y <= near[3]; y++) {
+      for (let x = near[0], i = y * w + x, f = (y + top) * width + x + left; x <= near[2]; x++, i++, f++) {
+        if (levels[i] <= amount) noise[i] = 1;
+        if (noise[i] || (grey !== null && grey[i])) out[i] = methodWord(state, grey, i, f);
+      }
+    }
+    put(state.target, 0, 0, w - 1, h - 1);
+  }
+
+  /** [x0, y0, x1, y1] in a column's box outside which every level is past its range (range[1] + 1), as the painted
+   * mask is farther than a level reaches (repaint's reach) from there; null: everywhere. */
+  function nearBox(state) {
+    const [ft, fl, fh, fw] = state.frame, edit = live.edit, reach = reachOf(state);
+    const whole = ft === 0 && fl === 0 && fh === edit.height && fw === edit.width;
+    const bounds = M.maskBounds(whole ? edit.mask : cut(edit.mask, edit.width, state.frame, Uint8Array), fw, fh);
+    if (!bounds) return null;
+    const x0 = Math.max(bounds[0] + fl - reach, state.left) - state.left, y0 = Math.max(bounds[1] + ft - reach, state.top) - state.top;
+    const x1 = Math.min(bounds[2] + fl + reach - state.left, state.w - 1), y1 = Math.min(bounds[3] + ft + reach - state.top, state.h - 1);
+    return x0 <= x1 && y0 <= y1 ? [x0, y0, x1, y1] : null;
   }
 
   /** Move one column to `amount`: flip the pixels whose level lies between the old and new amount. */
-  function setAmount(column, amount, redrawAll = false) {
+  function setAmount(column, amount, redrawAll = false, difference = true) {
     const state = live.columns[column];
     if (!state || (!redrawAll && amount === state.amount)) return;
     const started = performance.now();
-    if (state.unsorted) { state.sorted = M.sortByLevel(state.levels, state.range[0], state.range[1] + 1); state.unsorted = false; }
-    const { order, starts, lo } = state.sorted;
     const flipped = [];
-    if (redrawAll) {
-      const covered = starts[Math.min(amount + 1 - lo, starts.length - 1)];
-      state.noise.fill(0);
-      for (let k = 0; k < covered; k++) state.noise[order[k]] = 1;
-      for (let i = 0; i < state.w * state.h; i++) colourMethodPixel(state, i);
-      put(state.target, 0, 0, state.w - 1, state.h - 1);
-    } else {
+    if (redrawAll) drawColumn(state, amount);
+    else {
+      const { order, starts, lo } = sortedLevels(state);
       const a = Math.min(amount, state.amount), b = Math.max(amount, state.amount);
       const from = starts[Math.min(a + 1 - lo, starts.length - 1)], to = starts[Math.min(b + 1 - lo, starts.length - 1)];
       const value = amount > state.amount ? 1 : 0;
@@ -156,7 +216,7 @@
     state.amount = amount;
     const label = element.querySelector(`[data-column=${column}] .amount`);
     if (label) label.textContent = `${state.name} = ${amount}`;
-    redrawDifference(redrawAll ? null : { state, flipped });
+    if (difference) redrawDifference(redrawAll ? null : { state, flipped });
     updateDecoded();
     live.drawMs.push(performance.now() - started); // what a step costs the page (bench/live_slider.py reads it)
     if (live.drawMs.length > 1000) live.drawMs.shift();
@@ -164,14 +224,7 @@
 
   // ---- where the two noise masks differ, in the input's frame, zoomed to the mask ----
   function setUpDifference(edit, base) {
-    let x0 = edit.width, y0 = edit.height, x1 = -1, y1 = -1;
-    for (let y = 0; y < edit.height; y++) {
-      for (let x = 0; x < edit.width; x++) {
-        if (!edit.mask[y * edit.width + x]) continue;
-        if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y;
-      }
-    }
-    if (x1 < 0) { x0 = 0; y0 = 0; x1 = edit.width - 1; y1 = edit.height - 1; }
+    const [x0, y0, x1, y1] = M.maskBounds(edit.mask, edit.width, edit.height) ?? [0, 0, edit.width - 1, edit.height - 1];
     const margin = Math.max(24, Math.round(0.15 * Math.max(x1 - x0, y1 - y0)));
     const view = {
       x0: Math.max(0, x0 - margin), y0: Math.max(0, y0 - margin),
@@ -182,27 +235,42 @@
     live.difference = view;
   }
 
-  function noiseAt(column, x, y) {
+  /** Where the difference reads a column's noise mask: {noise, top, left, w, h} (0 outside the box), or {all}. */
+  function noiseSource(column) {
     if (!live.columns[column] && live.chosen[column] !== PLACES[column]) {
       const served = servedFor(column);
-      if (!served) return 0;
-      if (!served.noise) return 1; // no noise mask: the sampler repaints everything
+      if (!served) return { all: 0 };
+      if (!served.noise) return { all: 1 }; // no noise mask: the sampler repaints everything
       const [top, left, h, w] = served.box;
-      return x < left || y < top || x >= left + w || y >= top + h ? 0 : served.noise[(y - top) * w + (x - left)];
+      return { noise: served.noise, top, left, w, h };
     }
     const s = live.columns[column];
-    if (!s || x < s.left || y < s.top || x >= s.left + s.w || y >= s.top + s.h) return 0;
-    return s.noise[(y - s.top) * s.w + (x - s.left)];
+    return s ? { noise: s.noise, top: s.top, left: s.left, w: s.w, h: s.h } : { all: 0 };
   }
 
-  function colourDifferencePixel(view, x, y) {
-    const frame = (y * live.edit.width + x) * 4;
-    const left = noiseAt("left", x, y), right = noiseAt("right", x, y);
-    const data = view.target.data.data, o = ((y - view.y0) * view.target.w + (x - view.x0)) * 4;
-    if (left && right) blend(data, o, view.base, frame, MAGENTA, 0.35);
-    else if (left) blend(data, o, view.base, frame, ORANGE, 0.85);
-    else if (right) blend(data, o, view.base, frame, BLUE, 0.85);
-    else blend(data, o, view.base, frame, BLACK, 0.45);
+  /** out[k] = the source's noise at image pixel (x0 + k, y), for x0..x1. */
+  function noiseRun(source, y, x0, x1, out) {
+    const n = x1 - x0 + 1;
+    if (source.all !== undefined) return out.fill(source.all, 0, n);
+    const { noise, top, left, w, h } = source;
+    out.fill(0, 0, n);
+    const a = Math.max(x0, left), b = Math.min(x1, left + w - 1);
+    if (y >= top && y < top + h && a <= b) out.set(noise.subarray((y - top) * w + a - left, (y - top) * w + b - left + 1), a - x0);
+    return out;
+  }
+
+  /** The difference's pixels of image rectangle x0..x1, y0..y1 (within its view), as the two columns' noise says. */
+  function colourDifference(view, x0, y0, x1, y1) {
+    const sources = COLUMNS.map(noiseSource), width = live.edit.width, out = view.target.words;
+    const left = new Uint8Array(x1 - x0 + 1), right = new Uint8Array(x1 - x0 + 1);
+    for (let y = y0; y <= y1; y++) {
+      noiseRun(sources[0], y, x0, x1, left);
+      noiseRun(sources[1], y, x0, x1, right);
+      let o = (y - view.y0) * view.target.w + (x0 - view.x0), f = (y * width + x0) * 4;
+      const same = left.indexOf(1 - left[0]) < 0 && right.indexOf(1 - right[0]) < 0; // one colour the whole run
+      if (same) for (let k = 0, t = DIFFERENCE[2 * left[0] + right[0]]; k < left.length; k++, o++, f += 4) out[o] = tinted(view.base, f, t);
+      else for (let k = 0; k < left.length; k++, o++, f += 4) out[o] = tinted(view.base, f, DIFFERENCE[2 * left[k] + right[k]]);
+    }
   }
 
   function redrawDifference(change) {
@@ -210,15 +278,19 @@
     if (!view) return;
     const bothNodes = COLUMNS.every((column) => live.columns[column]?.kind === "node");
     if (!change) {
-      for (let y = view.y0; y <= view.y1; y++) for (let x = view.x0; x <= view.x1; x++) colourDifferencePixel(view, x, y);
+      colourDifference(view, view.x0, view.y0, view.x1, view.y1);
       put(view.target, 0, 0, view.target.w - 1, view.target.h - 1);
     } else {
       const { state, flipped } = change;
+      const sources = COLUMNS.map(noiseSource), out = view.target.words, width = live.edit.width;
+      const at = ({ all, noise, top, left, w, h }, x, y) => (all !== undefined ? all
+        : x < left || y < top || x >= left + w || y >= top + h ? 0 : noise[(y - top) * w + (x - left)]);
       let x0 = view.target.w, y0 = view.target.h, x1 = -1, y1 = -1;
       for (const i of flipped) {
         const x = (i % state.w) + state.left, y = Math.floor(i / state.w) + state.top;
         if (x < view.x0 || x > view.x1 || y < view.y0 || y > view.y1) continue;
-        colourDifferencePixel(view, x, y);
+        const o = (y - view.y0) * view.target.w + (x - view.x0);
+        out[o] = tinted(view.base, (y * width + x) * 4, DIFFERENCE[2 * at(sources[0], x, y) + at(sources[1], x, y)]);
         const vx = x - view.x0, vy = y - view.y0;
         if (vx < x0) x0 = vx; if (vx > x1) x1 = vx; if (vy < y0) y0 = vy; if (vy > y1) y1 = vy;
       }
@@ -383,14 +455,18 @@
     if (value.kind !== "edit" || (live.edit && live.edit.key === value.key && live.edit.ratio === value.ratio)) return;
     if (samePhoto(value) || !paintersMask(value)) return; // the painter, once it shows the photo, paints it
     const arrival = (live.arrivals = (live.arrivals || 0) + 1);
+    const started = performance.now();
     const image = await loadImage(value.image);
     if (arrival !== live.arrivals) return; // a newer edit arrived while this image loaded
     const canvas = document.createElement("canvas");
     canvas.width = value.width;
     canvas.height = value.height;
-    const context = canvas.getContext("2d", { willReadFrequently: true });
+    const context = canvas.getContext("2d", { alpha: false, willReadFrequently: true }); // a JPEG: opaque, as drawn
     context.drawImage(image, 0, 0, value.width, value.height);
+    image.close();
     live.base = context.getImageData(0, 0, value.width, value.height).data;
+    live.baseWords = new Uint32Array(live.base.buffer);
+    const loaded = performance.now();
     const painted = paintersMask(value);
     if (!painted) return;
     live.edit = { ...value, mask: painted.slice() };
@@ -402,6 +478,7 @@
     setUpDifference(live.edit, live.base);
     showColumns();
     element.dataset.edit = value.key;
+    live.setUpMs = { photo: loaded - started, panels: performance.now() - loaded }; // bench/large_photo.py, live_setup.py
   }
 
   // ---- strokes from the painter (web/painter.js): drawn here in the frame they are painted ----
@@ -430,11 +507,16 @@
     return true;
   };
 
+  /** How far a column's level reaches: one depends only on the painted mask within this many pixels. */
+  function reachOf(state) {
+    return Math.max(Math.abs(state.range[0]), Math.abs(state.range[1])) + 2;
+  }
+
   /** A column's levels, mask and pixels anew where painted pixels (`dirty`, image x0, y0, x1, y1) can reach:
    * a level depends only on the mask within the amount's range, so levels recomputed over the dirty
    * rectangle grown by twice the range, kept where it is grown once, equal the whole computation. */
   function repaint(state, [dx0, dy0, dx1, dy1]) {
-    const reach = Math.max(Math.abs(state.range[0]), Math.abs(state.range[1])) + 2;
+    const reach = reachOf(state);
     const [ft, fl, fh, fw] = state.frame, [top, left, h, w] = [state.top, state.left, state.h, state.w];
     const clip = (x0, y0, x1, y1, t, l, hh, ww) => [Math.max(x0, l), Math.max(y0, t), Math.min(x1, l + ww - 1), Math.min(y1, t + hh - 1)];
     const [wx0, wy0, wx1, wy1] = clip(dx0 - 2 * reach, dy0 - 2 * reach, dx1 + 2 * reach, dy1 + 2 * reach, ft, fl, fh, fw);
@@ -444,16 +526,19 @@
     const ww = wx1 - wx0 + 1, wh = wy1 - wy0 + 1, width = live.edit.width;
     const patch = cut(live.edit.mask, width, [wy0, wx0, wh, ww], Uint8Array);
     const levels = state.levelsOf(patch, ww, wh);
+    const grey = state.grey === "mask" ? state.mask : state.grey === "noise" ? state.noise : null;
     for (let y = iy0; y <= iy1; y++) {
       for (let x = ix0; x <= ix1; x++) {
         const i = (y - top) * w + (x - left);
         state.levels[i] = levels[(y - wy0) * ww + (x - wx0)];
         state.mask[i] = live.edit.mask[y * width + x];
         state.noise[i] = state.levels[i] <= state.amount ? 1 : 0;
-        colourMethodPixel(state, i);
       }
+      colourMethodRun(state, grey, y - top, ix0 - left, ix1 - left);
     }
     state.unsorted = true;
+    const near = state.near ?? [w, h, -1, -1]; // levels changed in the painted rectangle only
+    state.near = [Math.min(near[0], ix0 - left), Math.min(near[1], iy0 - top), Math.max(near[2], ix1 - left), Math.max(near[3], iy1 - top)];
     put(state.target, ix0 - left, iy0 - top, ix1 - left, iy1 - top);
     return reach;
   }
@@ -463,7 +548,8 @@
     const view = live.difference;
     if (!view) return;
     const a = Math.max(x0, view.x0), b = Math.max(y0, view.y0), c = Math.min(x1, view.x1), d = Math.min(y1, view.y1);
-    for (let y = b; y <= d; y++) for (let x = a; x <= c; x++) colourDifferencePixel(view, x, y);
+    if (a > c || b > d) return;
+    colourDifference(view, a, b, c, d);
     put(view.target, a - view.x0, b - view.y0, c - view.x0, d - view.y0);
   }
   /** A new photo was chosen: everything shown is the previous one's until the server has read it. */

@@ -260,6 +260,14 @@ def random_masks(seed: int = 0) -> list[np.ndarray]:
     border[:, :3] = border[-2:, :] = True
     border[20:30, 30:45] = True
     masks.append(border)
+    for y, x in [
+        (180, 200),
+        (4, 395),
+    ]:  # levels computed only near the mask: the box inside the image, or at its corner
+        blob = np.zeros((360, 400), bool)
+        blob[y : y + 5, x - 7 : x] = True
+        blob[y + 9, x - 2] = True
+        masks.append(blob)
     return masks
 
 
@@ -282,6 +290,27 @@ def test_browser_mask_maths_equal_the_core_bit_for_bit(page):
         for amount, bits in zip(OFFSET_AMOUNTS, offset, strict=True):
             expected = "".join(map(str, offset_mask(tensor, amount)[0].int().reshape(-1).tolist()))
             assert bits == expected, f"mask_offset={amount} on a {mask.shape} mask"
+
+
+def test_browser_mask_bounds_equal_numpys(page):
+    """The masked pixels' bounding box, read four pixels at a time where aligned: any offset into a buffer."""
+    masks = random_masks(4)
+    encoded = [[m.shape[1], m.shape[0], base64.b64encode(np.packbits(m.reshape(-1)).tobytes()).decode()] for m in masks]
+    found = page.evaluate(
+        """(masks) => masks.map(([w, h, bits]) => [0, 1, 2, 3].map((offset) => {
+        const M = window.inpaintLiveMasks, buffer = new Uint8Array(w * h + 8);
+        buffer[offset + w * h] = 1; // just past the mask: never read
+        if (offset) buffer[offset - 1] = 1;
+        const mask = buffer.subarray(offset, offset + w * h);
+        mask.set(M.unpackBits(bits, w * h));
+        return M.maskBounds(mask, w, h);
+    }))""",
+        encoded,
+    )
+    for mask, by_offset in zip(masks, found, strict=True):
+        rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+        expected = [int(cols[0]), int(rows[0]), int(cols[-1]), int(rows[-1])] if mask.any() else None
+        assert by_offset == [expected] * 4, f"a {mask.shape} mask"
 
 
 EXPAND_AMOUNTS = [-128, -40, -9, -2, -1, 0, 1, 2, 9, 40, 128]
