@@ -5,6 +5,7 @@ the previous offset's pixels, vaes/incremental.py), and a tiled decode beside th
     python -m bench.release --sizes 2048 --seams-only          # tiled against whole decode at 2048²
     python -m bench.release --sizes 2048 --nets taef2 --no-seams
     python -m bench.release --device cuda --sizes 1024 2048 4096 --nets taef2 --no-seams   # on a GPU
+    python -m bench.release --device cuda --sizes 4096 --no-seams --compile default         # compiled (compiled.py)
 
 The cat resized to size² with its example mask; the previous release at mask_offset --before, this one at
 --after (WAS greys the band between). TAESD's weights are not bundled: a net of its layout with random weights
@@ -27,7 +28,8 @@ from bench.timing import median_seconds, sync
 from inpaint_core import load_vae
 from inpaint_core.compare import Reusing, encode_and_decode
 from inpaint_core.preparations.methods import seed_preparation
-from inpaint_core.vaes.device import model_dtype
+from inpaint_core.vaes.compiled import compile_vae
+from inpaint_core.vaes.device import COMPILE_MODES, model_dtype
 from tests.conftest import tiny_layout_vae
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
@@ -71,6 +73,11 @@ def release(vae, size: int, before: int, after: int) -> None:
 
 def gpu_release(vae, image, mask, previous, pixels, after: int, repeats: int = 10) -> None:
     """Median times on the GPU: whole encode + decode, and the release (prepare, incremental from `previous`)."""
+    sync(vae.device)
+    start = time.perf_counter()
+    encode_and_decode(vae, pixels)
+    sync(vae.device)
+    first = time.perf_counter() - start  # a compiled VAE compiles for this shape here
     whole = median_seconds(lambda: encode_and_decode(vae, pixels), vae.device, repeats)
 
     def one_release():
@@ -89,7 +96,7 @@ def gpu_release(vae, image, mask, previous, pixels, after: int, repeats: int = 1
     print(
         f"{vae.name:>34} {image.shape[1]:>5}²  {torch.cuda.get_device_name()} {vae.dtype}  whole encode + decode "
         f"{whole * 1e3:7.1f} ms   release (prepare + incremental) {np.median(times) * 1e3:7.1f} ms "
-        f"[{latents[-1].reuse}]  max |Δ| latents {diff:.1e}",
+        f"[{latents[-1].reuse}]  max |Δ| latents {diff:.1e}  first call {first:.2f} s",
         flush=True,
     )
 
@@ -120,14 +127,16 @@ def main() -> None:
     parser.add_argument("--no-seams", action="store_true")
     parser.add_argument("--nets", nargs="+", choices=["taef2", "taesd-layout"], default=["taef2", "taesd-layout"])
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--compile", choices=COMPILE_MODES, help="torch.compile the tiny autoencoders (CUDA only)")
     args = parser.parse_args()
     torch.set_grad_enabled(False)
-    taef2 = load_vae(args.vae, args.device)
+    taef2 = compile_vae(load_vae(args.vae, args.device), args.compile or "0")
     for size in args.sizes:
         if not args.seams_only:
             for net in args.nets:
                 dtype = model_dtype(torch.device(args.device), True)
                 tiny = tiny_layout_vae(device=args.device, dtype=dtype) if net != "taef2" else None
+                tiny = tiny and compile_vae(tiny, args.compile or "0")
                 release(tiny or taef2, size, args.before, args.after)
         if not args.no_seams:
             seams(taef2, size)

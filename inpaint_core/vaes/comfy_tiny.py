@@ -18,6 +18,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from .compiled import compiled
 from .reach import Pointwise
 from .stages import StagedNet
 
@@ -30,7 +31,8 @@ def comfy_tiny_codec(
     """(encode, decode) around a tiny autoencoder's two nets ([0, 1] images <-> scaled latents), in raw latents.
 
     Nets given as nn.Sequential of known layers come back as StagedNets (the same layers in the same order, with
-    this arithmetic as pointwise layers), which tile exactly and update from a previous pass (incremental.py).
+    this arithmetic as pointwise layers), which tile exactly and update from a previous pass (incremental.py);
+    on CUDA with INPAINT_COMPILE set, their whole passes run compiled (compiled.py).
     """
     vae_scale = torch.tensor(scale).to(device, dtype)  # as load_taesd's torch.tensor, then the model's dtype
     vae_shift = torch.tensor(shift).to(device, dtype)
@@ -46,8 +48,8 @@ def comfy_tiny_codec(
         return after_decoder(decoder(before_decoder(latents)))
 
     return (
-        _staged([before_encoder, encoder, after_encoder]) or encode,
-        _staged([before_decoder, decoder, after_decoder]) or decode,
+        compiled(_staged([before_encoder, encoder, after_encoder]), device) or encode,
+        compiled(_staged([before_decoder, decoder, after_decoder]), device) or decode,
     )
 
 
