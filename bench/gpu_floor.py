@@ -8,7 +8,7 @@ PyTorch runs them on CUDA (cuDNN adds a convolution's bias in a second pass over
 the convolutions (each reading its input once and writing its output once, bias, ReLU and residual add in its
 epilogue; an upsample folded into the next convolution's reads) and a group norm's extra read for its statistics.
 Each kernel costs at least max(FLOP / --tflops, bytes / --tbps): the ceilings measured on these machines' H100
-(an 8192³ bf16 matrix product, a device-to-device copy; /work/.library/device/KINDS.md).
+(an 8192³ bf16 matrix product, a device-to-device copy, measured on an H100 80GB).
 """
 
 import argparse
