@@ -216,10 +216,26 @@
     state.amount = amount;
     const label = element.querySelector(`[data-column=${column}] .amount`);
     if (label) label.textContent = `${state.name} = ${amount}`;
+    sayIfEroded(state);
     if (difference) redrawDifference(redrawAll ? null : { state, flipped });
     updateDecoded();
     live.drawMs.push(performance.now() - started); // what a step costs the page (bench/live_slider.py reads it)
     if (live.drawMs.length > 1000) live.drawMs.shift();
+  }
+
+  /** Where the amount erodes every painted pixel, say so under the panel at once (the server's fuller sentence
+   * follows the release), with the first amount that keeps some. */
+  function sayIfEroded(state) {
+    const note = element.querySelector(`[data-column=${state.column}] .eroded-note`);
+    if (!note) return;
+    let text = "";
+    if (state.noise.indexOf(1) < 0 && state.mask.indexOf(1) >= 0) {
+      let first = state.range[1] + 1;
+      for (let i = 0; i < state.levels.length; i++) if (state.levels[i] < first) first = state.levels[i];
+      const keeps = first <= state.range[1] ? ` ${state.name} = ${first} keeps some.` : "";
+      text = `${state.name} = ${state.amount} erodes every painted pixel: the noise mask is empty, nothing is inpainted.${keeps}`;
+    }
+    if (note.textContent !== text) note.textContent = text;
   }
 
   // ---- where the two noise masks differ, in the input's frame, zoomed to the mask ----
@@ -540,6 +556,7 @@
     const near = state.near ?? [w, h, -1, -1]; // levels changed in the painted rectangle only
     state.near = [Math.min(near[0], ix0 - left), Math.min(near[1], iy0 - top), Math.max(near[2], ix1 - left), Math.max(near[3], iy1 - top)];
     put(state.target, ix0 - left, iy0 - top, ix1 - left, iy1 - top);
+    sayIfEroded(state);
     return reach;
   }
 

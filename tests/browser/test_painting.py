@@ -240,3 +240,24 @@ def test_redo_invert_brush_keys_zoom_opacity_and_a_loadimage_mask(page, tmp_path
     live_equals_core(page, expected)
     server_follows(page, expected)
     assert page.errors == []
+
+
+def test_an_offset_that_erodes_every_painted_pixel_is_said_at_once(page):
+    """Dragging WAS's slider past the deepest painted pixel empties its noise mask: the column says so in the same
+    step, naming the first offset that keeps some (the core's offset_mask: empty one below it, not at it)."""
+    load_example(page, 2)
+    page.evaluate("window.inpaintLive.setAmount('right', 0)")
+    note = page.locator("#live [data-column=right] .eroded-note")
+    assert note.inner_text() == ""
+    page.evaluate("window.inpaintLive.setAmount('right', -128)")
+    said = note.inner_text()
+    assert said.startswith("mask_offset = -128 erodes every painted pixel"), said
+    first = int(said.rsplit("mask_offset = ", 1)[1].split()[0])
+    top, left, height, width = page.evaluate(
+        "(() => { const s = window.inpaintLive.columns.right; return [s.top, s.left, s.h, s.w]; })()"
+    )
+    crop = torch.from_numpy(editor_layer(page)[top : top + height, left : left + width].astype(np.float32))[None]
+    assert offset_mask(crop, first).any() and not offset_mask(crop, first - 1).any()
+    page.evaluate(f"window.inpaintLive.setAmount('right', {first})")
+    assert note.inner_text() == ""
+    assert page.errors == []
