@@ -261,3 +261,14 @@ def test_an_offset_that_erodes_every_painted_pixel_is_said_at_once(page):
     page.evaluate(f"window.inpaintLive.setAmount('right', {first})")
     assert note.inner_text() == ""
     assert page.errors == []
+
+
+def test_a_cleared_mask_travels_as_nothing_and_the_server_follows(page):
+    """Clear: no PNG is made for an empty mask (the value's mask is ""), and the server reads it as empty."""
+    load_example(page, 3)
+    page.locator("#editor button.clear").click()
+    page.wait_for_function("window.inpaintPainter.mask.indexOf(1) < 0")
+    server_follows(page, editor_layer(page))
+    assert page.evaluate("window.inpaintPainter.sent") == 0
+    assert not editor_layer(page).any()
+    assert page.errors == []
