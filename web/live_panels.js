@@ -145,10 +145,14 @@
     setUpLive(column, { ...spec, kind: "grow", frame, levelsOf }, levels, cut(edit.mask, edit.width, spec.box, Uint8Array));
   }
 
+  /** The pixels a column greys (1): its painted mask, its noise mask, or none (null). */
+  function greyOf(state) {
+    return state.grey === "mask" ? state.mask : state.grey === "noise" ? state.noise : null;
+  }
+
   function colourMethodPixel(state, i) {
     const x = i % state.w, y = (i - x) / state.w;
-    const grey = state.grey === "mask" ? state.mask : state.grey === "noise" ? state.noise : null;
-    colourMethodRun(state, grey, y, x, x);
+    colourMethodRun(state, greyOf(state), y, x, x);
   }
 
   /** A column's pixels x0..x1 of its row y (in its box). */
@@ -169,7 +173,7 @@
     const { levels, noise, top, left, w, h, near } = state, width = live.edit.width, out = state.target.words;
     for (let y = 0; y < h; y++) out.set(live.baseWords.subarray((y + top) * width + left, (y + top) * width + left + w), y * w);
     noise.fill(0);
-    const grey = state.grey === "mask" ? state.mask : state.grey === "noise" ? noise : null;
+    const grey = greyOf(state);
     for (let y = near ? near[1] : 0; near && y <= near[3]; y++) {
       for (let x = near[0], i = y * w + x, f = (y + top) * width + x + left; x <= near[2]; x++, i++, f++) {
         if (levels[i] <= amount) noise[i] = 1;
@@ -229,13 +233,21 @@
     const note = element.querySelector(`[data-column=${state.column}] .eroded-note`);
     if (!note) return;
     let text = "";
-    if (state.noise.indexOf(1) < 0 && state.mask.indexOf(1) >= 0) {
-      let first = state.range[1] + 1;
-      for (let i = 0; i < state.levels.length; i++) if (state.levels[i] < first) first = state.levels[i];
-      const keeps = first <= state.range[1] ? ` ${state.name} = ${first} keeps some.` : "";
+    const near = state.near; // outside it nothing is painted and no level is in range (nearBox)
+    const rows = near && [near[1] * state.w, (near[3] + 1) * state.w];
+    if (rows && state.noise.subarray(...rows).indexOf(1) < 0 && state.mask.subarray(...rows).indexOf(1) >= 0) {
+      state.keptFrom ??= Math.min(state.range[1] + 1, lowest(state.levels.subarray(...rows)));
+      const keeps = state.keptFrom <= state.range[1] ? ` ${state.name} = ${state.keptFrom} keeps some.` : "";
       text = `${state.name} = ${state.amount} erodes every painted pixel: the noise mask is empty, nothing is inpainted.${keeps}`;
     }
     if (note.textContent !== text) note.textContent = text;
+  }
+
+  /** The smallest value of a typed array. */
+  function lowest(values) {
+    let least = Infinity;
+    for (let i = 0; i < values.length; i++) if (values[i] < least) least = values[i];
+    return least;
   }
 
   // ---- where the two noise masks differ, in the input's frame, zoomed to the mask ----
@@ -262,6 +274,12 @@
     }
     const s = live.columns[column];
     return s ? { noise: s.noise, top: s.top, left: s.left, w: s.w, h: s.h } : { all: 0 };
+  }
+
+  /** The source's noise at image pixel (x, y). */
+  function noiseAt({ all, noise, top, left, w, h }, x, y) {
+    if (all !== undefined) return all;
+    return x < left || y < top || x >= left + w || y >= top + h ? 0 : noise[(y - top) * w + (x - left)];
   }
 
   /** out[k] = the source's noise at image pixel (x0 + k, y), for x0..x1. */
@@ -299,14 +317,12 @@
     } else {
       const { state, flipped } = change;
       const sources = COLUMNS.map(noiseSource), out = view.target.words, width = live.edit.width;
-      const at = ({ all, noise, top, left, w, h }, x, y) => (all !== undefined ? all
-        : x < left || y < top || x >= left + w || y >= top + h ? 0 : noise[(y - top) * w + (x - left)]);
       let x0 = view.target.w, y0 = view.target.h, x1 = -1, y1 = -1;
       for (const i of flipped) {
         const x = (i % state.w) + state.left, y = Math.floor(i / state.w) + state.top;
         if (x < view.x0 || x > view.x1 || y < view.y0 || y > view.y1) continue;
         const o = (y - view.y0) * view.target.w + (x - view.x0);
-        out[o] = tinted(view.base, (y * width + x) * 4, DIFFERENCE[2 * at(sources[0], x, y) + at(sources[1], x, y)]);
+        out[o] = tinted(view.base, (y * width + x) * 4, DIFFERENCE[2 * noiseAt(sources[0], x, y) + noiseAt(sources[1], x, y)]);
         const vx = x - view.x0, vy = y - view.y0;
         if (vx < x0) x0 = vx; if (vx > x1) x1 = vx; if (vy < y0) y0 = vy; if (vy > y1) y1 = vy;
       }
@@ -511,6 +527,7 @@
     let reach = 0;
     for (const column of COLUMNS) if (live.columns[column]) reach = Math.max(reach, repaint(live.columns[column], dirty));
     if (final) {
+      for (const column of COLUMNS) if (live.columns[column]) sayIfEroded(live.columns[column]);
       setUpDifference(edit, live.base);
       redrawDifference(null);
     } else {
@@ -542,7 +559,7 @@
     const ww = wx1 - wx0 + 1, wh = wy1 - wy0 + 1, width = live.edit.width;
     const patch = cut(live.edit.mask, width, [wy0, wx0, wh, ww], Uint8Array);
     const levels = state.levelsOf(patch, ww, wh);
-    const grey = state.grey === "mask" ? state.mask : state.grey === "noise" ? state.noise : null;
+    const grey = greyOf(state);
     for (let y = iy0; y <= iy1; y++) {
       for (let x = ix0; x <= ix1; x++) {
         const i = (y - top) * w + (x - left);
@@ -553,10 +570,10 @@
       colourMethodRun(state, grey, y - top, ix0 - left, ix1 - left);
     }
     state.unsorted = true;
+    state.keptFrom = undefined;
     const near = state.near ?? [w, h, -1, -1]; // levels changed in the painted rectangle only
     state.near = [Math.min(near[0], ix0 - left), Math.min(near[1], iy0 - top), Math.max(near[2], ix1 - left), Math.max(near[3], iy1 - top)];
     put(state.target, ix0 - left, iy0 - top, ix1 - left, iy1 - top);
-    sayIfEroded(state);
     return reach;
   }
 

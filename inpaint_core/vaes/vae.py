@@ -77,9 +77,7 @@ class VAE:
     def tile_side(self, step: str, batch: int, height: int, width: int, held: int = 0) -> int | None:
         """The tile side, in the step's input units (pixels to encode, latent cells to decode), that keeps
         its activations within the memory budget less `held` bytes; None where the whole input fits."""
-        pixels_per_unit = self.downscale_ratio**2 if step == "decode" else 1
-        channels = (step == "decode" and self.decode_channels) or self.activation_channels
-        per_unit = batch * pixels_per_unit * channels * self.dtype.itemsize
+        per_unit = self._bytes_per_unit(step, batch)
         if self.memory_budget is None and self.device.type == "cuda":
             card = torch.cuda.get_device_properties(self.device).total_memory
             if height * width * per_unit <= GPU_ASK_SHARE * card:
@@ -98,7 +96,13 @@ class VAE:
 
     def whole_encode_mib(self, height: int, width: int) -> int:
         """The memory budget, in MiB, under which an image of this size encodes whole."""
-        return -(-height * width * self.activation_channels * self.dtype.itemsize // 2**20)
+        return -(-height * width * self._bytes_per_unit("encode", 1) // 2**20)
+
+    def _bytes_per_unit(self, step: str, batch: int) -> int:
+        """Activation bytes a step holds per unit of its input (an image pixel to encode, a latent cell to decode)."""
+        pixels_per_unit = self.downscale_ratio**2 if step == "decode" else 1
+        channels = (step == "decode" and self.decode_channels) or self.activation_channels
+        return batch * pixels_per_unit * channels * self.dtype.itemsize
 
     def _tile_unit(self, step: str) -> int:
         """Tiles in multiples of 8 latent cells: their quarter overlaps and half overlaps stay whole cells."""

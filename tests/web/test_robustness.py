@@ -163,8 +163,8 @@ def test_a_mask_layer_of_another_size_is_resized_as_the_nodes_do(client, tmp_pat
 
 
 def test_tiled_latent_files_are_said_to_differ_from_comfyuis_whole_encode(tmp_path):
-    """An AutoencoderKL over its budget encodes in overlapping tiles: /compare's warnings say its .latent files
-    differ from ComfyUI's whole encode and name the budget that matches; within the budget they say nothing."""
+    """An AutoencoderKL over its budget encodes in overlapping tiles: /compare's warnings and /prepare's numbers say
+    its .latent files differ from ComfyUI's whole encode and name the budget that matches; within it, nothing."""
     from inpaint_core import load_vae
     from tests.core.test_vae import small_kl
 
@@ -181,4 +181,6 @@ def test_tiled_latent_files_are_said_to_differ_from_comfyuis_whole_encode(tmp_pa
         report = Api(inspector).compare(value, label, 6, 6, progress=nothing)[7]
         said = [w for w in report["warnings"] if "encoded in tiles" in w]
         assert len(said) == int(tiled), report["warnings"]
+        numbers = Api(inspector).prepare(value, label, "set_latent_noise_mask", "{}", progress=nothing)[4]
+        assert ("encoded in tiles" in numbers) is tiled, numbers  # /prepare and the third column: by its numbers
     assert f"{width}×{height}" in said[0] and f"--vae-memory-mb {-(-whole // 256) * 256}" in said[0]

@@ -10,7 +10,6 @@ import base64
 from dataclasses import dataclass
 from pathlib import Path
 
-import gradio as gr
 import numpy as np
 import torch
 
@@ -203,7 +202,8 @@ def method_outputs(inspector, editor: EditorInput, vae_label: str, result: Metho
     batch = inspector.batch(editor, vae_label)
     drawn = method_panels.draw(batch, editor, vae_label, result)
     downloads = method_files(inspector, editor, vae_label, result)
+    numbers = numbers_line(result)
     if note := tiled_latents_note(inspector.registry.get(vae_label), editor):
-        gr.Warning(note)
+        numbers += f"\n\n{note}"  # beside the files it speaks of: a toast on every run would be noise
     batch.wait()
-    return drawn.pixels, drawn.noise_mask, drawn.decoded, drawn.cells, numbers_line(result), downloads
+    return drawn.pixels, drawn.noise_mask, drawn.decoded, drawn.cells, numbers, downloads
